@@ -1,0 +1,65 @@
+// One build script, two bundles: the extension (Node, CommonJS, `vscode` external)
+// and the Gantt webview (browser IIFE). `--watch` rebuilds on change, `--production` minifies.
+import * as esbuild from 'esbuild';
+import { copyFile, mkdir } from 'node:fs/promises';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** Logs build results the way VS Code's esbuild problem matcher expects. */
+const problemMatcherPlugin = {
+  name: 'esbuild-problem-matcher',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log('[watch] build finished');
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'silent',
+  plugins: [problemMatcherPlugin],
+};
+
+const extension = await esbuild.context({
+  ...common,
+  entryPoints: ['src/extension/extension.ts'],
+  format: 'cjs',
+  platform: 'node',
+  target: 'node18',
+  outfile: 'dist/extension.js',
+  external: ['vscode'],
+});
+
+const webview = await esbuild.context({
+  ...common,
+  entryPoints: { gantt: 'src/webview/ganttMain.ts' },
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  outdir: 'dist/webview',
+});
+
+// Codicons ship inside the extension: the webview loads no remote content.
+await mkdir('dist/codicons', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) {
+  await copyFile(`node_modules/@vscode/codicons/dist/${f}`, `dist/codicons/${f}`);
+}
+
+if (watch) {
+  await Promise.all([extension.watch(), webview.watch()]);
+} else {
+  const results = await Promise.allSettled([extension.rebuild(), webview.rebuild()]);
+  await extension.dispose();
+  await webview.dispose();
+  if (results.some((r) => r.status === 'rejected')) process.exit(1);
+}

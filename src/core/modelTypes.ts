@@ -1,0 +1,150 @@
+// The read side of the trace model: what the tree, the timeline and the source annotations query.
+// Implemented by TraceRun in traceModel.ts (folded incrementally from parsed events).
+import type { AwaitOn, CancelEvent, EndState, ErrorInfo, RunEvent, TaskKind } from './traceEvents';
+
+export interface SiteInfo { id: number; file: string; line: number; func: string }
+
+/** Live or final state of a task. 'ready' = woken but not yet running (only when `woke` is known). */
+export type TaskStatus = 'running' | 'waiting' | 'ready' | EndState;
+
+/** Waiting statistics of one task at one await site (innermost site of the await stack). */
+export interface AwaitSiteStats {
+  site: number;
+  count: number;
+  /** Sum of completed waits, us. Ongoing wait not included. */
+  total: number;
+  /** Longest completed wait, us. */
+  max: number;
+  /** Last 'on' seen at this site (what it waited for). */
+  lastOn?: AwaitOn;
+}
+
+export interface TimeoutInfo {
+  id: number;
+  task: number;
+  site: number | null;
+  delay: number | null;
+  armedTs: number;
+  state: 'armed' | 'fired' | 'cleared';
+  /** ts of 'fired' or 'cleared'. */
+  endTs?: number;
+  /** Tasks whose cancellation this timeout caused (cancel events with cause 'timeout' naming it, or by the same task right after firing). */
+  cancelled: number[];
+}
+
+export type CancelInfo = Omit<CancelEvent, 'type'>;
+
+export interface BlockInfo { task: number | null; ts: number; dur: number; site: number | null }
+
+export interface TaskInfo {
+  id: number;
+  kind: TaskKind;
+  name: string;
+  coro: string;
+  parent: number | null;
+  /** Creation site, or null. */
+  site: number | null;
+  thread?: number;
+  loop?: number;
+  createdTs: number;
+  /** Child task ids in creation order. */
+  children: number[];
+  status: TaskStatus;
+  endTs?: number;
+  endState?: EndState;
+  error?: ErrorInfo;
+  unretrieved?: boolean;
+  /** Number of steps, total running time (us). */
+  stepCount: number;
+  runTotal: number;
+  /** End of the last step seen (us). */
+  lastStepEnd?: number;
+  /** Keyed by innermost await site id. */
+  awaitSites: Map<number, AwaitSiteStats>;
+  /** The ongoing wait, while status is 'waiting' or 'ready'. */
+  currentWait?: { since: number; stack: number[]; on?: AwaitOn };
+  /** Timeout ids armed by/for this task. */
+  timeouts: number[];
+  /** Cancellation requests that targeted this task. */
+  cancels: CancelInfo[];
+  /** Step indices (into StepColumns) in time order. */
+  steps: { length: number; at(i: number): number };
+  /** True if still pending when its loop closed. */
+  pendingAtClose?: boolean;
+}
+
+/**
+ * All steps of a run, columnar (cheap at 1,000,000 steps). Index i is one step; arrays may be
+ * longer than `count` (growable buffers): only [0, count) is valid.
+ */
+export interface StepColumns {
+  count: number;
+  task: Int32Array;
+  ts: Float64Array;
+  dur: Float64Array;
+  /** When the task became ready again after this step's suspension (NaN: unknown). Mirrors the *next* step's `woke`. */
+  wokeNext: Float64Array;
+  /** When the wait after this step ended = the next step's ts, or the task's end ts; NaN while ongoing or for the last step. */
+  waitEnd: Float64Array;
+  /** Index into the await table (run.awaitAt), -1 for a final step without await. */
+  awaitId: Int32Array;
+}
+
+/** A change notification after a batch of events was folded in. */
+export interface RunDelta {
+  /** Tasks that appeared in this batch. */
+  newTasks: number[];
+  /** Tasks whose info changed (state, name, stats, children ...), including new ones. */
+  changedTasks: number[];
+  /** Steps [stepsFrom, steps.count) are new. */
+  stepsFrom: number;
+  /** New or changed sites / timeouts / cancels / blocks in this batch. */
+  newSites: number;
+  changedTimeouts: number[];
+  newCancels: number;
+  newBlocks: number;
+  /** Run-level fields (exit, live, info) changed. */
+  runChanged: boolean;
+}
+
+export interface ParseIssues {
+  /** Lines that were not valid JSON or lacked required fields. */
+  badLines: number;
+  firstBadLine?: number;
+  /** Lines with a type this reader does not know (ignored, not an error). */
+  unknownTypes: number;
+  /** The trace's version when newer than this reader's, else undefined. */
+  newerVersion?: number;
+  /** The last line was cut off (killed process or still being written). */
+  truncatedTail: boolean;
+  /** No `run` line first. */
+  missingHeader: boolean;
+}
+
+export interface TraceRunView {
+  /** Unique key of this run within the extension session. */
+  readonly key: string;
+  /** Label for humans: program name. */
+  readonly label: string;
+  readonly info?: RunEvent;
+  /** True while events may still arrive. */
+  readonly live: boolean;
+  readonly exit?: { ts: number; code: number; dropped: number; error?: ErrorInfo };
+  /** Latest ts seen in the run (us). */
+  readonly now: number;
+  readonly tasks: ReadonlyMap<number, TaskInfo>;
+  /** Tasks without a (known) parent, in creation order. */
+  readonly roots: readonly number[];
+  readonly sites: ReadonlyMap<number, SiteInfo>;
+  readonly steps: StepColumns;
+  readonly timeouts: ReadonlyMap<number, TimeoutInfo>;
+  readonly cancels: readonly CancelInfo[];
+  readonly blocks: readonly BlockInfo[];
+  readonly issues: ParseIssues;
+  /** Await table entry of a step (stack outermost first, innermost last). */
+  awaitAt(awaitId: number): { stack: readonly number[]; on?: AwaitOn } | undefined;
+  /** Counts for the status bar and the tree's run node. */
+  readonly counts: { tasks: number; alive: number; events: number; failed: number; cancelled: number };
+  /** Listen for folded batches. Returns an unsubscribe function. */
+  onDelta(listener: (delta: RunDelta) => void): () => void;
+}

@@ -1,0 +1,102 @@
+// Wire types of trace format version 1 (docs/trace-format.md). Pure data, no behaviour.
+
+export const TRACE_FORMAT_VERSION = 1;
+
+export interface RunEvent {
+  type: 'run';
+  v: number;
+  pid: number;
+  python: string;
+  argv: string[];
+  cwd: string;
+  started: string;
+  blockMs?: number;
+  module?: string;
+}
+
+export interface SiteEvent { type: 'site'; id: number; file: string; line: number; func: string }
+
+export interface LoopEvent {
+  type: 'loop';
+  id: number;
+  ts: number;
+  state: 'running' | 'closed';
+  thread?: number;
+  pending?: number[];
+}
+
+export type TaskKind = 'asyncio' | 'greenlet';
+
+export interface TaskEvent {
+  type: 'task';
+  id: number;
+  ts: number;
+  kind: TaskKind;
+  name: string;
+  coro: string;
+  parent: number | null;
+  site: number | null;
+  thread?: number;
+  loop?: number;
+  eager?: boolean;
+}
+
+export interface NameEvent { type: 'name'; task: number; name: string }
+
+/** What a suspended task waits for. Unknown kinds are kept and shown by name. */
+export type AwaitOn =
+  | { kind: 'sleep'; delay: number }
+  | { kind: 'task'; task: number }
+  | { kind: 'gather'; tasks: number[] }
+  | { kind: 'io'; op: string }
+  | { kind: 'switch'; to: number }
+  | { kind: string; [field: string]: unknown };
+
+export interface AwaitInfo { stack: number[]; on?: AwaitOn }
+
+export interface StepEvent {
+  type: 'step';
+  task: number;
+  ts: number;
+  dur: number;
+  await?: AwaitInfo;
+  woke?: number;
+}
+
+export interface TimeoutEvent {
+  type: 'timeout';
+  id: number;
+  task: number;
+  ts: number;
+  state: 'armed' | 'fired' | 'cleared';
+  site?: number | null;
+  delay?: number | null;
+}
+
+export type CancelCause = 'timeout' | 'cancel' | 'shutdown' | 'kill';
+
+export interface CancelEvent {
+  type: 'cancel';
+  task: number;
+  ts: number;
+  by: number | null;
+  site?: number | null;
+  cause: CancelCause | string;
+  timeout?: number;
+}
+
+export interface ErrorInfo { type: string; message: string; site?: number | null }
+
+export type EndState = 'done' | 'cancelled' | 'failed';
+
+export interface EndEvent { type: 'end'; task: number; ts: number; state: EndState; error?: ErrorInfo }
+
+export interface UnretrievedEvent { type: 'unretrieved'; task: number; ts: number }
+
+export interface BlockEvent { type: 'block'; task: number | null; ts: number; dur: number; site?: number | null }
+
+export interface ExitEvent { type: 'exit'; ts: number; code: number; dropped: number; error?: ErrorInfo }
+
+export type TraceEvent =
+  | RunEvent | SiteEvent | LoopEvent | TaskEvent | NameEvent | StepEvent | TimeoutEvent
+  | CancelEvent | EndEvent | UnretrievedEvent | BlockEvent | ExitEvent;

@@ -1,0 +1,27 @@
+// Entry point: one register call per feature; each pushes its disposables into context.subscriptions.
+import * as vscode from 'vscode';
+import { registerTraceRuns } from './traceRuns';
+import { registerSiteNavigation } from './siteNavigation';
+import { registerRunner } from './runner';
+import { registerTaskTree } from './taskTreeProvider';
+import { registerTraceFiles } from './traceFiles';
+import { registerStatusBar } from './statusBar';
+import { registerGanttPanel } from './ganttPanel';
+import { registerSourceAnnotations } from './sourceAnnotations';
+import { registerTestHooks } from './testHooks';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const runs = registerTraceRuns(context);
+  registerSiteNavigation(context, runs);
+  registerRunner(context, runs);
+  registerTaskTree(context, runs);
+  registerTraceFiles(context, runs);
+  registerStatusBar(context, runs);
+  registerGanttPanel(context, runs);
+  registerSourceAnnotations(context, runs);
+  registerTestHooks(context, runs);
+}
+
+export function deactivate(): void {
+  // Runs are stopped by their disposables in context.subscriptions.
+}

@@ -1,0 +1,5 @@
+import * as vscode from 'vscode';
+import type { TraceRuns } from './traceRuns';
+
+// Placeholder: replaced by the feature's implementation.
+export function registerTestHooks(_context: vscode.ExtensionContext, _runs: TraceRuns): void {}
