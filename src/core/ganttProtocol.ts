@@ -1,0 +1,127 @@
+// Messages between the extension (ganttPanel.ts) and the timeline webview (src/webview/ganttMain.ts).
+// Bulky data travels as columns of ArrayBuffers (VS Code >= 1.57 transfers them as binary), so a run of
+// 1,000,000 steps is ~30 MB of raw numbers instead of a giant JSON of objects.
+
+/** Wait kinds the chart colours differently (index = code sent per await entry). */
+export const WAIT_KINDS = ['other', 'sleep', 'task', 'gather', 'io', 'sync', 'switch', 'future', 'yield', 'hub'] as const;
+export type WaitKindName = (typeof WAIT_KINDS)[number];
+
+/** Maps a trace `on.kind` to the chart's wait kind code. */
+export function waitKindCode(kind: string | undefined): number {
+  switch (kind) {
+    case 'sleep': return 1;
+    case 'task': return 2;
+    case 'gather': return 3;
+    case 'io': return 4;
+    case 'lock': case 'event': case 'queue': case 'condition': case 'semaphore': return 5;
+    case 'switch': return 6;
+    case 'future': return 7;
+    case 'yield': return 8;
+    case 'hub': return 9;
+    default: return 0;
+  }
+}
+
+export const END_STATES = ['', 'done', 'cancelled', 'failed'] as const;
+
+/** Task columns: one entry per task, upserted by id. Strings as arrays; numbers as ArrayBuffers. */
+export interface TaskColumns {
+  /** Int32: task id. */
+  id: ArrayBuffer;
+  /** Int32: parent id, -1 for none. */
+  parent: ArrayBuffer;
+  /** Uint8: 0 asyncio, 1 greenlet. */
+  kind: ArrayBuffer;
+  /** Float64: created ts (us). */
+  created: ArrayBuffer;
+  /** Float64: end ts, NaN while alive. */
+  end: ArrayBuffer;
+  /** Uint8: index into END_STATES (0 = alive). */
+  endState: ArrayBuffer;
+  /** Int32: creation site, -1 for none. */
+  site: ArrayBuffer;
+  /** Int32: site of the error that ended it, -1 for none. */
+  errorSite: ArrayBuffer;
+  name: string[];
+  coro: string[];
+  /** Error "Type: message" or ''. */
+  error: string[];
+}
+
+/** Steps appended in arrival order; `from` is the index of the first one (must equal what the webview holds). */
+export interface StepBatch {
+  from: number;
+  /** Int32: task id. */
+  task: ArrayBuffer;
+  /** Float64 (us). */
+  ts: ArrayBuffer;
+  /** Float64 (us). */
+  dur: ArrayBuffer;
+  /** Float64: when the task became ready before this step (NaN unknown). */
+  woke: ArrayBuffer;
+  /** Int32: index into the await table for the suspension after this step, -1 for none (last step). */
+  wait: ArrayBuffer;
+}
+
+/** One interned await: innermost site (-1), wait kind code, human detail, tasks it waits on. */
+export type AwaitEntry = [site: number, kind: number, detail: string, targets: number[]];
+
+export interface SiteEntry { id: number; file: string; line: number; func: string }
+
+export interface TimeoutEntry { id: number; task: number; armed: number; state: 'armed' | 'fired' | 'cleared'; endTs: number | null; site: number; delay: number | null; cancelled: number[] }
+export interface CancelEntry { task: number; ts: number; by: number; cause: string; site: number }
+export interface BlockEntry { task: number; ts: number; dur: number; site: number }
+
+/** Strings the webview shows, localized by the extension. */
+export type GanttStrings = Record<string, string>;
+
+/** Everything the chart keeps in its webview state, restored after a window reload. */
+export interface GanttViewState {
+  runKey?: string;
+  /** Trace file the run was loaded from, to reopen it after a reload. */
+  file?: string;
+  t0?: number;
+  usPerPx?: number;
+  scrollTop?: number;
+  follow?: boolean;
+  collapsed?: number[];
+}
+
+export type ToWebview =
+  | { type: 'reset'; runKey: string; label: string; live: boolean; now: number; blockMs: number; strings: GanttStrings; restore?: GanttViewState }
+  | { type: 'empty'; message: string; strings: GanttStrings }
+  | { type: 'sites'; sites: SiteEntry[] }
+  | { type: 'awaits'; from: number; entries: AwaitEntry[] }
+  | { type: 'tasks'; columns: TaskColumns }
+  | { type: 'steps'; batch: StepBatch }
+  | { type: 'markers'; timeouts: TimeoutEntry[]; cancelsFrom: number; cancels: CancelEntry[]; blocksFrom: number; blocks: BlockEntry[] }
+  | { type: 'run'; live: boolean; now: number; exitCode: number | null }
+  /** The end of the initial load (after it, messages are live deltas). */
+  | { type: 'loaded' }
+  | { type: 'select'; taskId: number }
+  | { type: 'command'; command: 'fit' | 'zoomIn' | 'zoomOut' | 'follow' | 'zoomToTask'; taskId?: number };
+
+/** What the webview reports it drew (for tests and the bench). */
+export interface GanttStats {
+  runKey: string;
+  frames: number;
+  lastFrameMs: number;
+  slicesDrawn: number;
+  visibleLanes: { id: number; name: string; coro: string; kind: string; state: string; depth: number; y: number; slices: number }[];
+  totalLanes: number;
+  steps: number;
+  t0: number;
+  t1: number;
+  follow: boolean;
+  selected: number | null;
+  tooltip: string | null;
+  firstFrameMs: number | null;
+}
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'select'; taskId: number }
+  | { type: 'open'; taskId: number; siteId: number }
+  | { type: 'reveal'; taskId: number }
+  | { type: 'stats'; stats: GanttStats }
+  | { type: 'error'; message: string };
