@@ -10,6 +10,7 @@ export type TaskStatus = 'running' | 'waiting' | 'ready' | EndState;
 /** Waiting statistics of one task at one await site (innermost site of the await stack). */
 export interface AwaitSiteStats {
   site: number;
+  /** Waits that started at this site, including an ongoing one. */
   count: number;
   /** Sum of completed waits, us. Ongoing wait not included. */
   total: number;
@@ -28,6 +29,8 @@ export interface TimeoutInfo {
   state: 'armed' | 'fired' | 'cleared';
   /** ts of 'fired' or 'cleared'. */
   endTs?: number;
+  /** ts of the latest re-arm ('armed' repeated with a new delay); the deadline is (rescheduledTs ?? armedTs) + delay. */
+  rescheduledTs?: number;
   /** Tasks whose cancellation this timeout caused (cancel events with cause 'timeout' naming it, or by the same task right after firing). */
   cancelled: number[];
 }
@@ -71,6 +74,19 @@ export interface TaskInfo {
   steps: { length: number; at(i: number): number };
   /** True if still pending when its loop closed. */
   pendingAtClose?: boolean;
+  /** Created by an eager task factory (its first step ran inside creation). */
+  eager?: boolean;
+}
+
+/** An asyncio event loop seen running. */
+export interface LoopInfo {
+  id: number;
+  thread?: number;
+  startTs: number;
+  state: 'running' | 'closed';
+  closedTs?: number;
+  /** Tasks that had not ended when it closed. */
+  pending?: number[];
 }
 
 /**
@@ -140,6 +156,8 @@ export interface TraceRunView {
   readonly timeouts: ReadonlyMap<number, TimeoutInfo>;
   readonly cancels: readonly CancelInfo[];
   readonly blocks: readonly BlockInfo[];
+  /** Event loops by id (optional so hand-written test doubles need not provide it). */
+  readonly loops?: ReadonlyMap<number, LoopInfo>;
   readonly issues: ParseIssues;
   /** Await table entry of a step (stack outermost first, innermost last). */
   awaitAt(awaitId: number): { stack: readonly number[]; on?: AwaitOn } | undefined;

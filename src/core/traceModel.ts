@@ -1,0 +1,567 @@
+// The trace model: folds parsed events into tasks, steps, await statistics, timeouts, cancels,
+// blocks and run state, incrementally, and tells listeners what changed after each batch.
+import type {
+  AwaitSiteStats, BlockInfo, CancelInfo, LoopInfo, ParseIssues, RunDelta, SiteInfo, StepColumns,
+  TaskInfo, TaskStatus, TimeoutInfo, TraceRunView,
+} from './modelTypes';
+import type {
+  AwaitInfo, AwaitOn, BlockEvent, CancelEvent, EndEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
+  StepEvent, TaskEvent, TaskKind, TimeoutEvent, TraceEvent,
+} from './traceEvents';
+import { TraceParser } from './traceParser';
+
+/** A cancel caused by a timeout may be stamped a little after the timeout fired (two clock reads). */
+const TIMEOUT_CANCEL_TOLERANCE_US = 1000;
+
+/** Step indices of one task. A plain array of small ints: 8 bytes a step, no per-step objects. */
+class StepIndexList {
+  readonly items: number[] = [];
+  get length(): number { return this.items.length; }
+  at(i: number): number { return this.items[i]; }
+}
+
+class TaskRecord implements TaskInfo {
+  kind: TaskKind = 'asyncio';
+  name = '';
+  coro = '';
+  parent: number | null = null;
+  site: number | null = null;
+  thread?: number;
+  loop?: number;
+  children: number[] = [];
+  status: TaskStatus = 'ready';
+  endTs?: number;
+  endState?: TaskInfo['endState'];
+  error?: ErrorInfo;
+  unretrieved?: boolean;
+  stepCount = 0;
+  runTotal = 0;
+  lastStepEnd?: number;
+  awaitSites = new Map<number, AwaitSiteStats>();
+  currentWait?: { since: number; stack: number[]; on?: AwaitOn };
+  timeouts: number[] = [];
+  cancels: CancelInfo[] = [];
+  steps = new StepIndexList();
+  pendingAtClose?: boolean;
+  eager?: boolean;
+
+  /** False while only known from events that came before its `task` line (eager tasks). */
+  declared = false;
+  /** Index of the task's last step in the columns, -1 before the first. */
+  lastStep = -1;
+  /** Batch number of the last delta that listed this task as changed (dedupes changedTasks). */
+  batch = 0;
+
+  constructor(readonly id: number, public createdTs: number) {}
+}
+
+class StepStore implements StepColumns {
+  count = 0;
+  task: Int32Array;
+  ts: Float64Array;
+  dur: Float64Array;
+  wokeNext: Float64Array;
+  waitEnd: Float64Array;
+  awaitId: Int32Array;
+
+  constructor(capacity = 1024) {
+    this.task = new Int32Array(capacity);
+    this.ts = new Float64Array(capacity);
+    this.dur = new Float64Array(capacity);
+    this.wokeNext = new Float64Array(capacity);
+    this.waitEnd = new Float64Array(capacity);
+    this.awaitId = new Int32Array(capacity);
+  }
+
+  push(task: number, ts: number, dur: number, awaitId: number): number {
+    const i = this.count;
+    if (i === this.task.length) this.grow();
+    this.task[i] = task;
+    this.ts[i] = ts;
+    this.dur[i] = dur;
+    this.wokeNext[i] = NaN;
+    this.waitEnd[i] = NaN;
+    this.awaitId[i] = awaitId;
+    this.count = i + 1;
+    return i;
+  }
+
+  private grow(): void {
+    const n = this.task.length * 2;
+    const g32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    const g64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    this.task = g32(this.task);
+    this.awaitId = g32(this.awaitId);
+    this.ts = g64(this.ts);
+    this.dur = g64(this.dur);
+    this.wokeNext = g64(this.wokeNext);
+    this.waitEnd = g64(this.waitEnd);
+  }
+}
+
+/** A cheap identity for an await: the same stack waiting on the same thing shares one table entry. */
+function awaitKey(a: AwaitInfo): string {
+  const s = a.stack;
+  let k = s.length === 1 ? String(s[0]) : s.join(',');
+  const on = a.on;
+  if (on === undefined) return k;
+  const o = on as Record<string, unknown>;
+  switch (on.kind) {
+    case 'sleep': k += '|s' + o.delay; break;
+    case 'task': k += '|t' + o.task; break;
+    case 'io': k += '|i' + o.op; break;
+    case 'switch': k += '|w' + o.to; break;
+    case 'gather': k += '|g' + (Array.isArray(o.tasks) ? o.tasks.join(',') : ''); break;
+    default: k += '|' + JSON.stringify(on); break;
+  }
+  return k;
+}
+
+export interface TraceRunOptions {
+  /** True while a program is being traced and more events will come. */
+  live?: boolean;
+  /** The .jsonl file this run was loaded from or is being written to. */
+  sourcePath?: string;
+}
+
+export class TraceRun implements TraceRunView {
+  readonly sourcePath?: string;
+  info?: RunEvent;
+  live: boolean;
+  exit?: { ts: number; code: number; dropped: number; error?: ErrorInfo };
+  now = 0;
+  readonly tasks = new Map<number, TaskRecord>();
+  readonly roots: number[] = [];
+  readonly sites = new Map<number, SiteInfo>();
+  readonly steps = new StepStore();
+  readonly timeouts = new Map<number, TimeoutInfo>();
+  readonly cancels: CancelInfo[] = [];
+  readonly blocks: BlockInfo[] = [];
+  readonly loops = new Map<number, LoopInfo>();
+  readonly counts = { tasks: 0, alive: 0, events: 0, failed: 0, cancelled: 0 };
+
+  private readonly parser = new TraceParser();
+  private readonly awaitTable: { stack: number[]; on?: AwaitOn }[] = [];
+  private readonly awaitIds = new Map<string, number>();
+  private readonly listeners = new Set<(delta: RunDelta) => void>();
+  /** Children seen before their parent's `task` line, by parent id: relinked when it arrives. */
+  private readonly orphans = new Map<number, number[]>();
+  /** Timeout-caused cancels not yet linked to a timeout (the `fired` line may come later). */
+  private unlinkedCancels: { task: number; by: number | null; ts: number; timeout?: number }[] = [];
+
+  // The batch being folded.
+  private batch = 1;
+  private newTasks: number[] = [];
+  private changedTasks: number[] = [];
+  private changedTimeouts = new Set<number>();
+  private stepsFrom = 0;
+  private newSites = 0;
+  private newCancels = 0;
+  private newBlocks = 0;
+  private runChanged = false;
+
+  constructor(readonly key: string, readonly label: string, options: TraceRunOptions = {}) {
+    this.live = options.live ?? false;
+    this.sourcePath = options.sourcePath;
+  }
+
+  get issues(): ParseIssues { return this.parser.issues; }
+
+  /** Number of distinct (stack, on) entries in the await table. */
+  get awaitCount(): number { return this.awaitTable.length; }
+
+  awaitAt(awaitId: number): { stack: readonly number[]; on?: AwaitOn } | undefined {
+    return this.awaitTable[awaitId];
+  }
+
+  onDelta(listener: (delta: RunDelta) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  /** Parses a chunk of the trace (any split), folds the complete lines, and sends one delta if anything arrived. */
+  ingest(chunk: string | Uint8Array): void {
+    const before = this.issueStamp();
+    const events = this.parser.push(chunk);
+    this.foldBatch(events, before !== this.issueStamp());
+  }
+
+  /** Folds already parsed events as one batch (one delta). */
+  ingestEvents(events: readonly TraceEvent[]): void {
+    this.foldBatch(events, false);
+  }
+
+  /** End of stream: folds a final unterminated line, marks the run as no longer live. Tasks that did not end stay as they are. */
+  finish(): void {
+    const events = this.parser.end();
+    this.live = false;
+    this.runChanged = true;
+    this.foldBatch(events, true);
+  }
+
+  private issueStamp(): number {
+    const i = this.parser.issues;
+    return i.badLines * 4 + i.unknownTypes * 2 + (i.missingHeader ? 1 : 0) + (i.newerVersion ?? 0) * 1e9;
+  }
+
+  private foldBatch(events: readonly TraceEvent[], force: boolean): void {
+    this.stepsFrom = this.steps.count;
+    for (let i = 0; i < events.length; i++) this.fold(events[i]);
+    this.counts.events += events.length;
+    if (events.length > 0 || force || this.runChanged) this.flush();
+  }
+
+  private flush(): void {
+    const delta: RunDelta = {
+      newTasks: this.newTasks,
+      changedTasks: this.changedTasks,
+      stepsFrom: this.stepsFrom,
+      newSites: this.newSites,
+      changedTimeouts: [...this.changedTimeouts],
+      newCancels: this.newCancels,
+      newBlocks: this.newBlocks,
+      runChanged: this.runChanged,
+    };
+    this.batch++;
+    this.newTasks = [];
+    this.changedTasks = [];
+    this.changedTimeouts.clear();
+    this.newSites = this.newCancels = this.newBlocks = 0;
+    this.runChanged = false;
+    this.stepsFrom = this.steps.count;
+    for (const l of this.listeners) {
+      try {
+        l(delta);
+      } catch (err) {
+        // One broken view must not stop the others or the fold; report it out of band.
+        queueMicrotask(() => { throw err; });
+      }
+    }
+  }
+
+  private touch(t: TaskRecord): void {
+    if (t.batch !== this.batch) {
+      t.batch = this.batch;
+      this.changedTasks.push(t.id);
+    }
+  }
+
+  private seen(ts: number): void {
+    if (ts > this.now) this.now = ts;
+  }
+
+  /** The task with this id, created as a placeholder (a root until its `task` line says otherwise) if unknown. */
+  private taskFor(id: number, ts: number): TaskRecord {
+    let t = this.tasks.get(id);
+    if (t === undefined) {
+      t = new TaskRecord(id, ts);
+      t.name = `Task ${id}`;
+      this.tasks.set(id, t);
+      this.roots.push(id);
+      this.counts.tasks++;
+      this.counts.alive++;
+      this.newTasks.push(id);
+    }
+    this.touch(t);
+    return t;
+  }
+
+  private fold(e: TraceEvent): void {
+    switch (e.type) {
+      case 'step': return this.foldStep(e);
+      case 'task': return this.foldTask(e);
+      case 'end': return this.foldEnd(e);
+      case 'site':
+        this.sites.set(e.id, { id: e.id, file: e.file, line: e.line, func: typeof e.func === 'string' ? e.func : '' });
+        this.newSites++;
+        return;
+      case 'name': {
+        const t = this.taskFor(e.task, this.now);
+        t.name = e.name;
+        return;
+      }
+      case 'timeout': return this.foldTimeout(e);
+      case 'cancel': return this.foldCancel(e);
+      case 'block': return this.foldBlock(e);
+      case 'unretrieved': {
+        this.taskFor(e.task, e.ts ?? this.now).unretrieved = true;
+        if (typeof e.ts === 'number') this.seen(e.ts);
+        return;
+      }
+      case 'loop': return this.foldLoop(e);
+      case 'run':
+        this.info = e;
+        this.runChanged = true;
+        return;
+      case 'exit': return this.foldExit(e);
+    }
+  }
+
+  private foldTask(e: TaskEvent): void {
+    this.seen(e.ts);
+    const existing = this.tasks.get(e.id);
+    const t = this.taskFor(e.id, e.ts);
+    const wasDeclared = t.declared;
+    t.declared = true;
+    t.kind = e.kind === 'greenlet' ? 'greenlet' : 'asyncio';
+    t.name = typeof e.name === 'string' ? e.name : t.name;
+    t.coro = typeof e.coro === 'string' ? e.coro : '';
+    t.site = typeof e.site === 'number' ? e.site : null;
+    if (typeof e.thread === 'number') t.thread = e.thread;
+    if (typeof e.loop === 'number') t.loop = e.loop;
+    if (e.eager === true) t.eager = true;
+    // An eager task's first step can precede its task line: the bar starts at whichever came first.
+    if (e.ts < t.createdTs) t.createdTs = e.ts;
+    if (wasDeclared) return; // a repeated task line only refreshes the fields above
+
+    const parentId = typeof e.parent === 'number' ? e.parent : null;
+    t.parent = parentId;
+    const parent = parentId === null ? undefined : this.tasks.get(parentId);
+    if (parent !== undefined) {
+      if (existing !== undefined) this.removeRoot(e.id); // placeholder was a root so far
+      else this.roots.pop(); // taskFor just pushed it
+      parent.children.push(e.id);
+      this.touch(parent);
+    } else if (parentId !== null) {
+      // Unknown parent: a root for now, nested under it if its task line turns up later.
+      let list = this.orphans.get(parentId);
+      if (list === undefined) this.orphans.set(parentId, (list = []));
+      list.push(e.id);
+    }
+    const waiting = this.orphans.get(e.id);
+    if (waiting !== undefined) {
+      this.orphans.delete(e.id);
+      for (const c of waiting) {
+        if (this.tasks.get(c)?.parent !== e.id) continue;
+        this.removeRoot(c);
+        t.children.push(c);
+      }
+    }
+  }
+
+  private removeRoot(id: number): void {
+    const i = this.roots.lastIndexOf(id);
+    if (i >= 0) this.roots.splice(i, 1);
+  }
+
+  private foldStep(e: StepEvent): void {
+    const ts = e.ts;
+    const dur = e.dur;
+    const end = ts + dur;
+    if (end > this.now) this.now = end;
+    const t = this.taskFor(e.task, ts);
+    const steps = this.steps;
+    const prev = t.lastStep;
+    if (prev >= 0) {
+      steps.waitEnd[prev] = ts;
+      if (typeof e.woke === 'number') steps.wokeNext[prev] = e.woke;
+    }
+    const w = t.currentWait;
+    if (w !== undefined) this.endWait(t, w, ts);
+
+    let awaitId = -1;
+    const a = e.await;
+    if (a !== undefined) {
+      const key = awaitKey(a);
+      let id = this.awaitIds.get(key);
+      if (id === undefined) {
+        id = this.awaitTable.length;
+        this.awaitTable.push(a.on === undefined ? { stack: a.stack } : { stack: a.stack, on: a.on });
+        this.awaitIds.set(key, id);
+      }
+      awaitId = id;
+      const entry = this.awaitTable[id];
+      // Share the table's arrays so per-step parsed objects can be collected.
+      t.currentWait = entry.on === undefined ? { since: end, stack: entry.stack } : { since: end, stack: entry.stack, on: entry.on };
+      const st = entry.stack;
+      if (st.length > 0) {
+        const site = st[st.length - 1];
+        let s = t.awaitSites.get(site);
+        if (s === undefined) t.awaitSites.set(site, (s = { site, count: 0, total: 0, max: 0 }));
+        s.count++;
+        if (entry.on !== undefined) s.lastOn = entry.on;
+      }
+    } else {
+      t.currentWait = undefined;
+    }
+    t.lastStep = steps.push(e.task, ts, dur, awaitId);
+    t.steps.items.push(t.lastStep);
+    t.stepCount++;
+    t.runTotal += dur;
+    if (t.lastStepEnd === undefined || end > t.lastStepEnd) t.lastStepEnd = end;
+    if (t.endState === undefined) t.status = awaitId >= 0 ? 'waiting' : 'running';
+  }
+
+  /** Closes the ongoing wait at `until`: its duration goes into the innermost site's stats. */
+  private endWait(t: TaskRecord, w: { since: number; stack: number[] }, until: number): void {
+    t.currentWait = undefined;
+    const st = w.stack;
+    if (st.length === 0) return;
+    const s = t.awaitSites.get(st[st.length - 1]);
+    if (s === undefined) return;
+    const d = until > w.since ? until - w.since : 0;
+    s.total += d;
+    if (d > s.max) s.max = d;
+  }
+
+  private foldEnd(e: EndEvent): void {
+    this.seen(e.ts);
+    const t = this.taskFor(e.task, e.ts);
+    if (t.endState !== undefined) return; // duplicate end
+    const w = t.currentWait;
+    if (w !== undefined) this.endWait(t, w, e.ts);
+    if (t.lastStep >= 0 && Number.isNaN(this.steps.waitEnd[t.lastStep]) && this.steps.awaitId[t.lastStep] >= 0) {
+      this.steps.waitEnd[t.lastStep] = e.ts;
+    }
+    t.status = e.state;
+    t.endState = e.state;
+    t.endTs = e.ts;
+    if (e.error) t.error = e.error;
+    this.counts.alive--;
+    if (e.state === 'failed') this.counts.failed++;
+    else if (e.state === 'cancelled') this.counts.cancelled++;
+  }
+
+  private foldTimeout(e: TimeoutEvent): void {
+    this.seen(e.ts);
+    let to = this.timeouts.get(e.id);
+    if (to === undefined) {
+      to = { id: e.id, task: e.task, site: e.site ?? null, delay: e.delay ?? null, armedTs: e.ts, state: e.state, cancelled: [] };
+      this.timeouts.set(e.id, to);
+      const t = this.taskFor(e.task, e.ts);
+      t.timeouts.push(e.id);
+    } else {
+      this.touch(this.taskFor(to.task, e.ts));
+    }
+    this.changedTimeouts.add(e.id);
+    if (e.state === 'armed') {
+      if (to.state === 'armed' && to.armedTs !== e.ts) to.rescheduledTs = e.ts;
+      if (e.delay !== undefined) to.delay = e.delay;
+      if (e.site !== undefined && e.site !== null) to.site = e.site;
+      to.state = 'armed';
+      to.endTs = undefined;
+      return;
+    }
+    to.state = e.state;
+    to.endTs = e.ts;
+    if (e.state === 'fired' && this.unlinkedCancels.length > 0) {
+      // A cancel that named no timeout (or named this one before its lines arrived).
+      this.unlinkedCancels = this.unlinkedCancels.filter((c) => {
+        const match = c.timeout !== undefined
+          ? c.timeout === to!.id
+          : (c.by === to!.task || c.task === to!.task) && Math.abs(c.ts - e.ts) <= TIMEOUT_CANCEL_TOLERANCE_US;
+        if (match) this.linkCancel(to!, c.task);
+        return !match;
+      });
+    }
+  }
+
+  private linkCancel(to: TimeoutInfo, task: number): void {
+    if (!to.cancelled.includes(task)) to.cancelled.push(task);
+    this.changedTimeouts.add(to.id);
+  }
+
+  private foldCancel(e: CancelEvent): void {
+    this.seen(e.ts);
+    const info: CancelInfo = { task: e.task, ts: e.ts, by: e.by ?? null, site: e.site ?? null, cause: e.cause };
+    if (typeof e.timeout === 'number') info.timeout = e.timeout;
+    this.cancels.push(info);
+    this.newCancels++;
+    this.taskFor(e.task, e.ts).cancels.push(info);
+    if (e.cause !== 'timeout') return;
+    if (typeof e.timeout === 'number') {
+      const to = this.timeouts.get(e.timeout);
+      if (to !== undefined) this.linkCancel(to, e.task);
+      else this.pendingCancel({ task: e.task, by: info.by, ts: e.ts, timeout: e.timeout });
+      return;
+    }
+    const to = this.firedTimeoutFor(info.by, e.ts) ?? this.firedTimeoutFor(e.task, e.ts);
+    if (to !== undefined) this.linkCancel(to, e.task);
+    else this.pendingCancel({ task: e.task, by: info.by, ts: e.ts });
+  }
+
+  private pendingCancel(c: { task: number; by: number | null; ts: number; timeout?: number }): void {
+    // Lines arrive only slightly out of order: a short memory is enough.
+    if (this.unlinkedCancels.length >= 64) this.unlinkedCancels.shift();
+    this.unlinkedCancels.push(c);
+  }
+
+  /** The latest timeout of `taskId` that fired at (about) `ts`. */
+  private firedTimeoutFor(taskId: number | null, ts: number): TimeoutInfo | undefined {
+    if (taskId === null) return undefined;
+    const t = this.tasks.get(taskId);
+    if (t === undefined) return undefined;
+    let best: TimeoutInfo | undefined;
+    for (let i = t.timeouts.length - 1; i >= 0; i--) {
+      const to = this.timeouts.get(t.timeouts[i]);
+      if (to === undefined || to.state !== 'fired' || to.endTs === undefined) continue;
+      if (Math.abs(ts - to.endTs) > TIMEOUT_CANCEL_TOLERANCE_US) continue;
+      if (best === undefined || Math.abs(ts - to.endTs) < Math.abs(ts - best.endTs!)) best = to;
+      if (to.endTs === ts) break;
+    }
+    return best;
+  }
+
+  private foldBlock(e: BlockEvent): void {
+    this.seen(e.ts + e.dur);
+    const task = typeof e.task === 'number' ? e.task : null;
+    this.blocks.push({ task, ts: e.ts, dur: e.dur, site: e.site ?? null });
+    this.newBlocks++;
+    if (task !== null) this.taskFor(task, e.ts);
+  }
+
+  private foldLoop(e: LoopEvent): void {
+    this.seen(e.ts);
+    let l = this.loops.get(e.id);
+    if (l === undefined) {
+      l = { id: e.id, startTs: e.ts, state: 'running' };
+      this.loops.set(e.id, l);
+    }
+    if (typeof e.thread === 'number') l.thread = e.thread;
+    if (e.state === 'closed') {
+      l.state = 'closed';
+      l.closedTs = e.ts;
+      if (Array.isArray(e.pending)) {
+        l.pending = e.pending;
+        for (const id of e.pending) {
+          if (typeof id !== 'number') continue;
+          this.taskFor(id, e.ts).pendingAtClose = true;
+        }
+      }
+    }
+    this.runChanged = true;
+  }
+
+  private foldExit(e: ExitEvent): void {
+    this.seen(e.ts);
+    this.exit = { ts: e.ts, code: typeof e.code === 'number' ? e.code : 0, dropped: typeof e.dropped === 'number' ? e.dropped : 0 };
+    if (e.error) this.exit.error = e.error;
+    this.runChanged = true;
+  }
+}
+
+/**
+ * What a task was doing at time `t` (us): running inside a step, ready (woken, not yet running;
+ * only when the trace has `woke`), waiting between steps, or its end state after it ended.
+ * Undefined before the task existed.
+ */
+export function statusAt(run: TraceRunView, task: TaskInfo, t: number): TaskStatus | undefined {
+  if (t < task.createdTs) return undefined;
+  if (task.endTs !== undefined && t >= task.endTs) return task.endState;
+  const cols = run.steps;
+  const idx = task.steps;
+  // Last step starting at or before t.
+  let lo = 0;
+  let hi = idx.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (cols.ts[idx.at(mid)] <= t) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  if (found < 0) return 'ready'; // created, not run yet
+  const s = idx.at(found);
+  if (t < cols.ts[s] + cols.dur[s]) return 'running';
+  const woke = cols.wokeNext[s];
+  if (!Number.isNaN(woke) && t >= woke) return 'ready';
+  return cols.awaitId[s] >= 0 ? 'waiting' : 'running';
+}

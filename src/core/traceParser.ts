@@ -1,0 +1,163 @@
+// Streaming JSON Lines reader for trace format v1 (docs/trace-format.md).
+// Chunks in (strings or bytes, split anywhere), validated events out. Bad input is counted, never thrown.
+import type { ParseIssues } from './modelTypes';
+import { TRACE_FORMAT_VERSION, type TraceEvent } from './traceEvents';
+
+const CR = 13;
+
+export class TraceParser {
+  readonly issues: ParseIssues = { badLines: 0, unknownTypes: 0, truncatedTail: false, missingHeader: false };
+
+  /** Unterminated text after the last newline of the previous chunk. */
+  private carry = '';
+  /** Number of complete lines consumed so far (blank ones included), for 1-based numbering. */
+  private lineNo = 0;
+  private sawFirstEvent = false;
+  private decoder: TextDecoder | undefined;
+  private ended = false;
+
+  /** Parses every complete line in `chunk` (plus what was carried over) and returns the valid events. */
+  push(chunk: string | Uint8Array): TraceEvent[] {
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = chunk;
+    } else {
+      // stream: true keeps a multibyte sequence split across chunks for the next call.
+      this.decoder ??= new TextDecoder('utf-8');
+      text = this.decoder.decode(chunk, { stream: true });
+    }
+    if (this.carry.length > 0) {
+      text = this.carry + text; // one concatenation per chunk, not per line
+      this.carry = '';
+    }
+    const out: TraceEvent[] = [];
+    let pos = 0;
+    const len = text.length;
+    while (pos < len) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      this.lineNo++;
+      let end = nl;
+      if (end > pos && text.charCodeAt(end - 1) === CR) end--;
+      if (end > pos) this.parseLine(text, pos, end, out);
+      pos = nl + 1;
+    }
+    if (pos < len) this.carry = pos === 0 ? text : text.slice(pos);
+    return out;
+  }
+
+  /** End of stream: flushes the decoder and parses a final unterminated line (flagged as truncatedTail). */
+  end(): TraceEvent[] {
+    if (this.ended) return [];
+    this.ended = true;
+    const out: TraceEvent[] = [];
+    let tail = this.carry;
+    this.carry = '';
+    if (this.decoder) tail += this.decoder.decode();
+    // A text chunk ending in the middle of a line can only be completed by more data; now there is none.
+    if (tail.length > 0 && tail.trim().length > 0) {
+      this.issues.truncatedTail = true;
+      let end = tail.length;
+      if (tail.charCodeAt(end - 1) === CR) end--;
+      // Still load it if it happens to be whole JSON; a cut-off line is not counted as bad (it is the truncation).
+      this.lineNo++;
+      let obj: unknown;
+      try { obj = JSON.parse(tail.slice(0, end)); } catch { return out; }
+      this.accept(obj, out);
+    }
+    return out;
+  }
+
+  private parseLine(text: string, start: number, end: number, out: TraceEvent[]): void {
+    const first = text.charCodeAt(start);
+    if (first !== 123 /* { */) {
+      // Whitespace-only lines count as blank; anything else that does not start an object is bad.
+      if (text.slice(start, end).trim().length === 0) return;
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text.slice(start, end));
+    } catch {
+      this.bad();
+      return;
+    }
+    this.accept(obj, out);
+  }
+
+  private accept(obj: unknown, out: TraceEvent[]): void {
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) { this.bad(); return; }
+    const e = obj as Record<string, unknown>;
+    const type = e.type;
+    if (typeof type !== 'string') { this.bad(); return; }
+    const known = validate(type, e);
+    if (known === undefined) { this.issues.unknownTypes++; return; }
+    if (!known) { this.bad(); return; }
+    if (!this.sawFirstEvent) {
+      this.sawFirstEvent = true;
+      if (type !== 'run') this.issues.missingHeader = true;
+    }
+    if (type === 'run' && (e.v as number) > TRACE_FORMAT_VERSION) this.issues.newerVersion = e.v as number;
+    out.push(obj as TraceEvent);
+  }
+
+  private bad(): void {
+    if (this.issues.badLines++ === 0) this.issues.firstBadLine = this.lineNo;
+  }
+}
+
+/** Parses a whole trace text at once (tests, small files). */
+export function parseTrace(text: string | Uint8Array): { events: TraceEvent[]; issues: ParseIssues } {
+  const p = new TraceParser();
+  const events = p.push(text);
+  for (const e of p.end()) events.push(e);
+  return { events, issues: p.issues };
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && v === v; // excludes NaN
+const isOptNum = (v: unknown): boolean => v === undefined || v === null || isNum(v);
+
+/**
+ * Checks the fields a reader relies on. Returns undefined for an unknown type, false when a
+ * required field is missing or ill-typed. Optional fields that are ill-typed are dropped
+ * quietly elsewhere rather than rejecting the line.
+ */
+function validate(type: string, e: Record<string, unknown>): boolean | undefined {
+  switch (type) {
+    case 'step': {
+      if (!isNum(e.task) || !isNum(e.ts) || !isNum(e.dur)) return false;
+      const a = e.await;
+      if (a !== undefined) {
+        if (typeof a !== 'object' || a === null || !Array.isArray((a as { stack?: unknown }).stack)) return false;
+        const on = (a as { on?: unknown }).on;
+        if (on !== undefined && (typeof on !== 'object' || on === null || typeof (on as { kind?: unknown }).kind !== 'string')) return false;
+      }
+      return e.woke === undefined || e.woke === null || isNum(e.woke);
+    }
+    case 'task':
+      return isNum(e.id) && isNum(e.ts) && isOptNum(e.parent) && isOptNum(e.site)
+        && (e.name === undefined || typeof e.name === 'string') && (e.coro === undefined || typeof e.coro === 'string');
+    case 'site':
+      return isNum(e.id) && typeof e.file === 'string' && isNum(e.line);
+    case 'end':
+      return isNum(e.task) && isNum(e.ts) && (e.state === 'done' || e.state === 'cancelled' || e.state === 'failed')
+        && (e.error === undefined || e.error === null || typeof e.error === 'object');
+    case 'name':
+      return isNum(e.task) && typeof e.name === 'string';
+    case 'timeout':
+      return isNum(e.id) && isNum(e.task) && isNum(e.ts) && (e.state === 'armed' || e.state === 'fired' || e.state === 'cleared');
+    case 'cancel':
+      return isNum(e.task) && isNum(e.ts) && isOptNum(e.by);
+    case 'block':
+      return isNum(e.ts) && isNum(e.dur) && isOptNum(e.task);
+    case 'unretrieved':
+      return isNum(e.task);
+    case 'loop':
+      return isNum(e.id) && isNum(e.ts) && typeof e.state === 'string' && (e.pending === undefined || Array.isArray(e.pending));
+    case 'run':
+      return isNum(e.v);
+    case 'exit':
+      return isNum(e.ts);
+    default:
+      return undefined;
+  }
+}
