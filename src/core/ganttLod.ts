@@ -6,13 +6,13 @@
 /** Growable output of `lodLane`: one entry per bar to draw. */
 export class LodOut {
   count = 0;
-  start = new Float64Array(256);
-  end = new Float64Array(256);
+  start: Float64Array = new Float64Array(256);
+  end: Float64Array = new Float64Array(256);
   /** First and last step index (into the lane-sorted arrays) of the bar. first === last: a single step. */
-  first = new Int32Array(256);
-  last = new Int32Array(256);
+  first: Int32Array = new Int32Array(256);
+  last: Int32Array = new Int32Array(256);
   /** Running time / bar length (1 for a single step). */
-  busy = new Float32Array(256);
+  busy: Float32Array = new Float32Array(256);
 
   reset(): void { this.count = 0; }
 
