@@ -431,7 +431,7 @@ async function startSession(
 }
 
 /** Finished sessions, newest last (for the test hook). */
-const recent: { key: string; exitCode: number | null; signal: string | null; connected: boolean; rejected: number; terminal: string }[] = [];
+const recent: { key: string; pid: number | undefined; exitCode: number | null; signal: string | null; connected: boolean; rejected: number; terminal: string }[] = [];
 
 function onSessionFinished(s: RunSession): void {
   sessions.delete(s.run.key);
@@ -444,7 +444,7 @@ function onSessionFinished(s: RunSession): void {
     : vscode.l10n.t('[Async Trace] Process exited with code {0} — {1} tasks, {2} events', code ?? '?', counts.tasks, counts.events);
   s.terminal.writeNote(summary, code === 0 || s.isStopping ? 'info' : 'error');
   recent.push({
-    key: s.run.key, exitCode: s.exitCode, signal: s.exitSignal, connected: s.stream.connected, rejected: s.stream.rejected,
+    key: s.run.key, pid: s.pid, exitCode: s.exitCode, signal: s.exitSignal, connected: s.stream.connected, rejected: s.stream.rejected,
     terminal: s.terminal.text.slice(-4000),
   });
   if (recent.length > 10) recent.shift();
@@ -529,6 +529,7 @@ export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns
       stopping: s.isStopping, terminal: s.terminal.text.slice(-4000),
     })),
     finished: [...recent],
+    pythonPathSetting: vscode.workspace.getConfiguration('asyncTrace').get<string>('pythonPath', ''),
     errors: [...shownErrors],
   }));
 }

@@ -1,0 +1,216 @@
+// Running traced programs in a real VS Code: "Trace Async Run" from the command palette, the
+// program's own terminal (output and input), the status bar item, Stop, and the errors a user
+// meets (bad interpreter, too old, gevent missing, untrusted workspace).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launch } from './harness.mjs';
+
+// The DOM renderer keeps terminal rows as text the test can read (no GPU in headless Chromium).
+const SETTINGS = { 'terminal.integrated.gpuAcceleration': 'off' };
+
+/** Text of the visible terminal's rows (xterm DOM renderer). */
+async function terminalText(page) {
+  const rows = page.locator('.part.panel .terminal-wrapper.active .xterm-rows, .part.panel .xterm .xterm-rows').first();
+  return (await rows.innerText({ timeout: 2000 }).catch(() => '')).replace(/\u00a0/g, ' ');
+}
+
+/** Visible notification toasts' messages. */
+async function notifications(page) {
+  return page.locator('.notifications-toasts .notification-toast .notification-list-item-message').allInnerTexts();
+}
+
+async function clearNotifications(h) {
+  await h.command('notifications.clearAll').catch(() => undefined);
+}
+
+const statusItem = (page) => page.locator('.part.statusbar .statusbar-item', { hasText: 'Async Trace' }).first();
+
+/** A Python older than 3.9 on this machine, if any (pyenv), for the "too old" error. */
+function oldPython() {
+  const roots = [];
+  const pr = spawnSync('pyenv', ['root'], { encoding: 'utf8' });
+  if (pr.status === 0 && pr.stdout.trim()) roots.push(pr.stdout.trim());
+  roots.push(path.join(os.homedir(), '.pyenv'));
+  for (const root of roots) {
+    const dir = path.join(root, 'versions');
+    if (!existsSync(dir)) continue;
+    for (const v of readdirSync(dir).filter((n) => /^3\.[5-8](\.\d+)?$/.test(n))) {
+      const exe = path.join(dir, v, 'bin', 'python3');
+      if (existsSync(exe)) return exe;
+    }
+  }
+  return undefined;
+}
+
+/** Sets workspace settings by writing .vscode/settings.json (VS Code picks the change up). */
+async function setWorkspaceSettings(h, settings) {
+  const dir = path.join(h.workspaceDir, '.vscode');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(settings, null, 2));
+  await h.waitFor(async () => (await h.state()).runner?.pythonPathSetting === settings['asyncTrace.pythonPath'], 10000, 'the setting to apply');
+}
+
+describe('trusted workspace', () => {
+  let h;
+  before(async () => {
+    h = await launch({ workspace: 'examples', settings: SETTINGS });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('Trace Async Run from the palette: output in its terminal, status bar while it runs', async () => {
+    const { page } = h;
+    await h.openFile('03_create_task.py');
+    await h.palette('Async Trace: Trace Async Run');
+
+    // The status bar item shows the live run (the program runs about 2 s).
+    const item = statusItem(page);
+    await item.waitFor({ state: 'visible', timeout: 15000 });
+    assert.match(await item.innerText(), /Async Trace: [\d,]+ tasks alive · [\d,]+ events · \d/);
+    await h.screenshot('runner-live');
+
+    // The program's own output appears in its terminal, named after the program.
+    await h.waitFor(async () => /hello[\s\S]*world/.test(await terminalText(page)), 20000, 'hello/world in the terminal');
+    const tab = page.locator('.part.panel .tabs-list .monaco-list-row, .part.panel .single-terminal-tab, .part.panel .terminal-tabs-entry')
+      .filter({ hasText: 'Async Trace: 03_create_task.py' });
+    await h.waitFor(async () => (await tab.count()) > 0 || (await page.locator('.part.panel').innerText()).includes('Async Trace: 03_create_task.py'), 5000, 'terminal named after the program');
+
+    // At the end: the summary line in the terminal, the run finished with its tasks.
+    await h.waitFor(async () => /Process exited with code 0 — \d+ tasks, \d+ events/.test(await terminalText(page)), 20000, 'exit summary');
+    const s = await h.state();
+    const run = s.runs.find((r) => r.label === '03_create_task.py');
+    assert.ok(run, 'the run is in the store');
+    assert.equal(run.live, false);
+    assert.equal(run.exit?.code, 0);
+    const coros = run.tasks.map((t) => t.coro);
+    assert.ok(coros.filter((c) => c === 'say_after').length === 2, `two say_after tasks: ${coros}`);
+    assert.equal(s.selectedRun, run.key);
+    // The trace file written for "Save Trace As" is in the extension's storage.
+    assert.match(await item.innerText(), /exit code 0|Async Trace/);
+    await h.screenshot('runner-finished');
+  });
+
+  test('a long program: the terminal relays input, Stop keeps the trace and ends the run', async () => {
+    const { page } = h;
+    const prog = path.join(h.workspaceDir, 'long_run.py');
+    writeFileSync(prog, [
+      'import asyncio',
+      '',
+      'async def ticker(n):',
+      '    while True:',
+      '        await asyncio.sleep(0.05 * n)',
+      '',
+      'async def main():',
+      '    name = await asyncio.to_thread(input, "Your name? ")',
+      '    print(f"Hello, {name}!", flush=True)',
+      '    await asyncio.gather(*(ticker(i) for i in range(1, 6)))',
+      '',
+      'asyncio.run(main())',
+      '',
+    ].join('\n'));
+    await h.openFile('long_run.py');
+    await h.palette('Async Trace: Trace Async Run');
+    await h.waitFor(async () => (await terminalText(page)).includes('Your name?'), 20000, 'the prompt');
+
+    // Typing goes to the program's stdin (echoed locally).
+    await page.locator('.part.panel .xterm').first().click();
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    await h.waitFor(async () => (await terminalText(page)).includes('Hello, Ada!'), 10000, 'the program read the line');
+
+    // Tasks stream live.
+    await h.waitFor(async () => {
+      const r = (await h.state()).runs.find((x) => x.label === 'long_run.py');
+      return r && r.live && r.tasks.filter((t) => t.coro === 'ticker').length === 5;
+    }, 10000, '5 ticker tasks live');
+
+    // Stop from the status bar item (its click stops the run).
+    const item = statusItem(page);
+    assert.match(await item.innerText(), /tasks alive/);
+    await h.screenshot('runner-long-live');
+    await item.click();
+    await h.waitFor(async () => {
+      const r = (await h.state()).runs.find((x) => x.label === 'long_run.py');
+      return r && !r.live;
+    }, 15000, 'the run to finish after Stop');
+    const run = (await h.state()).runs.find((x) => x.label === 'long_run.py');
+    assert.ok(run.tasks.length >= 6, 'the trace up to the stop is kept');
+    assert.equal(run.tasks.filter((t) => t.coro === 'ticker').length, 5);
+    await h.waitFor(async () => /\[Async Trace\] Process (exited with code|stopped by)/.test(await terminalText(page)), 10000, 'stop summary');
+    const st = await h.state();
+    assert.deepEqual(st.runner.sessions, [], 'no session left running');
+    // The program's whole process group is gone.
+    const { pid } = st.runner.finished.at(-1);
+    assert.ok(pid > 0);
+    assert.throws(() => process.kill(-pid, 0), /ESRCH/);
+    assert.match(await statusItem(page).innerText(), /stopped/);
+    await h.screenshot('runner-stopped');
+  });
+
+  test('gevent program without gevent: clear error with the fix', async (t) => {
+    const hasGevent = spawnSync(h.python, ['-c', 'import gevent'], { encoding: 'utf8' }).status === 0;
+    if (hasGevent) {
+      t.skip('the test interpreter has gevent');
+      return;
+    }
+    await clearNotifications(h);
+    await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, '08_gevent_spawn.py') });
+    const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('gevent')), 20000, 'gevent notification');
+    assert.match(msg, /needs gevent/);
+    assert.match(msg, /pip install gevent/);
+    await h.screenshot('runner-gevent-missing');
+  });
+
+  test('a bad asyncTrace.pythonPath gives a clear error', async () => {
+    await clearNotifications(h);
+    await setWorkspaceSettings(h, { 'asyncTrace.pythonPath': '/nonexistent/bin/python3' });
+    await h.openFile('03_create_task.py');
+    await h.palette('Async Trace: Trace Async Run');
+    const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('asyncTrace.pythonPath')), 15000, 'error notification');
+    assert.match(msg, /"\/nonexistent\/bin\/python3" set in "asyncTrace.pythonPath" was not found/);
+    const toast = h.page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'was not found' }).first();
+    assert.equal(await toast.locator('.monaco-button', { hasText: 'Open Settings' }).count(), 1);
+    await h.screenshot('runner-bad-python');
+  });
+
+  test('a Python older than 3.9 is refused with the fix', async (t) => {
+    const old = oldPython();
+    if (!old) {
+      t.skip('no Python < 3.9 on this machine');
+      return;
+    }
+    await clearNotifications(h);
+    await setWorkspaceSettings(h, { 'asyncTrace.pythonPath': old });
+    await h.palette('Async Trace: Trace Async Run');
+    const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('too old')), 15000, 'too old notification');
+    assert.match(msg, /Python 3\.[5-8]\.\d+ .* is too old: Async Trace needs Python 3\.9 or newer/);
+    rmSync(path.join(h.workspaceDir, '.vscode'), { recursive: true, force: true });
+  });
+});
+
+describe('untrusted workspace', () => {
+  let h;
+  before(async () => {
+    h = await launch({ workspace: 'examples', trusted: false, settings: SETTINGS });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('Trace Async Run refuses with a message and a Manage Workspace Trust button', async () => {
+    const s = await h.state();
+    assert.equal(s.workspaceTrusted, false);
+    await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, '03_create_task.py') });
+    const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('not trusted')), 15000, 'trust notification');
+    assert.match(msg, /Tracing runs code from this workspace, which is not trusted/);
+    const toast = h.page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'not trusted' }).first();
+    assert.equal(await toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).count(), 1);
+    assert.deepEqual((await h.state()).runs, [], 'nothing ran');
+    await h.screenshot('runner-untrusted');
+  });
+});
