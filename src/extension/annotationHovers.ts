@@ -1,0 +1,130 @@
+// Hover on an annotated line: the details per task, with links that reveal the task in the tree
+// and in the timeline. Markdown is trusted only for those two commands; every trace string is escaped.
+import * as vscode from 'vscode';
+import type { TraceRunView } from '../core/modelTypes';
+import { describeOn, lineHints, taskName, type LineInfo } from '../core/lineAnnotations';
+import { formatDuration, formatSeconds } from '../core/format';
+
+const t = vscode.l10n.t;
+const MAX_ROWS = 15;
+
+export const HOVER_COMMANDS = ['asyncTrace.revealTask', 'asyncTrace.showTimeline'];
+
+/** Escapes text for Markdown (task names and error messages come from the traced program). */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`);
+}
+
+function commandLink(label: string, tooltip: string, command: string, args: unknown[]): string {
+  return `[${label}](command:${command}?${encodeURIComponent(JSON.stringify(args))} "${tooltip.replace(/"/g, '')}")`;
+}
+
+function taskLinks(run: TraceRunView, task: number): string {
+  return `${commandLink('$(list-tree)', t('Reveal in Tasks'), 'asyncTrace.revealTask', [run.key, task])} `
+    + commandLink('$(graph-line)', t('Show in Timeline'), 'asyncTrace.showTimeline', [run.key, task]);
+}
+
+function name(run: TraceRunView, task: number): string {
+  return escapeMarkdown(taskName(run, task));
+}
+
+export function hoverMarkdown(run: TraceRunView, info: LineInfo): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = { enabledCommands: HOVER_COMMANDS };
+  md.supportHtml = false;
+  md.appendMarkdown(`**${escapeMarkdown(t('Async Trace'))}** \u2014 ${escapeMarkdown(run.label)}\n\n`);
+  for (const h of lineHints(run, info, t)) md.appendMarkdown(`- ${escapeMarkdown(h.text)}\n`);
+  md.appendMarkdown('\n');
+
+  const aw = info.await;
+  if (aw && aw.tasks.length) {
+    md.appendMarkdown(`${escapeMarkdown(aw.outer ? t('Waits inside calls made from this line ({0} of the run\'s waiting):', pct(aw.share)) : t('Waits at this line ({0} of the run\'s waiting):', pct(aw.share)))}\n\n`);
+    md.appendMarkdown(`| ${[t('Task'), t('Waits'), t('Total'), t('Longest'), t('Awaited'), ''].map(escapeMarkdown).join(' | ')} |\n|---|---:|---:|---:|---|---|\n`);
+    for (const ts of aw.tasks.slice(0, MAX_ROWS)) {
+      const waits = ts.unfinished ? `${ts.count} + ${ts.unfinished}\u2026` : String(ts.count);
+      md.appendMarkdown(`| ${name(run, ts.task)} | ${waits} | ${formatDuration(ts.total)} | ${formatDuration(ts.max)} | ${escapeMarkdown(describeOn(run, ts.on, t))} | ${taskLinks(run, ts.task)} |\n`);
+    }
+    if (aw.tasks.length > MAX_ROWS) md.appendMarkdown(`\n${escapeMarkdown(t('\u2026 and {0} more tasks', aw.tasks.length - MAX_ROWS))}\n`);
+    md.appendMarkdown('\n');
+  }
+
+  const tl = info.timeout;
+  if (tl) {
+    md.appendMarkdown(`${escapeMarkdown(t('Timeouts armed here:'))}\n\n`);
+    for (const to of tl.timeouts.slice(0, MAX_ROWS)) {
+      const delay = to.delay === null ? t('(no delay)') : formatSeconds(to.delay);
+      const after = to.endTs !== undefined ? formatDuration(to.endTs - to.armedTs) : '';
+      let what: string;
+      if (to.state === 'fired') {
+        what = to.cancelled.length
+          ? t('{0} for {1}: fired after {2}, cancelled {3}', delay, taskName(run, to.task), after, to.cancelled.map((id) => taskName(run, id)).join(', '))
+          : t('{0} for {1}: fired after {2}', delay, taskName(run, to.task), after);
+      } else if (to.state === 'cleared') {
+        what = to.delay
+          ? t('{0} for {1}: cleared after {2} ({3} of the delay)', delay, taskName(run, to.task), after, pct((to.endTs! - to.armedTs) / (to.delay * 1e6)))
+          : t('{0} for {1}: cleared after {2}', delay, taskName(run, to.task), after);
+      } else what = t('{0} for {1}: still armed', delay, taskName(run, to.task));
+      md.appendMarkdown(`- ${escapeMarkdown(what)} ${taskLinks(run, to.task)}\n`);
+    }
+    md.appendMarkdown('\n');
+  }
+
+  if (info.block) {
+    md.appendMarkdown(`${escapeMarkdown(t('Blocked the event loop {0} time(s): longest {1}, total {2}', info.block.count, formatDuration(info.block.max), formatDuration(info.block.total)))}\n\n`);
+    for (const id of info.block.tasks.slice(0, MAX_ROWS)) md.appendMarkdown(`- ${name(run, id)} ${taskLinks(run, id)}\n`);
+    md.appendMarkdown('\n');
+  }
+
+  if (info.failures?.length) {
+    md.appendMarkdown(`${escapeMarkdown(t('Failures raised here:'))}\n\n`);
+    for (const id of info.failures.slice(0, MAX_ROWS)) {
+      const e = run.tasks.get(id)?.error;
+      md.appendMarkdown(`- ${name(run, id)}: \`${escapeCode(`${e?.type ?? '?'}: ${e?.message ?? ''}`)}\` ${taskLinks(run, id)}\n`);
+    }
+    md.appendMarkdown('\n');
+  }
+
+  if (info.cancels?.length) {
+    md.appendMarkdown(`${escapeMarkdown(t('Cancellations requested here:'))}\n\n`);
+    for (const c of info.cancels.slice(0, MAX_ROWS)) {
+      const text = c.by !== null
+        ? t('{0} cancelled by {1} ({2})', taskName(run, c.task), taskName(run, c.by), c.cause)
+        : t('{0} cancelled ({1})', taskName(run, c.task), c.cause);
+      md.appendMarkdown(`- ${escapeMarkdown(text)} ${taskLinks(run, c.task)}\n`);
+    }
+    md.appendMarkdown('\n');
+  }
+
+  if (info.creates?.length) {
+    md.appendMarkdown(`${escapeMarkdown(t('Tasks created here:'))}\n\n`);
+    for (const id of info.creates.slice(0, MAX_ROWS)) {
+      const task = run.tasks.get(id);
+      const state = task ? (task.endState ?? task.status) : '';
+      md.appendMarkdown(`- ${name(run, id)} (${escapeMarkdown(state)}) ${taskLinks(run, id)}\n`);
+    }
+    if (info.creates.length > MAX_ROWS) md.appendMarkdown(`- ${escapeMarkdown(t('\u2026 and {0} more tasks', info.creates.length - MAX_ROWS))}\n`);
+  }
+  return md;
+}
+
+function escapeCode(text: string): string {
+  // Inside an inline code span only backticks and line breaks matter.
+  return text.replace(/[\r\n]+/g, ' ').replace(/`/g, '\u02cb');
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+/** Registers the hover provider for Python files on disk; `lookup` finds the annotated line. */
+export function registerAnnotationHovers(
+  lookup: (document: vscode.TextDocument, line1: number) => { run: TraceRunView; info: LineInfo } | undefined,
+): vscode.Disposable {
+  return vscode.languages.registerHoverProvider({ scheme: 'file', language: 'python' }, {
+    provideHover(document, position) {
+      const found = lookup(document, position.line + 1);
+      if (!found) return undefined;
+      return new vscode.Hover(hoverMarkdown(found.run, found.info), document.lineAt(position.line).range);
+    },
+  });
+}
