@@ -1,0 +1,896 @@
+"""greenlet and gevent instrumentation.
+
+Nothing is imported or patched until the program itself imports ``greenlet`` or ``gevent``: an
+import hook on ``sys.meta_path`` runs our setup right after those modules have executed (importing
+gevent early would change the program's monkey-patching order).
+
+One ``greenlet.settrace`` callback sees every switch of the tracing thread. The greenlet that
+switched away ends a step (its suspension stack is read right there, which is also the only moment
+it is reliable on Python 3.12 with old greenlets); the one switched into starts the next. The gevent
+hub is plumbing: a switch into it is the current greenlet suspending, a switch out of it is a
+greenlet resuming. Why a greenlet suspended is read from its innermost frames: gevent's own Python
+functions (``sleep``, socket methods) name it directly; for calls into gevent's compiled parts
+(``join``, ``joinall``, ``Event.wait``, queues, locks) the user frame's call instruction is decoded
+once per code location and its receiver/arguments looked up in the frame.
+"""
+import sys
+
+_rec = None          # the Recorder
+_st = None           # _State once greenlet is hooked
+
+
+def install(rec):
+    """Hook greenlet/gevent now if already imported, otherwise when the program imports them."""
+    global _rec
+    if _rec is not None:
+        return
+    _rec = rec
+    rec.add_current_task_provider(_current_tid)
+    rec.add_finalizer(_finalize)
+    if "greenlet" in sys.modules:
+        _safe(_on_import, "greenlet", sys.modules["greenlet"])
+    for name in ("gevent", "gevent.pool"):
+        if name in sys.modules:
+            _safe(_on_import, name, sys.modules[name])
+    sys.meta_path.insert(0, _Finder())
+
+
+def _safe(fn, *args):
+    try:
+        return fn(*args)
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Import hook: run our setup right after the watched modules executed.
+
+_WATCHED = ("greenlet", "gevent", "gevent.pool")
+
+
+class _LoaderProxy:
+    def __init__(self, loader, name):
+        self._loader = loader
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(self._loader, attr)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        orig = self._loader
+        # Leave no trace of the proxy on the module.
+        try:
+            module.__loader__ = orig
+            if getattr(module, "__spec__", None) is not None:
+                module.__spec__.loader = orig
+        except Exception:
+            pass
+        orig.exec_module(module)
+        _safe(_on_import, self._name, module)
+
+
+class _Finder:
+    def __init__(self):
+        self._busy = set()
+        self._done = set()
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _WATCHED or fullname in self._busy or fullname in self._done:
+            return None
+        self._busy.add(fullname)
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+            if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                return spec
+            self._done.add(fullname)
+            spec.loader = _LoaderProxy(spec.loader, fullname)
+            return spec
+        except Exception:
+            return None
+        finally:
+            self._busy.discard(fullname)
+
+    def invalidate_caches(self):
+        pass
+
+
+_applied = set()
+
+
+def _on_import(name, module):
+    if name in _applied:
+        return
+    _applied.add(name)
+    if name == "greenlet":
+        _hook_greenlet(module)
+    elif name == "gevent":
+        if "greenlet" not in _applied and "greenlet" in sys.modules:
+            _on_import("greenlet", sys.modules["greenlet"])
+        _patch_gevent(module)
+    elif name == "gevent.pool":
+        _patch_pool(module)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-greenlet bookkeeping and the switch callback.
+
+class _Info:
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill")
+
+    def __init__(self, tid, raw):
+        self.tid = tid
+        self.raw = raw            # a plain greenlet (no gevent Greenlet API)
+        self.declared = False     # its "task" line is out
+        self.fields = None        # (ts, parent, site) until declared
+        self.thrown = False       # something was thrown into it (kill / throw())
+        self.kill = None          # (by, site) of a pending kill request
+
+
+class _State:
+    def __init__(self, gmod):
+        self.greenlet_type = gmod.greenlet
+        self.getcurrent = gmod.getcurrent
+        self.settrace = gmod.settrace
+        self.info = {}            # greenlet -> _Info (strong refs, dropped when it ends)
+        self.hubs = set()         # gevent hubs seen (never tasks)
+        self.cur = None           # the greenlet whose step is running
+        self.cur_start = 0        # ts its step started
+        self.t_hook = _rec.now_us()
+        self.main = gmod.getcurrent()
+        self.main_info = None
+        self.prev_trace = None
+        self.hub_type = None      # gevent.hub.Hub once gevent is imported
+        self.gevent_greenlet = None
+        import weakref
+        self.ended = weakref.WeakKeyDictionary()  # ended greenlet -> task id (joins name them)
+        self.timeouts = {}        # id(Timeout) -> [timeout id, task id, Timeout]
+        self.firing = None        # greenlet a gevent Timeout is being thrown into
+        self.active = True
+        import _thread
+        # Read now: gevent's monkey-patching later makes get_ident() return greenlet ids.
+        self.thread = _thread.get_ident()
+
+
+def _hook_greenlet(gmod):
+    global _st
+    st = _State(gmod)
+    _st = st
+    # The main greenlet is the program's main task; it exists from the start, but its task line
+    # waits for the first switch so a program that imports greenlet and never switches shows none.
+    st.cur = st.main
+    st.cur_start = st.t_hook
+    prev = gmod.settrace(_trace)
+    if prev is not None:
+        st.prev_trace = prev
+
+
+def _current_tid():
+    st = _st
+    if st is None or not st.active:
+        return None
+    try:
+        inf = st.info.get(st.getcurrent())
+    except Exception:
+        return None
+    if inf is None:
+        return None
+    _declare(inf)
+    return inf.tid
+
+
+def _new_info(g, ts, parent_tid, site, raw):
+    inf = _Info(_rec.new_task_id(), raw)
+    inf.fields = (ts, parent_tid, site)
+    _st.info[g] = inf
+    return inf
+
+
+def _declare(inf, g=None, frame=None):
+    """Write the task line (raw greenlets wait for their first suspension to know their function)."""
+    if inf.declared:
+        return
+    inf.declared = True
+    ts, parent, site = inf.fields
+    inf.fields = None
+    st = _st
+    if g is None:
+        for k, v in st.info.items():
+            if v is inf:
+                g = k
+                break
+    name = coro = None
+    if g is st.main or (g is not None and g.parent is None):
+        name, coro = "main", None
+    elif not inf.raw:
+        run = getattr(g, "_run", None)
+        coro = _callable_name(run)
+        d = getattr(g, "__dict__", None) or {}
+        # Reading gevent's `name` would allocate a minimal_ident and change the program's reprs.
+        name = d.get("name") if isinstance(d.get("name"), str) else coro
+    else:
+        f = frame
+        if f is not None:
+            while f.f_back is not None:
+                f = f.f_back
+            coro = f.f_code.co_name
+        name = coro
+    if name is None:
+        name = "greenlet"
+    _rec.emit('{"type":"task","id":%d,"ts":%d,"kind":"greenlet","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d}'
+              % (inf.tid, ts, _rec.jstr(name), _rec.jstr(coro) if coro else "null",
+                 "null" if parent is None else parent, "null" if site is None else site,
+                 st.thread))
+
+
+def _callable_name(fn):
+    if fn is None:
+        return None
+    f = getattr(fn, "__func__", fn)
+    n = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
+    if n is None:
+        n = type(fn).__name__
+    return n
+
+
+def _discover(g, origin, now):
+    """A greenlet seen for the first time, as the target of a switch."""
+    st = _st
+    ht = st.hub_type
+    if ht is not None and isinstance(g, ht):
+        st.hubs.add(g)
+        return None
+    if g.parent is None:
+        # A thread's main greenlet (ours is normally registered at the first switch).
+        inf = _new_info(g, st.t_hook if g is st.main else now, None, None, True)
+        if g is st.main:
+            st.main_info = inf
+        _declare(inf, g)
+        return inf
+    gg = st.gevent_greenlet
+    if gg is not None and isinstance(g, gg):
+        parent = site = None
+        try:
+            sp = g.spawning_greenlet
+            sp = sp() if sp is not None else None
+            pinf = st.info.get(sp) if sp is not None else None
+            parent = pinf.tid if pinf is not None else None
+            site = _site_of_light_stack(g.spawning_stack)
+        except Exception:
+            pass
+        inf = _new_info(g, now, parent, site, False)
+        _declare(inf, g)
+        return inf
+    # A plain greenlet: by default its parent is the greenlet that created it. The creation call
+    # is invisible to us; the switch that started it is the closest user line we know.
+    pinf = st.info.get(g.parent)
+    parent = pinf.tid if pinf is not None else None
+    site = None
+    if origin is not None and origin not in st.hubs:
+        try:
+            site = _rec.site_of_frame(origin.gr_frame)
+        except Exception:
+            site = None
+    if parent is None and g.parent in st.hubs:
+        # gevent.spawn_raw: started by the hub on behalf of its spawner.
+        try:
+            sp = g.spawning_greenlet()
+            pinf = st.info.get(sp)
+            parent = pinf.tid if pinf is not None else None
+        except Exception:
+            pass
+    return _new_info(g, now, parent, site, True)
+
+
+def _site_of_light_stack(f):
+    """Nearest user line of gevent's recorded spawning stack (frames with f_code/f_lineno/f_back)."""
+    is_user = _rec.is_user_code
+    n = 0
+    while f is not None and n < 64:
+        code = f.f_code
+        if is_user(code):
+            return _rec.site_of_code(code, f.f_lineno)
+        f = f.f_back
+        n += 1
+    return None
+
+
+def _trace(event, args):
+    st = _st
+    if st is not None and st.active and _rec.enabled:
+        try:
+            _on_switch(st, event, args)
+        except Exception:
+            pass
+    p = st.prev_trace if st is not None else None
+    if p is not None:
+        p(event, args)
+
+
+def _on_switch(st, event, args):
+    origin, target = args
+    now = _rec.now_us()
+    info = st.info
+    oinf = info.get(origin)
+    if oinf is None and origin is st.main and st.main_info is None:
+        # First switch of the run: the main greenlet becomes a task.
+        oinf = st.main_info = _new_info(origin, st.t_hook, None, None, True)
+        _declare(oinf, origin)
+    tinf = info.get(target)
+    if tinf is None and target not in st.hubs:
+        tinf = _discover(target, origin, now)
+    if event == "throw" and tinf is not None:
+        _on_throw(st, target, tinf, origin, now)
+    if oinf is not None:
+        start = st.cur_start if st.cur is origin else now
+        if origin.dead:
+            _on_death(st, origin, oinf, start, now, event)
+        else:
+            f = origin.gr_frame
+            if not oinf.declared:
+                _declare(oinf, origin, f)
+            stack = _rec.stack_sites(f) if f is not None else ()
+            if tinf is not None:
+                # A new plain greenlet is named here before its task line (written at its first
+                # suspension, once its function is known); readers accept the forward reference.
+                on = '{"kind":"switch","to":%d}' % tinf.tid
+            else:
+                on = _classify(st, f, oinf, now)
+            _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
+                           % (oinf.tid, start, now - start, ",".join(map(str, stack)), on))
+    st.cur = target
+    st.cur_start = now
+
+
+def _on_throw(st, g, inf, origin, now):
+    """Something is thrown into `g`: a gevent Timeout (patched, flagged in st.firing) or a kill."""
+    inf.thrown = True
+    if st.firing is g:
+        return
+    if origin in st.hubs or inf.kill is not None:
+        by, site = inf.kill if inf.kill is not None else (None, None)
+        inf.kill = None
+        if not inf.declared:
+            _declare(inf, g)
+        _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"kill"}'
+                  % (inf.tid, now, "null" if by is None else by, "null" if site is None else site))
+
+
+def _tid_of(st, g):
+    inf = st.info.get(g)
+    if inf is not None:
+        return inf.tid
+    try:
+        return st.ended.get(g)
+    except TypeError:
+        return None
+
+
+def _on_death(st, g, inf, start, now, event):
+    del st.info[g]
+    try:
+        st.ended[g] = inf.tid
+    except TypeError:
+        pass
+    if not inf.declared:
+        _declare(inf, g)
+    _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
+    _emit_end(st, g, inf, now, event)
+
+
+def _emit_end(st, g, inf, now, event=None):
+    state, err = "done", None
+    gg = st.gevent_greenlet
+    if gg is not None and isinstance(g, gg):
+        try:
+            exc = g.exception
+            if exc is not None:
+                state = "failed"
+                err = _error_json(exc)
+            else:
+                val = g.value
+                if isinstance(val, BaseException) and type(val).__name__ == "GreenletExit":
+                    state = "cancelled"
+                    err = '{"type":"GreenletExit","message":%s,"site":null}' % _rec.jstr(str(val))
+        except Exception:
+            pass
+    elif event == "throw":
+        # The exception propagates into the parent; it is not observable from here.
+        state = "failed"
+        err = '{"type":"Exception","message":"raised into its parent greenlet","site":null}'
+    elif inf.thrown:
+        # A plain greenlet that had an exception thrown into it and then finished normally:
+        # greenlet swallows GreenletExit, so it was killed.
+        state = "cancelled"
+        err = '{"type":"GreenletExit","message":"","site":null}'
+    _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"%s"%s}'
+              % (inf.tid, now, state, "" if err is None else ',"error":' + err))
+
+
+def _error_json(exc):
+    site = None
+    try:
+        site = _rec.site_of_traceback(exc.__traceback__)
+    except Exception:
+        pass
+    try:
+        msg = str(exc)
+    except Exception:
+        msg = ""
+    return '{"type":%s,"message":%s,"site":%s}' % (
+        _rec.jstr(type(exc).__name__), _rec.jstr(msg), "null" if site is None else site)
+
+
+# ---------------------------------------------------------------------------------------------
+# Why a greenlet went back to the hub.
+
+_IO_OPS = {
+    "recv": "recv", "recv_into": "recv", "recvfrom": "recv", "recvfrom_into": "recv",
+    "recvmsg": "recv", "recvmsg_into": "recv", "read": "read", "readinto": "read",
+    "send": "send", "sendall": "send", "sendto": "send", "sendmsg": "send", "sendfile": "send",
+    "write": "write", "accept": "accept", "connect": "connect", "connect_ex": "connect",
+    "create_connection": "connect", "do_handshake": "handshake", "unwrap": "handshake",
+    "getaddrinfo": "resolve", "gethostbyname": "resolve", "gethostbyname_ex": "resolve",
+    "gethostbyaddr": "resolve", "getnameinfo": "resolve",
+    "nb_read": "read", "nb_write": "write", "tp_read": "read", "tp_write": "write",
+    "select": "select", "poll": "select", "waitpid": "wait", "communicate": "wait",
+    "wait_read": "read", "wait_write": "write", "wait_readwrite": "read",
+}
+_IO_FILES = ("_socket3.py", "_socketcommon.py", "socket.py", "_ssl3.py", "ssl.py",
+             "_sslgte279.py", "os.py", "select.py", "subprocess.py", "_socket2.py",
+             "fileobject.py", "_fileobjectposix.py", "_fileobjectcommon.py", "selectors.py")
+
+_SKIP, _USER, _SLEEP = 0, 1, 2
+_HUB_ON = '{"kind":"hub"}'
+_code_kind = {}     # id(code) -> (kind, payload, code)   (code kept alive: ids never reused)
+_call_cache = {}    # (id(code), lasti) -> decoded call or None
+
+
+def _kind_of_code(code):
+    r = _code_kind.get(id(code))
+    if r is not None:
+        return r
+    if _rec.is_user_code(code):
+        r = (_USER, None, code)
+    else:
+        fn = code.co_filename.replace("\\", "/")
+        name = code.co_name
+        r = (_SKIP, None, code)
+        if "/gevent/" in fn:
+            base = fn.rsplit("/", 1)[-1]
+            if base == "hub.py" and name == "sleep":
+                r = (_SLEEP, None, code)
+            elif base == "hub.py" and name == "idle":
+                r = (_SKIP, '{"kind":"yield"}', code)
+            elif base in _IO_FILES and name in _IO_OPS:
+                r = (_SKIP, '{"kind":"io","op":"%s"}' % _IO_OPS[name], code)
+            elif base in ("lock.py", "thread.py", "_threading.py", "threading.py") and name in ("acquire", "__enter__", "wait", "join"):
+                r = (_SKIP, '{"kind":"%s"}' % ("lock" if name in ("acquire", "__enter__") else "event"), code)
+    _code_kind[id(code)] = r
+    return r
+
+
+def _classify(st, f, inf, now):
+    n = 0
+    while f is not None and n < 40:
+        kind, payload, code = _kind_of_code(f.f_code)
+        if payload is not None:
+            return payload
+        if kind == _SLEEP:
+            try:
+                secs = f.f_locals.get("seconds", 0)
+                secs = float(secs)
+            except Exception:
+                secs = 0.0
+            if secs <= 0:
+                return '{"kind":"yield"}'
+            return '{"kind":"sleep","delay":%s}' % repr(secs)
+        if kind == _USER:
+            return _classify_user(st, f, inf, now)
+        f = f.f_back
+        n += 1
+    return _HUB_ON
+
+
+def _classify_user(st, f, inf, now):
+    """The user frame called straight into gevent's compiled code: decode that call."""
+    try:
+        code = f.f_code
+        key = (id(code), f.f_lasti)
+        call = _call_cache.get(key, False)
+        if call is False:
+            call = _decode_call(code, f.f_lasti)
+            _call_cache[key] = call
+        if call is None:
+            return _HUB_ON
+        meth, recv_path, arg_path = call
+        recv = _resolve(f, recv_path) if recv_path is not None else None
+        if meth == "__enter__":
+            return _sync_kind(recv) or _HUB_ON
+        gg = st.gevent_greenlet
+        gt = st.greenlet_type
+        if recv is not None and isinstance(recv, gt):
+            tinf = st.info.get(recv)
+            if meth == "kill":
+                _note_kill(st, recv, tinf, inf, f)
+            t = _tid_of(st, recv)
+            if meth in ("join", "get", "kill") and t is not None:
+                return '{"kind":"task","task":%d}' % t
+            return _HUB_ON
+        if recv is None or (type(recv).__name__ == "module" and getattr(recv, "__name__", "").startswith("gevent")):
+            if meth in ("joinall", "wait", "iwait", "killall", "kill"):
+                arg = _resolve(f, arg_path) if arg_path is not None else None
+                if isinstance(arg, gt):
+                    arg = [arg]
+                if meth == "kill" and arg:
+                    for g in arg:
+                        _note_kill(st, g, st.info.get(g), inf, f)
+                    t = _tid_of(st, arg[0])
+                    return '{"kind":"task","task":%d}' % t if t is not None else _HUB_ON
+                if isinstance(arg, (list, tuple, set, frozenset)):
+                    ids = []
+                    for g in arg:
+                        if isinstance(g, gt):
+                            t = _tid_of(st, g)
+                            if t is not None:
+                                ids.append(str(t))
+                            if meth == "killall":
+                                _note_kill(st, g, st.info.get(g), inf, f)
+                        elif meth == "wait":
+                            k = _sync_kind(g)
+                            if k is not None and not ids:
+                                return k
+                    return '{"kind":"gather","tasks":[%s]}' % ",".join(ids)
+            return _HUB_ON
+        k = _sync_kind(recv)
+        if k is not None:
+            return k
+    except Exception:
+        pass
+    return _HUB_ON
+
+
+_SYNC = {
+    "Event": "event", "AsyncResult": "future", "Queue": "queue", "JoinableQueue": "queue",
+    "PriorityQueue": "queue", "LifoQueue": "queue", "Channel": "queue", "SimpleQueue": "queue",
+    "UnboundQueue": "queue", "Semaphore": "semaphore", "BoundedSemaphore": "semaphore",
+    "DummySemaphore": "semaphore", "RLock": "lock", "LockType": "lock", "_AtomicSemaphore": "lock",
+    "Condition": "condition", "Pool": "semaphore", "Group": "gather",
+}
+
+
+def _sync_kind(obj):
+    if obj is None:
+        return None
+    for cls in type(obj).__mro__:
+        k = _SYNC.get(cls.__name__)
+        if k is not None and (cls.__module__ or "").startswith(("gevent", "threading", "_thread", "queue")):
+            if k == "gather":
+                return None
+            return '{"kind":"%s"}' % k
+    return None
+
+
+def _note_kill(st, g, ginf, by_inf, frame):
+    if ginf is None or ginf.kill is not None:
+        return
+    ginf.kill = (by_inf.tid if by_inf is not None else None, _rec.site_of_frame(frame))
+
+
+def _resolve(f, path):
+    """Evaluate a decoded simple expression (`name`, `name.attr`, `[a, b]`) in frame f."""
+    kind = path[0]
+    if kind == "list":
+        return [_resolve(f, p) for p in path[1]]
+    if kind == "var":
+        scope, name, attrs = path[1], path[2], path[3]
+        if scope == "fast":
+            obj = f.f_locals.get(name, _MISSING)
+        elif scope == "global":
+            obj = f.f_globals.get(name, _MISSING)
+            if obj is _MISSING:
+                obj = f.f_builtins.get(name, _MISSING)
+        else:
+            obj = f.f_locals.get(name, _MISSING)
+            if obj is _MISSING:
+                obj = f.f_globals.get(name, _MISSING)
+        for a in attrs:
+            if obj is _MISSING:
+                break
+            # Only plain attribute storage: never run properties/descriptors of the program.
+            d = getattr(obj, "__dict__", None)
+            if type(obj).__name__ == "module" or isinstance(d, dict):
+                obj = d.get(a, _MISSING) if isinstance(d, dict) else _MISSING
+            else:
+                obj = _MISSING
+        return None if obj is _MISSING else obj
+    return None
+
+
+_MISSING = object()
+
+
+def _decode_call(code, lasti):
+    """(method name, receiver path, first-argument path) of the call at `lasti`, or None."""
+    import dis
+    instrs = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    idx = None
+    for j, ins in enumerate(instrs):
+        if ins.offset == lasti:
+            idx = j
+            break
+    if idx is None:
+        return None
+    ins = instrs[idx]
+    op = ins.opname
+    if op in ("BEFORE_WITH", "SETUP_WITH", "BEFORE_ASYNC_WITH"):
+        recv = _expr_before(instrs, idx - 1)
+        return ("__enter__", recv[0] if recv else None, None)
+    if not op.startswith("CALL") or op == "CALL_FUNCTION_EX" or op == "CALL_INTRINSIC_1":
+        return None
+    argc = ins.arg or 0
+    j = idx - 1
+    while j >= 0 and instrs[j].opname in ("PRECALL", "KW_NAMES"):
+        j -= 1
+    if op == "CALL_FUNCTION_KW":
+        j -= 1  # the kw-names tuple constant
+    # Walk back over the arguments (each a balanced expression).
+    args = []
+    for _ in range(argc):
+        e = _expr_before(instrs, j)
+        if e is None:
+            return None
+        args.append(e[0])
+        j = e[1] - 1
+    args.reverse()
+    if j < 0:
+        return None
+    callee = instrs[j]
+    first = args[0] if args else None
+    if callee.opname in ("LOAD_METHOD", "LOAD_ATTR"):
+        recv = _expr_before(instrs, j - 1)
+        return (callee.argval, recv[0] if recv else None, first)
+    if callee.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF"):
+        return (callee.argval, None, first)
+    return None
+
+
+_LOADS = {"LOAD_FAST": "fast", "LOAD_NAME": "name", "LOAD_GLOBAL": "global", "LOAD_DEREF": "name",
+          "LOAD_FAST_CHECK": "fast", "LOAD_CLASSDEREF": "name"}
+
+
+def _expr_before(instrs, j):
+    """The simple expression ending at instrs[j]: (path or None, start index), or None if complex."""
+    while j >= 0 and instrs[j].opname in ("PUSH_NULL", "PRECALL", "COPY_FREE_VARS"):
+        j -= 1
+    if j < 0:
+        return None
+    ins = instrs[j]
+    if ins.opname in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
+        items = []
+        k = j - 1
+        for _ in range(ins.arg or 0):
+            e = _expr_before(instrs, k)
+            if e is None:
+                return None
+            items.append(e[0])
+            k = e[1] - 1
+        items.reverse()
+        return (("list", items), k + 1)
+    attrs = []
+    while ins.opname in ("LOAD_ATTR",) and j > 0:
+        attrs.append(ins.argval)
+        j -= 1
+        ins = instrs[j]
+    scope = _LOADS.get(ins.opname)
+    if scope is None:
+        # Something we do not evaluate (a call, a subscript): give up on the value, but still
+        # step over it when it is a single instruction.
+        return (None, j)
+    attrs.reverse()
+    return (("var", scope, ins.argval, tuple(attrs)), j)
+
+
+# ---------------------------------------------------------------------------------------------
+# gevent: spawn sites (creation time), timeouts.
+
+def _patch_gevent(gevent):
+    st = _st
+    if st is None:
+        return
+    import gevent.hub as ghub
+    import gevent.greenlet as ggreenlet
+    st.hub_type = ghub.Hub
+    st.gevent_greenlet = ggreenlet.Greenlet
+    for name in ("spawn", "spawn_later"):
+        orig = getattr(gevent, name, None)
+        if orig is not None:
+            setattr(gevent, name, _wrap_spawn(orig))
+    tmod = sys.modules.get("gevent.timeout")
+    if tmod is not None:
+        _patch_timeout(tmod.Timeout)
+    if "gevent.pool" in sys.modules:
+        _on_import("gevent.pool", sys.modules["gevent.pool"])
+
+
+def _patch_pool(pool):
+    group = getattr(pool, "Group", None)
+    if group is not None and "spawn" in group.__dict__:
+        group.spawn = _wrap_spawn(group.__dict__["spawn"])
+
+
+def _wrap_spawn(orig):
+    def spawn(*args, **kwargs):
+        g = orig(*args, **kwargs)
+        _safe(_created, g, sys._getframe(1))
+        return g
+    for a in ("__name__", "__qualname__", "__doc__", "__module__"):
+        try:
+            setattr(spawn, a, getattr(orig, a))
+        except Exception:
+            pass
+    spawn.__wrapped__ = orig
+    return spawn
+
+
+def _created(g, frame):
+    """A gevent greenlet was just spawned: record it with its creation time, creator and site."""
+    st = _st
+    if st is None or not st.active or g in st.info or not isinstance(g, st.greenlet_type):
+        return
+    cur = st.getcurrent()
+    pinf = st.info.get(cur)
+    if pinf is None and cur is st.main and st.main_info is None:
+        pinf = st.main_info = _new_info(cur, st.t_hook, None, None, True)
+        _declare(pinf, cur)
+    inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None,
+                    _rec.site_of_frame(frame), False)
+    _declare(inf, g)
+
+
+def _patch_timeout(T):
+    if getattr(T, "_asynctrace_patched", False):
+        return
+    o_start, o_exp, o_cancel, o_close = T.start, T._on_expiration, T.cancel, T.close
+
+    def start(self):
+        o_start(self)
+        _safe(_timeout_armed, self, sys._getframe(1))
+
+    def _on_expiration(self, prev_greenlet, ex):
+        st = _st
+        ent = st.timeouts.pop(id(self), None) if st is not None else None
+        if ent is not None and ent[2] is self:
+            _safe(_timeout_fired, ent, prev_greenlet)
+        old = st.firing if st is not None else None
+        if st is not None:
+            st.firing = prev_greenlet
+        try:
+            return o_exp(self, prev_greenlet, ex)
+        finally:
+            if st is not None:
+                st.firing = old
+
+    def cancel(self):
+        _safe(_timeout_cleared, self)
+        return o_cancel(self)
+
+    def close(self):
+        _safe(_timeout_cleared, self)
+        return o_close(self)
+
+    for fn, orig in ((start, o_start), (_on_expiration, o_exp), (cancel, o_cancel), (close, o_close)):
+        fn.__name__ = orig.__name__
+        fn.__qualname__ = orig.__qualname__
+        fn.__doc__ = orig.__doc__
+        fn.__wrapped__ = orig
+    T.start, T._on_expiration, T.cancel, T.close = start, _on_expiration, cancel, close
+    T._asynctrace_patched = True
+
+
+def _timeout_armed(t, frame):
+    st = _st
+    if st is None or not st.active or t.seconds is None or not t.pending:
+        return
+    cur = st.getcurrent()
+    inf = st.info.get(cur)
+    if inf is None and cur is st.main and st.main_info is None:
+        inf = st.main_info = _new_info(cur, st.t_hook, None, None, True)
+        _declare(inf, cur)
+    if inf is not None and not inf.declared:
+        _declare(inf, cur)
+    old = st.timeouts.pop(id(t), None)
+    tid = _rec.new_timeout_id() if old is None else old[0]
+    site = _rec.site_of_frame(frame)
+    st.timeouts[id(t)] = [tid, inf.tid if inf is not None else None, t, site]
+    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
+              % (tid, "null" if inf is None else inf.tid, _rec.now_us(),
+                 "null" if site is None else site, _num(t.seconds)))
+
+
+def _num(x):
+    try:
+        return repr(float(x))
+    except Exception:
+        return "null"
+
+
+def _timeout_fired(ent, g):
+    st = _st
+    now = _rec.now_us()
+    tid, task = ent[0], ent[1]
+    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"fired"}'
+              % (tid, "null" if task is None else task, now))
+    ginf = st.info.get(g)
+    if ginf is not None:
+        _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":null,"site":%s,"cause":"timeout","timeout":%d}'
+                  % (ginf.tid, now, "null" if ent[3] is None else ent[3], tid))
+
+
+def _timeout_cleared(t):
+    st = _st
+    if st is None:
+        return
+    ent = st.timeouts.pop(id(t), None)
+    if ent is None or ent[2] is not t:
+        return
+    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"cleared"}'
+              % (ent[0], "null" if ent[1] is None else ent[1], _rec.now_us()))
+
+
+# ---------------------------------------------------------------------------------------------
+# End of run.
+
+def _finalize():
+    """Close what is still open: the running greenlet's step, greenlets that never finished."""
+    st = _st
+    if st is None or not st.active:
+        return
+    st.active = False
+    try:
+        st.settrace(st.prev_trace)
+    except Exception:
+        pass
+    if st.main_info is None and not st.info:
+        return  # greenlet imported but never switched: nothing to say
+    now = _rec.now_us()
+    try:
+        cur = st.getcurrent()
+    except Exception:
+        cur = None
+    for g, inf in list(st.info.items()):
+        try:
+            if not inf.declared:
+                _declare(inf, g, getattr(g, "gr_frame", None))
+            if g is cur:
+                start = st.cur_start if st.cur is g else now
+                _rec.emit('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
+                if g is st.main or g.parent is None:
+                    err = _rec.exit_error
+                    if err is not None:
+                        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":{"type":%s,"message":%s,"site":null}}'
+                                  % (inf.tid, now, _rec.jstr(err[0]), _rec.jstr(err[1])))
+                    else:
+                        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (inf.tid, now))
+                else:
+                    _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (inf.tid, now))
+            elif g.dead:
+                _emit_end(st, g, inf, now)
+            else:
+                # Still suspended (or never started) when the program ended.
+                _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":null,"site":null,"cause":"shutdown"}'
+                          % (inf.tid, now))
+                _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"cancelled","error":{"type":"GreenletExit","message":"still suspended at exit","site":null}}'
+                          % (inf.tid, now))
+        except Exception:
+            pass
+    st.info.clear()
