@@ -51,6 +51,7 @@ export class RunTerminal implements vscode.Disposable {
 
   get text(): string { return this.transcript; }
   get isClosed(): boolean { return this.closedByUser; }
+  get isEnded(): boolean { return this.ended; }
 
   show(): void {
     this.terminal.show(true);

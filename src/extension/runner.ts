@@ -194,6 +194,9 @@ export function sessionForRun(key: string): RunSession | undefined {
   return sessions.get(key);
 }
 
+/** The terminal of the latest run of each program (by label). */
+const lastTerminals = new Map<string, RunTerminal>();
+
 /** Errors shown to the user, newest last (for the test hook). */
 const shownErrors: string[] = [];
 
@@ -398,12 +401,16 @@ async function startSession(
     return undefined;
   }
 
+  // The previous run of the same program leaves its terminal: replace it rather than pile them up.
+  const previous = lastTerminals.get(label);
+  if (previous && previous.isEnded && !previous.isClosed) previous.dispose();
   const terminal = new RunTerminal(vscode.l10n.t('Async Trace: {0}', label), {
     onInput: (text) => session?.sendInput(text),
     onInterrupt: () => session?.interrupt(),
     onEndOfInput: () => session?.endInput(),
     onClose: () => session?.stop(),
   });
+  lastTerminals.set(label, terminal);
   session = new RunSession(run, target, stream, terminal);
   const s = session;
   // Registered before anyone else hears of the session, so the session list is updated first.
