@@ -397,8 +397,13 @@ export function lineHints(run: TraceRunView, info: LineInfo, t: Translate = engl
     const n = info.creates.length;
     hints.push({ kind: 'create', text: n === 1 ? t('creates 1 task: {0}', taskName(run, info.creates[0])) : t('creates {0} tasks', n) });
   }
-  return hints;
+  return hints.sort((a, b) => HINT_ORDER[a.kind] - HINT_ORDER[b.kind]);
 }
+
+/** Most important first: the order hints are shown on a line and in hovers. */
+const HINT_ORDER: Record<HintKind, number> = {
+  failure: 0, block: 1, timeoutFired: 2, timeoutCleared: 3, timeoutArmed: 3, await: 4, cancel: 5, create: 6,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Problems.

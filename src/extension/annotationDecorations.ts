@@ -9,7 +9,8 @@ type LineKind = 'await0' | 'await1' | 'await2' | 'await3' | 'timeoutFired' | 'ti
 type HintStyle = 'await0' | 'await1' | 'await2' | 'await3' | 'timeoutFired' | 'timeoutCleared' | 'create' | 'block' | 'failure' | 'cancel';
 
 const LINE_KINDS: readonly LineKind[] = ['await0', 'await1', 'await2', 'await3', 'timeoutFired', 'timeoutCleared', 'create', 'block', 'failure', 'cancel'];
-const HINT_STYLES: readonly HintStyle[] = LINE_KINDS;
+// Hint types in the order their texts should appear on a line (VS Code orders them by type creation).
+const HINT_STYLES: readonly HintStyle[] = ['failure', 'block', 'timeoutFired', 'timeoutCleared', 'await3', 'await2', 'await1', 'await0', 'cancel', 'create'];
 
 const ICON: Record<LineKind, string> = {
   await0: 'gutter-await-0.svg', await1: 'gutter-await-1.svg', await2: 'gutter-await-2.svg', await3: 'gutter-await-3.svg',
