@@ -1,0 +1,821 @@
+"""asyncio instrumentation: tasks, steps, awaits, timeouts, cancellations, ends, blocking steps.
+
+The C-accelerated Task is left in place. What sees it:
+- ``BaseEventLoop.create_task`` (every create_task / ensure_future / gather / TaskGroup / wait_for
+  path goes through it) gives creation, creator and site, without replacing the task factory;
+- ``Handle._run`` (pure Python, runs every task step of the standard loops) gives step timing;
+  after the step the task's ``_fut_waiter`` and its coroutine chain (``cr_await``) tell where it
+  suspended and on what;
+- the pure-Python parts of timeouts, TaskGroup, gather and asyncio.run give deadlines and most
+  cancellations; on 3.12+ a ``sys.monitoring`` CALL hook (each call site disabled after its first
+  call unless it calls ``Task.cancel``) catches the user's own ``task.cancel()`` with its line;
+- a sampler thread names the line that holds the loop when a step runs past ``--block-ms``.
+"""
+import _thread
+import sys
+import time
+import types
+import weakref
+
+import asyncio
+from asyncio import base_events, events, futures, tasks
+
+try:
+    from asyncio import timeouts as _timeouts  # 3.11+
+except ImportError:  # pragma: no cover - 3.9/3.10
+    _timeouts = None
+try:
+    from asyncio import taskgroups as _taskgroups  # 3.11+
+except ImportError:  # pragma: no cover
+    _taskgroups = None
+from asyncio import runners as _runners
+
+_ns = time.perf_counter_ns
+_get_ident = _thread.get_ident
+_CoroType = types.CoroutineType
+_GenType = types.GeneratorType
+_PY = sys.version_info[:2]
+
+_patches = []          # (owner, name, original, had_own_attr)
+_rec = None
+_state = {"on": False, "tool": None, "sampler": False}
+
+# id(task) -> task id; weakrefs clean the entry when the task object is collected, so ids are
+# never confused when CPython reuses an address.
+_tids = {}
+_refkey = {}
+_names = {}            # task id -> name announced (to emit a "name" line when it changed)
+_last_site = {}        # task id -> innermost user site of its last suspension
+_noted_cancel = set()  # task ids with a cancel line not yet followed by their end
+_loop_ids = {}         # id(loop) -> loop id
+_loop_refs = {}
+_wait_for_stack = {}   # task id -> [[timeout id, site, fired], ...] (wait_for on <= 3.11)
+_running = {}          # thread ident -> (t0 ns, task id) of the step running there
+_block_sites = {}      # (thread ident, t0) -> site sampled while that step ran
+_stack_cache = {}      # tuple of (id(code), lasti) -> (stack text, innermost site)
+_lasti_site = {}       # (id(code), lasti) -> site id
+_user = {}             # id(code) -> bool (mirror of the recorder cache, local for speed)
+_kinds = {}            # code object of a library coroutine -> what a task waits on there
+
+_TASK_TYPES = set()
+_NOT_TASK_TYPES = set()
+_TaskBase = tasks.Task
+_PyTaskBase = getattr(tasks, "_PyTask", tasks.Task)
+_GatheringFuture = getattr(tasks, "_GatheringFuture", None)
+
+
+def _patch(owner, name, new):
+    had = name in getattr(owner, "__dict__", {})
+    orig = getattr(owner, name)
+    _patches.append((owner, name, orig, had))
+    setattr(owner, name, new)
+    return orig
+
+
+def uninstall():
+    """Restore everything (forked child, broken output). Safe to call more than once."""
+    _state["on"] = False
+    while _patches:
+        owner, name, orig, had = _patches.pop()
+        try:
+            setattr(owner, name, orig)
+        except Exception:
+            pass
+    tool = _state.get("tool")
+    if tool is not None:
+        try:
+            mon = sys.monitoring
+            mon.set_events(tool, 0)
+            mon.register_callback(tool, mon.events.CALL, None)
+            mon.free_tool_id(tool)
+        except Exception:
+            pass
+        _state["tool"] = None
+
+
+# -- ids ------------------------------------------------------------------------------------
+def _forget(ref):
+    k = _refkey.pop(ref, None)
+    if k is not None:
+        _tids.pop(k, None)
+
+
+def _new_tid(task):
+    tid = _rec.new_task_id()
+    k = id(task)
+    _tids[k] = tid
+    try:
+        _refkey[weakref.ref(task, _forget)] = k
+    except TypeError:
+        pass
+    return tid
+
+
+def _loop_id(loop):
+    k = id(loop)
+    lid = _loop_ids.get(k)
+    if lid is None:
+        lid = _rec.new_loop_id()
+        _loop_ids[k] = lid
+
+        def gone(ref, k=k):
+            _loop_ids.pop(k, None)
+            _loop_refs.pop(k, None)
+        try:
+            _loop_refs[k] = weakref.ref(loop, gone)
+        except TypeError:
+            pass
+        _rec.emit('{"type":"loop","id":%d,"ts":%d,"state":"running","thread":%d}'
+                  % (lid, _rec.now_us(), _get_ident()))
+    return lid
+
+
+def _tid_of(task):
+    """Id of a task seen first somewhere other than create_task (announced on the spot)."""
+    tid = _tids.get(id(task))
+    if tid is None:
+        tid = _announce(task, None, None, None)
+    return tid
+
+
+def _announce(task, loop, parent_tid, site, eager=False):
+    tid = _tids.get(id(task))
+    if tid is None:
+        tid = _new_tid(task)
+    try:
+        name = task.get_name()
+    except Exception:
+        name = ""
+    _names[tid] = name
+    try:
+        coro = task.get_coro()
+        cname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) or type(coro).__name__
+    except Exception:
+        cname = ""
+    if loop is None:
+        try:
+            loop = task.get_loop()
+        except Exception:
+            loop = None
+    lid = _loop_id(loop) if loop is not None else None
+    _rec.emit('{"type":"task","id":%d,"ts":%d,"kind":"asyncio","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d,"loop":%s%s}'
+              % (tid, _rec.now_us(), _rec.jstr(name), _rec.jstr(cname),
+                 "null" if parent_tid is None else parent_tid, "null" if site is None else site,
+                 _get_ident(), "null" if lid is None else lid, ',"eager":true' if eager else ""))
+    return tid
+
+
+def _current_tid():
+    loop = events._get_running_loop()
+    if loop is None:
+        return None
+    t = tasks.current_task(loop)
+    if t is None:
+        return None
+    return _tids.get(id(t))
+
+
+# -- creation -------------------------------------------------------------------------------
+def _make_create_task(orig):
+    def create_task(self, coro, *args, **kwargs):
+        if not _state["on"]:
+            return orig(self, coro, *args, **kwargs)
+        try:
+            cur = tasks.current_task(self)
+            if cur is not None:
+                ptid = _tids.get(id(cur))
+                if ptid is None:
+                    # An eager task creating children during its first step, inside its own
+                    # create_task: give it its id now, announce it when that call returns.
+                    ptid = _new_tid(cur)
+                    _pending_announce.add(ptid)
+            else:
+                ptid = _rec.current_task_id()
+        except Exception:
+            ptid = None
+        factory = getattr(self, "_task_factory", None)
+        t0 = _ns()
+        task = orig(self, coro, *args, **kwargs)
+        try:
+            tid = _tids.get(id(task))
+            if tid is not None:
+                if tid not in _pending_announce:
+                    return task
+                _pending_announce.discard(tid)
+            eager = False
+            if factory is not None and _PY >= (3, 12):
+                # An eager task ran its first step inside the constructor.
+                eager = task.done() or getattr(task.get_coro(), "cr_suspended", False)
+            site = _rec.site_of_frame(sys._getframe(1))
+            tid = _announce(task, self, ptid, site, eager)
+            if eager:
+                _after_step(task, tid, t0, _ns())
+        except Exception:
+            pass
+        return task
+    return create_task
+
+
+_pending_announce = set()  # ids given to eager tasks before their create_task returned
+
+
+# -- await inspection -----------------------------------------------------------------------
+def _build_kinds():
+    def add(obj, attr, kind):
+        try:
+            fn = getattr(obj, attr)
+            fn = getattr(fn, "__func__", fn)
+            _kinds[fn.__code__] = kind
+        except Exception:
+            pass
+
+    add(tasks, "sleep", "sleep")
+    for name in dir(tasks):
+        if name.endswith("__sleep0"):
+            add(tasks, name, '{"kind":"sleep","delay":0}')
+    add(tasks, "wait_for", "wait_for")
+    add(tasks, "_wait", "wait")
+    add(tasks, "wait", "wait")
+    import asyncio.queues as q
+    import asyncio.locks as lk
+    import asyncio.streams as st
+    for cls in (q.Queue,):
+        add(cls, "get", '{"kind":"queue","op":"get"}')
+        add(cls, "put", '{"kind":"queue","op":"put"}')
+        add(cls, "join", '{"kind":"queue","op":"join"}')
+    add(lk.Lock, "acquire", '{"kind":"lock"}')
+    add(lk.Event, "wait", '{"kind":"event"}')
+    add(lk.Condition, "wait", '{"kind":"condition"}')
+    add(lk.Condition, "wait_for", '{"kind":"condition"}')
+    add(lk.Semaphore, "acquire", '{"kind":"semaphore"}')
+    if hasattr(lk, "Barrier"):
+        add(lk.Barrier, "wait", '{"kind":"barrier"}')
+    for m in ("read", "readline", "readexactly", "readuntil", "_wait_for_data"):
+        add(st.StreamReader, m, '{"kind":"io","op":"read"}')
+    add(st.StreamWriter, "drain", '{"kind":"io","op":"write"}')
+    add(st, "open_connection", '{"kind":"io","op":"connect"}')
+    BL = base_events.BaseEventLoop
+    for m, op in (("sock_recv", "recv"), ("sock_recv_into", "recv"), ("sock_recvfrom", "recv"),
+                  ("sock_sendall", "send"), ("sock_sendto", "send"), ("sock_accept", "accept"),
+                  ("sock_connect", "connect"), ("getaddrinfo", "resolve"), ("create_connection", "connect"),
+                  ("sock_sendfile", "send"), ("connect_read_pipe", "connect"), ("subprocess_exec", "spawn"),
+                  ("shutdown_default_executor", "executor")):
+        add(BL, m, '{"kind":"io","op":"%s"}' % op)
+    try:
+        from asyncio import selector_events as se
+        for m, op in (("sock_recv", "recv"), ("sock_recv_into", "recv"), ("sock_sendall", "send"),
+                      ("sock_accept", "accept"), ("sock_connect", "connect"), ("sock_recvfrom", "recv"),
+                      ("sock_sendto", "send")):
+            add(se.BaseSelectorEventLoop, m, '{"kind":"io","op":"%s"}' % op)
+    except Exception:
+        pass
+    try:
+        from asyncio import subprocess as sp
+        add(sp.Process, "wait", '{"kind":"process"}')
+        add(sp.Process, "communicate", '{"kind":"process"}')
+    except Exception:
+        pass
+    if _taskgroups is not None:
+        add(_taskgroups.TaskGroup, "__aexit__", "taskgroup")
+
+
+def _gather_on(children):
+    ids = []
+    for c in children:
+        t = _tids.get(id(c))
+        if t is not None:
+            ids.append(str(t))
+    return '{"kind":"gather","tasks":[%s]}' % ",".join(ids)
+
+
+def _special_on(kind, frame, waiter):
+    try:
+        if kind == "sleep":
+            d = frame.f_locals.get("delay")
+            return '{"kind":"sleep","delay":%s}' % (repr(float(d)) if d is not None else "null")
+        if kind == "wait_for":
+            f = frame.f_locals.get("fut")
+            if f is not None and id(f) in _tids:
+                return '{"kind":"task","task":%d}' % _tids[id(f)]
+            return '{"kind":"future"}'
+        if kind == "wait":
+            fs = frame.f_locals.get("fs")
+            if fs is not None:
+                return _gather_on(fs)
+        if kind == "taskgroup":
+            tg = frame.f_locals.get("self")
+            if tg is not None:
+                return _gather_on(getattr(tg, "_tasks", ()))
+    except Exception:
+        pass
+    return '{"kind":"future"}'
+
+
+def _describe(task):
+    """(stack text, innermost user site, on text) of a suspended task."""
+    c = task.get_coro()
+    keys = []
+    frames = []
+    kind = None
+    kframe = None
+    user = _user
+    while c is not None:
+        t = type(c)
+        if t is _CoroType:
+            code = c.cr_code
+            fr = c.cr_frame
+            nxt = c.cr_await
+        elif t is _GenType:
+            code = c.gi_code
+            fr = c.gi_frame
+            nxt = c.gi_yieldfrom
+        else:
+            break
+        if fr is None:
+            break
+        u = user.get(id(code))
+        if u is None:
+            u = user[id(code)] = _rec.is_user_code(code)
+        if u:
+            keys.append((id(code), fr.f_lasti))
+            frames.append(fr)
+        else:
+            k = _kinds.get(code)
+            if k is not None:
+                kind = k
+                kframe = fr
+        c = nxt
+    key = tuple(keys)
+    hit = _stack_cache.get(key)
+    if hit is None:
+        sites = []
+        for fr in frames:
+            s = _rec.site_of_code(fr.f_code, fr.f_lineno)
+            if s is not None:
+                sites.append(s)
+        hit = (",".join(map(str, sites)), sites[-1] if sites else None)
+        _stack_cache[key] = hit
+    w = task._fut_waiter
+    if w is None:
+        on = kind if (kind is not None and kind[0] == "{") else '{"kind":"yield"}'
+    else:
+        wt = type(w)
+        if wt in _TASK_TYPES:
+            on = '{"kind":"task","task":%d}' % _tid_of(w)
+        elif wt is _GatheringFuture:
+            on = _gather_on(w._children)
+        elif kind is None:
+            on = '{"kind":"future"}'
+        elif kind[0] == "{":
+            on = kind
+        else:
+            on = _special_on(kind, kframe, w)
+    return hit[0], hit[1], on
+
+
+def _end(task, tid, ts):
+    name = _names.pop(tid, None)
+    try:
+        now_name = task.get_name()
+        if name is not None and now_name != name:
+            _rec.emit('{"type":"name","task":%d,"name":%s}' % (tid, _rec.jstr(now_name)))
+    except Exception:
+        pass
+    site = _last_site.pop(tid, None)
+    if task.cancelled():
+        if tid not in _noted_cancel:
+            # Requested by code the runtime cannot see (C code, or task.cancel() before 3.12).
+            _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":null,"site":null,"cause":"cancel"}' % (tid, ts))
+        _noted_cancel.discard(tid)
+        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"cancelled","error":{"type":"CancelledError","message":"","site":%s}}'
+                  % (tid, ts, "null" if site is None else site))
+        return
+    _noted_cancel.discard(tid)
+    exc = task._exception  # read without marking it retrieved
+    if exc is None:
+        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (tid, ts))
+        return
+    try:
+        msg = str(exc)
+    except Exception:
+        msg = ""
+    esite = _rec.site_of_traceback(exc.__traceback__)
+    if esite is None:
+        esite = site
+    _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":{"type":%s,"message":%s,"site":%s}}'
+              % (tid, ts, _rec.jstr(type(exc).__qualname__), _rec.jstr(msg), "null" if esite is None else esite))
+
+
+def _after_step(task, tid, t0, t1):
+    base = _rec._t0
+    ts = (t0 - base) // 1000
+    dur = (t1 - t0) // 1000
+    if task.done():
+        _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (tid, ts, dur))
+        _end(task, tid, ts + dur)
+        site = None
+    else:
+        stack, site, on = _describe(task)
+        _last_site[tid] = site
+        _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
+                       % (tid, ts, dur, stack, on))
+    if dur > _rec.block_us:
+        bsite = _block_sites.pop((_get_ident(), t0), None)
+        if bsite is None:
+            bsite = site
+        _rec.emit('{"type":"block","task":%d,"ts":%d,"dur":%d,"site":%s}'
+                  % (tid, ts, dur, "null" if bsite is None else bsite))
+
+
+def _is_task_type(cls):
+    if cls in _TASK_TYPES:
+        return True
+    if cls in _NOT_TASK_TYPES:
+        return False
+    ok = isinstance(cls, type) and (issubclass(cls, _TaskBase) or issubclass(cls, _PyTaskBase))
+    (_TASK_TYPES if ok else _NOT_TASK_TYPES).add(cls)
+    return ok
+
+
+def _make_run(orig):
+    tids = _tids
+    running = _running
+
+    def _run(self):
+        task = getattr(self._callback, "__self__", None)
+        if task is None or not _state["on"] or (type(task) not in _TASK_TYPES and not _is_task_type(type(task))):
+            return orig(self)
+        tid = tids.get(id(task))
+        if tid is None:
+            tid = _tid_of(task)
+        ident = _get_ident()
+        t0 = _ns()
+        running[ident] = (t0, tid)
+        try:
+            return orig(self)
+        finally:
+            t1 = _ns()
+            running[ident] = None
+            try:
+                _after_step(task, tid, t0, t1)
+            except Exception:
+                pass
+    return _run
+
+
+# -- loops ----------------------------------------------------------------------------------
+def _make_set_running_loop(orig):
+    def _set_running_loop(loop):
+        orig(loop)
+        if loop is not None and _state["on"]:
+            try:
+                _loop_id(loop)
+            except Exception:
+                pass
+    return _set_running_loop
+
+
+def _make_close(orig):
+    def close(self):
+        if _state["on"] and id(self) in _loop_ids and not self.is_closed():
+            try:
+                pend = []
+                for t in tasks.all_tasks(self):
+                    if not t.done() and id(t) in _tids:
+                        pend.append(str(_tids[id(t)]))
+                _rec.emit('{"type":"loop","id":%d,"ts":%d,"state":"closed","pending":[%s]}'
+                          % (_loop_ids[id(self)], _rec.now_us(), ",".join(pend)))
+            except Exception:
+                pass
+        return orig(self)
+    return close
+
+
+def _make_call_exception_handler(orig):
+    def call_exception_handler(self, context):
+        try:
+            if _state["on"]:
+                msg = context.get("message", "")
+                t = context.get("task") or context.get("future")
+                if t is not None and isinstance(msg, str) and msg.startswith("Task exception was never retrieved"):
+                    tid = _tids.get(id(t))
+                    if tid is not None:
+                        _rec.emit('{"type":"unretrieved","task":%d,"ts":%d}' % (tid, _rec.now_us()))
+        except Exception:
+            pass
+        return orig(self, context)
+    return call_exception_handler
+
+
+# -- cancellations --------------------------------------------------------------------------
+def _cancel_line(target_tid, by, site, cause, timeout_id=None):
+    _noted_cancel.add(target_tid)
+    _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"%s"%s}'
+              % (target_tid, _rec.now_us(), "null" if by is None else by, "null" if site is None else site,
+                 cause, "" if timeout_id is None else ',"timeout":%d' % timeout_id))
+
+
+def _make_cancel_all(orig):
+    def _cancel_all_tasks(loop):
+        if _state["on"]:
+            try:
+                for t in tasks.all_tasks(loop):
+                    if not t.done():
+                        _cancel_line(_tid_of(t), None, None, "shutdown")
+            except Exception:
+                pass
+        return orig(loop)
+    return _cancel_all_tasks
+
+
+def _make_tg_abort(orig):
+    def _abort(self):
+        if _state["on"]:
+            try:
+                ptid = _tids.get(id(self._parent_task))
+                site = _last_site.get(ptid)
+                for t in self._tasks:
+                    if not t.done():
+                        _cancel_line(_tid_of(t), ptid, site, "cancel")
+            except Exception:
+                pass
+        return orig(self)
+    return _abort
+
+
+def _make_gather_cancel(orig):
+    def cancel(self, *args, **kwargs):
+        if _state["on"] and not self.done():
+            try:
+                by = _current_tid()
+                site = _rec.site_of_frame(sys._getframe(1))
+                for c in self._children:
+                    if not c.done() and id(c) in _tids:
+                        _cancel_line(_tids[id(c)], by, site, "cancel")
+            except Exception:
+                pass
+        return orig(self, *args, **kwargs)
+    return cancel
+
+
+def _install_monitoring():
+    """3.12+: see the user's task.cancel() calls (who and where) at almost no cost."""
+    mon = sys.monitoring
+    tool = None
+    for cand in (4, 3, 5):
+        if mon.get_tool(cand) is None:
+            tool = cand
+            break
+    if tool is None:
+        return
+    mon.use_tool_id(tool, "asynctrace")
+    DISABLE = mon.DISABLE
+    BuiltinMethod = types.BuiltinMethodType
+    MethodType = types.MethodType
+
+    c1 = _TaskBase.__dict__.get("cancel")
+    c2 = _PyTaskBase.__dict__.get("cancel")
+
+    def on_call(code, offset, fn, arg0):
+        # Never raises: it runs inside every call site of the program until disabled there.
+        try:
+            if fn is c1 or fn is c2:
+                target = arg0
+            else:
+                tf = type(fn)
+                if (tf is BuiltinMethod or tf is MethodType) and fn.__name__ == "cancel":
+                    target = fn.__self__
+                else:
+                    return DISABLE
+            if not _state["on"] or not _is_task_type(type(target)) or target.done():
+                return None
+            tid = _tid_of(target)
+            if tid in _noted_cancel:
+                return None
+            if _rec.is_user_code(code):
+                site = _rec.site_of_code(code, _line_of(code, offset))
+            else:
+                site = _rec.site_of_frame(sys._getframe(1))
+            _cancel_line(tid, _current_tid(), site, "cancel")
+        except BaseException:
+            pass
+        return None
+
+    mon.register_callback(tool, mon.events.CALL, on_call)
+    mon.set_events(tool, mon.events.CALL)
+    _state["tool"] = tool
+
+
+_line_cache = {}
+
+
+def _line_of(code, offset):
+    key = (id(code), offset)
+    ln = _line_cache.get(key)
+    if ln is None:
+        ln = code.co_firstlineno
+        for start, end, line in code.co_lines():
+            if start <= offset < end:
+                if line is not None:
+                    ln = line
+                break
+        _line_cache[key] = ln
+    return ln
+
+
+# -- timeouts -------------------------------------------------------------------------------
+def _make_wait_for(orig):
+    async def wait_for(fut, timeout, *args, **kwargs):
+        if timeout is None or not _state["on"]:
+            return await orig(fut, timeout, *args, **kwargs)
+        try:
+            tid = _current_tid()
+            toid = _rec.new_timeout_id()
+            site = _rec.site_of_frame(sys._getframe(1))
+            _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
+                      % (toid, "null" if tid is None else tid, _rec.now_us(), "null" if site is None else site,
+                         _num(timeout)))
+            entry = [toid, site, False, tid]
+            _wait_for_stack.setdefault(tid, []).append(entry)
+        except Exception:
+            return await orig(fut, timeout, *args, **kwargs)
+        try:
+            return await orig(fut, timeout, *args, **kwargs)
+        finally:
+            try:
+                st = _wait_for_stack.get(tid)
+                if st:
+                    st.remove(entry)
+                    if not st:
+                        del _wait_for_stack[tid]
+                if not entry[2]:
+                    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"cleared"}'
+                              % (toid, "null" if tid is None else tid, _rec.now_us()))
+            except Exception:
+                pass
+    wait_for.__doc__ = orig.__doc__
+    wait_for.__wrapped__ = orig
+    return wait_for
+
+
+def _make_cancel_and_wait(orig):
+    async def _cancel_and_wait(fut, *args, **kwargs):
+        if _state["on"]:
+            try:
+                tid = _current_tid()
+                st = _wait_for_stack.get(tid)
+                entry = st[-1] if st else None
+                target = _tid_of(fut)
+                if entry is not None and not isinstance(sys.exc_info()[1], BaseException):
+                    # No exception being handled: wait_for's deadline expired.
+                    entry[2] = True
+                    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"fired"}'
+                              % (entry[0], "null" if tid is None else tid, _rec.now_us()))
+                    _cancel_line(target, tid, entry[1], "timeout", entry[0])
+                elif target not in _noted_cancel:
+                    _cancel_line(target, tid, entry[1] if entry else None, "cancel")
+            except Exception:
+                pass
+        return await orig(fut, *args, **kwargs)
+    return _cancel_and_wait
+
+
+def _num(x):
+    try:
+        return repr(float(x))
+    except Exception:
+        return "null"
+
+
+def _make_reschedule(orig):
+    def reschedule(self, when):
+        r = orig(self, when)
+        if _state["on"]:
+            try:
+                toid = self.__dict__.get("_asynctrace_id")
+                if toid is None:
+                    toid = self._asynctrace_id = _rec.new_timeout_id()
+                    self._asynctrace_site = _rec.site_of_frame(sys._getframe(1))
+                task = getattr(self, "_task", None)
+                tid = _tids.get(id(task)) if task is not None else None
+                delay = None
+                if when is not None:
+                    delay = max(0.0, when - events.get_running_loop().time())
+                site = self._asynctrace_site
+                _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
+                          % (toid, "null" if tid is None else tid, _rec.now_us(), "null" if site is None else site,
+                             "null" if delay is None else repr(round(delay, 6))))
+            except Exception:
+                pass
+        return r
+    return reschedule
+
+
+def _make_on_timeout(orig):
+    def _on_timeout(self):
+        if _state["on"]:
+            try:
+                toid = self.__dict__.get("_asynctrace_id")
+                task = self._task
+                tid = _tid_of(task) if task is not None else None
+                if toid is not None:
+                    self._asynctrace_fired = True
+                    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"fired"}'
+                              % (toid, "null" if tid is None else tid, _rec.now_us()))
+                    if tid is not None:
+                        _cancel_line(tid, None, self.__dict__.get("_asynctrace_site"), "timeout", toid)
+            except Exception:
+                pass
+        return orig(self)
+    return _on_timeout
+
+
+def _make_timeout_aexit(orig):
+    def __aexit__(self, *args):
+        if _state["on"]:
+            try:
+                toid = self.__dict__.get("_asynctrace_id")
+                if toid is not None and not self.__dict__.get("_asynctrace_fired"):
+                    task = getattr(self, "_task", None)
+                    tid = _tids.get(id(task)) if task is not None else None
+                    self._asynctrace_fired = True  # only one final line
+                    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"cleared"}'
+                              % (toid, "null" if tid is None else tid, _rec.now_us()))
+            except Exception:
+                pass
+        return orig(self, *args)
+    return __aexit__
+
+
+# -- block sampler --------------------------------------------------------------------------
+def _sampler():
+    interval = max(0.005, min(0.05, _rec.block_us / 4e6))
+    threshold_ns = _rec.block_us * 1000
+    sleep = time.sleep
+    while _state["on"]:
+        sleep(interval)
+        try:
+            if not _running:
+                continue
+            now = _ns()
+            frames = None
+            for ident, v in list(_running.items()):
+                if v is None or now - v[0] < threshold_ns:
+                    continue
+                key = (ident, v[0])
+                if key in _block_sites:
+                    continue
+                if frames is None:
+                    frames = sys._current_frames()
+                f = frames.get(ident)
+                if f is not None:
+                    site = _rec.site_of_frame(f)
+                    if site is not None:
+                        _block_sites[key] = site
+            if len(_block_sites) > 10000:
+                _block_sites.clear()
+        except Exception:
+            pass
+        frames = None
+    _state["sampler"] = False
+
+
+# -- install --------------------------------------------------------------------------------
+def install(rec):
+    global _rec
+    _rec = rec
+    rec.set_asyncio_current(_current_tid)
+    _TASK_TYPES.add(_TaskBase)
+    _TASK_TYPES.add(_PyTaskBase)
+    _build_kinds()
+    _patch(base_events.BaseEventLoop, "create_task", _make_create_task(base_events.BaseEventLoop.create_task))
+    _patch(events.Handle, "_run", _make_run(events.Handle._run))
+    _patch(events, "_set_running_loop", _make_set_running_loop(events._set_running_loop))
+    _patch(base_events.BaseEventLoop, "close", _make_close(base_events.BaseEventLoop.close))
+    _patch(base_events.BaseEventLoop, "call_exception_handler",
+           _make_call_exception_handler(base_events.BaseEventLoop.call_exception_handler))
+    if hasattr(_runners, "_cancel_all_tasks"):
+        _patch(_runners, "_cancel_all_tasks", _make_cancel_all(_runners._cancel_all_tasks))
+    if _GatheringFuture is not None and "cancel" in _GatheringFuture.__dict__:
+        _patch(_GatheringFuture, "cancel", _make_gather_cancel(_GatheringFuture.cancel))
+    if _taskgroups is not None and hasattr(_taskgroups.TaskGroup, "_abort"):
+        _patch(_taskgroups.TaskGroup, "_abort", _make_tg_abort(_taskgroups.TaskGroup._abort))
+    if _PY <= (3, 11):
+        # wait_for wraps its awaitable in an inner task and cancels that on expiry.
+        wf = _make_wait_for(tasks.wait_for)
+        _patch(tasks, "wait_for", wf)
+        _patch(asyncio, "wait_for", wf)
+        _patch(tasks, "_cancel_and_wait", _make_cancel_and_wait(tasks._cancel_and_wait))
+    if _timeouts is not None:
+        T = _timeouts.Timeout
+        _patch(T, "reschedule", _make_reschedule(T.reschedule))
+        _patch(T, "_on_timeout", _make_on_timeout(T._on_timeout))
+        _patch(T, "__aexit__", _make_timeout_aexit(T.__aexit__))
+    _state["on"] = True
+    if hasattr(sys, "monitoring"):
+        try:
+            _install_monitoring()
+        except Exception:
+            pass
+    _state["sampler"] = True
+    _thread.start_new_thread(_sampler, ())

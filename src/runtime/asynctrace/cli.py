@@ -1,0 +1,380 @@
+"""Command line of ``python -m asynctrace``: run a script or module as Python would, traced."""
+import atexit
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+from . import FORMAT_VERSION, __version__
+from . import recorder as _rec
+
+USAGE = """usage: python -m asynctrace [-o TRACE.jsonl] [--connect HOST:PORT] [--block-ms N] SCRIPT [ARGS...]
+       python -m asynctrace [options] -m MODULE [ARGS...]"""
+
+HELP = USAGE + """
+
+Run a Python program exactly as `python SCRIPT ARGS` (or `python -m MODULE ARGS`) would - same
+sys.argv, __main__, sys.path[0], standard streams and exit code - while recording the life of
+every asyncio task and greenlet (creation, steps, awaits, timeouts, cancellations, ends, steps
+that block the event loop) as a JSON Lines trace (format version %d).
+
+options:
+  -o, --output FILE     write the trace to FILE (default when --connect is not given:
+                        asynctrace-<timestamp>.jsonl in the working directory)
+  --connect HOST:PORT   stream the trace to a TCP listener on HOST:PORT; the first line sent is
+                        the token from the environment variable ASYNCTRACE_TOKEN (which is
+                        removed from the environment before the program runs). May be combined
+                        with -o: both receive the same lines.
+  --block-ms N          a step that holds the event loop longer than N milliseconds is reported
+                        as blocking (default 100)
+  -m MODULE             run a library module as a script (ends the options)
+  --version             print the runtime and trace format versions
+  -h, --help            show this help
+
+Requires Python 3.9 or newer. Tracing never changes what the program prints or returns; if the
+trace output breaks the program keeps running untraced and says so once on stderr.""" % FORMAT_VERSION
+
+
+class UsageError(Exception):
+    pass
+
+
+def _die(msg):
+    sys.stderr.write("asynctrace: error: %s\n" % msg)
+    sys.exit(2)
+
+
+def parse_args(argv):
+    opts = {"output": None, "connect": None, "block_ms": 100.0, "module": None,
+            "script": None, "args": []}
+    i = 0
+    n = len(argv)
+
+    def value(name):
+        nonlocal i
+        if i + 1 >= n:
+            raise UsageError("option %s needs a value" % name)
+        i += 1
+        return argv[i]
+
+    while i < n:
+        a = argv[i]
+        if a in ("-h", "--help"):
+            opts["help"] = True
+            return opts
+        if a == "--version":
+            opts["version"] = True
+            return opts
+        if a == "--":
+            i += 1
+            break
+        if a in ("-o", "--output"):
+            opts["output"] = value(a)
+        elif a.startswith("--output="):
+            opts["output"] = a.split("=", 1)[1]
+        elif a.startswith("-o") and len(a) > 2:
+            opts["output"] = a[2:]
+        elif a == "--connect":
+            opts["connect"] = value(a)
+        elif a.startswith("--connect="):
+            opts["connect"] = a.split("=", 1)[1]
+        elif a == "--block-ms":
+            opts["block_ms"] = value(a)
+        elif a.startswith("--block-ms="):
+            opts["block_ms"] = a.split("=", 1)[1]
+        elif a == "-m":
+            opts["module"] = value(a)
+            opts["args"] = argv[i + 1:]
+            break
+        elif a.startswith("-m") and len(a) > 2:
+            opts["module"] = a[2:]
+            opts["args"] = argv[i + 1:]
+            break
+        elif a.startswith("-") and a != "-":
+            raise UsageError("unknown option %s (see --help)" % a)
+        else:
+            break
+        i += 1
+    if opts["module"] is None:
+        if i >= n:
+            raise UsageError("no script given (see --help)")
+        opts["script"] = argv[i]
+        opts["args"] = argv[i + 1:]
+    try:
+        bm = float(opts["block_ms"])
+        if not bm > 0:
+            raise ValueError
+        opts["block_ms"] = bm
+    except ValueError:
+        raise UsageError("--block-ms needs a positive number of milliseconds, not %r" % opts["block_ms"])
+    if opts["connect"] is not None:
+        host, sep, port = opts["connect"].rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise UsageError("--connect needs HOST:PORT, not %r" % opts["connect"])
+        opts["connect"] = (host.strip("[]"), int(port))
+    return opts
+
+
+def _open_sinks(opts):
+    sinks = []
+    out = opts["output"]
+    if out is None and opts["connect"] is None:
+        out = "asynctrace-%s.jsonl" % time.strftime("%Y%m%d-%H%M%S")
+    if out is not None:
+        try:
+            sinks.append(_rec.FileSink(out))
+        except OSError as e:
+            _die("cannot write the trace to %s: %s" % (out, e.strerror or e))
+    if opts["connect"] is not None:
+        host, port = opts["connect"]
+        token = os.environ.pop("ASYNCTRACE_TOKEN", "")
+        try:
+            s = socket.create_connection((host, port), timeout=10)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.sendall((token + "\n").encode("utf-8"))
+        except OSError as e:
+            for sk in sinks:
+                sk.close()
+            _die("cannot connect to %s:%d: %s" % (host, port, e.strerror or e))
+        sinks.append(_rec.SocketSink(s))
+    return sinks
+
+
+def _header(opts, argv0):
+    rec = _rec.get_recorder()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%03dZ" % (int(time.time() * 1000) % 1000)
+    fields = ['"type":"run"', '"v":%d' % FORMAT_VERSION, '"pid":%d' % os.getpid(),
+              '"python":%s' % json.dumps("%d.%d.%d" % sys.version_info[:3]),
+              '"argv":%s' % json.dumps([argv0] + list(opts["args"]), ensure_ascii=False),
+              '"cwd":%s' % json.dumps(os.getcwd(), ensure_ascii=False),
+              '"started":%s' % json.dumps(started),
+              '"blockMs":%s' % json.dumps(int(opts["block_ms"]) if float(opts["block_ms"]).is_integer() else opts["block_ms"]),
+              '"runtime":%s' % json.dumps(__version__),
+              '"implementation":%s' % json.dumps(sys.implementation.name)]
+    if opts["module"]:
+        fields.append('"module":%s' % json.dumps(opts["module"]))
+    rec.emit("{" + ",".join(fields) + "}")
+
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _strip_tb(tb):
+    """Drop the runtime's own frames (and runpy's for scripts) from the top of a traceback."""
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename
+        if fn.startswith("<") or os.path.dirname(os.path.abspath(fn)) != _PKG_DIR:
+            break
+        tb = tb.tb_next
+    return tb
+
+
+def _exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1
+
+
+def _kill_self(signum):
+    """Die of `signum` after the trace is written, as the untraced program would have."""
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _install_signal_handlers(rec):
+    # A default SIGTERM kills without atexit: write the exit line first, then die the same way.
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            if signal.getsignal(signum) is not signal.SIG_DFL:
+                continue
+
+            def handler(sig, frame, _name=name):
+                rec.finish(128 + sig, (_name, "terminated by signal %d" % sig))
+                _kill_self(sig)
+
+            signal.signal(signum, handler)
+        except (ValueError, OSError):
+            pass
+
+
+def _patch_os_exit(rec):
+    real = os._exit
+
+    def _exit(status):
+        try:
+            if os.getpid() == rec.pid:
+                rec.finish(status)
+        except BaseException:
+            pass
+        real(status)
+
+    _exit.__wrapped__ = real
+    os._exit = _exit
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        opts = parse_args(argv)
+    except UsageError as e:
+        _die(str(e))
+    if opts.get("help"):
+        sys.stdout.write(HELP + "\n")
+        return
+    if opts.get("version"):
+        sys.stdout.write("asynctrace %s (trace format version %d)\n" % (__version__, FORMAT_VERSION))
+        return
+
+    # Everything that can fail because of bad use is checked before the program starts.
+    code = None
+    script_path = None
+    if opts["script"] is not None:
+        script_path = opts["script"]
+        try:
+            import io
+            with io.open_code(script_path) as f:
+                source = f.read()
+        except OSError as e:
+            _die("cannot open %s: %s" % (script_path, e.strerror or e))
+        try:
+            code = compile(source, os.path.abspath(script_path), "exec", dont_inherit=True)
+        except SyntaxError:
+            code = None  # reported by the program run below, as Python would
+    else:
+        import importlib.util
+        try:
+            spec = importlib.util.find_spec(opts["module"])
+        except Exception:
+            spec = None
+        if spec is None:
+            _die("no module named %s" % opts["module"])
+
+    sinks = _open_sinks(opts)
+    writer = _rec._Writer(sinks)
+    rec = _rec.Recorder(writer, block_ms=opts["block_ms"])
+    _rec.install(rec)
+    said = []
+
+    def on_broken(sink, exc, all_gone):
+        if not said:
+            said.append(1)
+            try:
+                sys.stderr.write("asynctrace: the trace output failed (%s); the program continues untraced\n"
+                                 % (getattr(exc, "strerror", None) or exc))
+            except Exception:
+                pass
+        if all_gone:
+            rec.enabled = False
+            from . import asyncio_hooks
+            asyncio_hooks.uninstall()
+
+    writer.on_broken = on_broken
+    writer.start()
+    argv0 = script_path if script_path is not None else opts["module"]
+    _header(opts, argv0)
+
+    from . import asyncio_hooks
+    asyncio_hooks.install(rec)
+    try:
+        from . import greenlet_hooks
+        greenlet_hooks.install(rec)
+    except Exception:
+        pass
+
+    # Registered first so it runs last: re-raise Ctrl-C as the signal, like Python does.
+    died_of = []
+    atexit.register(lambda: died_of and _kill_self(died_of[0]))
+    # After the user's own atexit handlers (LIFO) and after non-daemon threads finished.
+    atexit.register(rec.finish)
+    _install_signal_handlers(rec)
+    _patch_os_exit(rec)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=lambda: _in_child(rec))
+
+    if script_path is not None:
+        import types
+        mod = types.ModuleType("__main__")
+        mod.__dict__.update({"__file__": os.path.abspath(script_path), "__builtins__": __builtins__,
+                             "__cached__": None, "__spec__": None, "__package__": None})
+        try:
+            from importlib.machinery import SourceFileLoader
+            mod.__loader__ = SourceFileLoader("__main__", os.path.abspath(script_path))
+        except Exception:
+            pass
+        sys.modules["__main__"] = mod
+        sys.argv[:] = [script_path] + list(opts["args"])
+        sys.path[0] = os.path.dirname(os.path.realpath(script_path))
+    else:
+        sys.argv[:] = [opts["module"]] + list(opts["args"])
+        # `python -m` puts the working directory first, which is what we were started with.
+
+    try:
+        if script_path is not None:
+            if code is None:
+                code = compile(source, os.path.abspath(script_path), "exec", dont_inherit=True)
+            exec(code, mod.__dict__)
+        else:
+            import runpy
+            runpy._run_module_as_main(opts["module"], alter_argv=True)
+    except SystemExit as e:
+        rec.exit_code = _exit_status(e.code)
+        raise
+    except KeyboardInterrupt as e:
+        rec.exit_code = 128 + signal.SIGINT
+        rec.exit_error = ("KeyboardInterrupt", str(e))
+        _report(e)
+        if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, signal.SIG_DFL):
+            died_of.append(signal.SIGINT)
+        sys.exit(1)
+    except BaseException as e:
+        rec.exit_code = 1
+        try:
+            msg = str(e)
+        except Exception:
+            msg = ""
+        rec.exit_error = (type(e).__qualname__, msg)
+        _report(e)
+        sys.exit(1)
+
+
+def _report(e):
+    tb = _strip_tb(e.__traceback__)
+    try:
+        sys.excepthook(type(e), e, tb)
+    except Exception:
+        pass
+    sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
+
+
+def _in_child(rec):
+    # A forked child runs untraced and writes nothing: the parent's trace stays whole.
+    try:
+        from . import asyncio_hooks
+        asyncio_hooks.uninstall()
+    except Exception:
+        pass
+    rec.enabled = False
+    rec._finished = True
+    rec.emit_line = lambda line: None
+    try:
+        del rec._writer.buf[:]
+        rec._writer.sinks = []
+        rec._writer.broken = True
+    except Exception:
+        pass
+    _rec.uninstall()
