@@ -1,0 +1,171 @@
+// Source annotations in a real VS Code: after a traced run of the wait_for example, the editor
+// shows gutter icons and inline hints on the await and timeout lines, a hover with the details,
+// and the Problems panel lists the fired timeout. A trace recorded on another machine maps onto the
+// workspace; annotations follow edits, the toggle hides them, "Clear" removes them.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launch } from './harness.mjs';
+
+const PROGRAM = '05_wait_for_timeout.py';
+
+/** What the active editor shows on a (1-based) line: gutter decoration classes and inline hint texts. */
+async function lineDom(page, line) {
+  return page.evaluate((n) => {
+    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor')
+      ?? document.querySelector('.part.editor .monaco-editor');
+    if (!editor) return undefined;
+    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
+    if (!number) return undefined;
+    const top = number.parentElement.style.top;
+    const gutter = [...editor.querySelectorAll('.glyph-margin-widgets .cgmr')]
+      .filter((e) => e.style.top === top)
+      .map((e) => e.className);
+    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
+    const hints = [];
+    for (const span of viewLine?.querySelectorAll('span') ?? []) {
+      const c = getComputedStyle(span, '::after').content;
+      if (c && c !== 'none' && c !== 'normal') hints.push(JSON.parse(c.replace(/^'|'$/g, '"')));
+    }
+    return { gutter, hints, text: viewLine?.textContent.replace(/\u00a0/g, ' ') ?? '' };
+  }, line);
+}
+
+/** Hovers the code of a line and returns the hover widget's text. */
+async function hoverLine(page, line, word) {
+  const box = await page.evaluate(({ n, w }) => {
+    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
+    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
+    const top = number.parentElement.style.top;
+    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
+    const span = [...viewLine.querySelectorAll('span[class^="mtk"]')].find((s) => s.textContent.includes(w));
+    const r = span.getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  }, { n: line, w: word });
+  await page.mouse.move(box.x - 30, box.y - 30);
+  await page.mouse.move(box.x, box.y, { steps: 3 });
+  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: 'Async Trace' }).first();
+  await hover.waitFor({ state: 'visible', timeout: 10000 });
+  return hover.innerText();
+}
+
+async function problemsText(h) {
+  await h.command('workbench.actions.view.problems');
+  const panel = h.page.locator('.markers-panel').first();
+  await panel.waitFor({ state: 'visible', timeout: 10000 });
+  return panel.innerText();
+}
+
+const hasAnnotations = (d) => d && d.gutter.length > 0 && d.hints.length > 0;
+
+describe('source annotations', () => {
+  let h;
+  before(async () => {
+    h = await launch({ workspace: 'examples' });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a traced run of the wait_for example annotates its await and timeout lines', async () => {
+    const { page } = h;
+    await h.openFile(PROGRAM);
+    await h.palette('Async Trace: Trace Async Run');
+    await h.waitFor(async () => (await h.state()).runs.some((r) => r.exit), 30000, 'the traced run to exit');
+
+    const l14 = await h.waitFor(async () => {
+      const d = await lineDom(page, 14);
+      return hasAnnotations(d) && d.hints.some((t) => /timeout/.test(t)) && d;
+    }, 15000, 'annotations on line 14');
+    const timeoutHint = l14.hints.find((t) => t.includes('timeout'));
+    assert.match(timeoutHint, /timeout 1\.0 s fired x1/);
+    assert.ok(l14.hints.some((t) => /await/.test(t)), `line 14 also shows its await: ${l14.hints}`);
+    assert.match(l14.gutter.join(' '), /cgmr/);
+
+    const l7 = await lineDom(page, 7);
+    assert.ok(hasAnnotations(l7), 'line 7 has a gutter icon and a hint');
+    assert.match(l7.hints.join(' '), /await x1 {2}total 1\.\d+ s {2}max 1\.\d+ s/);
+    // Lines where nothing was awaited stay clean.
+    assert.deepEqual((await lineDom(page, 8)).hints, []);
+    await h.screenshot('annotations-editor');
+
+    const hover = await hoverLine(page, 14, 'wait_for');
+    assert.match(hover, /Timeouts armed here/);
+    assert.match(hover, /fired after 1\.\d+ s/);
+    assert.match(hover, /Task-1/);
+    await h.screenshot('annotations-hover');
+    await page.keyboard.press('Escape');
+
+    const problems = await h.waitFor(async () => {
+      const text = await problemsText(h);
+      return /Timeout of 1\.0 s fired 1 time\(s\)/.test(text) && text;
+    }, 10000, 'the fired timeout in the Problems panel');
+    assert.match(problems, /Async Trace/);
+    await h.screenshot('annotations-problems');
+    const state = await h.state();
+    assert.ok(state.annotations.diagnostics.some((d) => d.line === 14 && d.severity === 'Warning' && d.code === 'timeout-fired'));
+  });
+
+  test('a trace recorded elsewhere maps onto the workspace; edits, toggle and Clear', async () => {
+    const { page } = h;
+    await h.palette('Async Trace: Clear All Runs');
+    // The same program traced on another machine, in another folder (Python 3.12 wait_for: no inner task).
+    const cwd = '/home/dev/project/examples';
+    const file = `${cwd}/${PROGRAM}`;
+    const events = [
+      { type: 'run', v: 1, pid: 1, python: '3.12.1', argv: [PROGRAM], cwd, started: '2026-11-25T15:00:00.000Z' },
+      { type: 'site', id: 1, file, line: 18, func: '<module>' },
+      { type: 'site', id: 2, file, line: 14, func: 'main' },
+      { type: 'site', id: 3, file, line: 7, func: 'eternity' },
+      { type: 'loop', id: 1, ts: 50, state: 'running' },
+      { type: 'task', id: 1, ts: 100, kind: 'asyncio', name: 'Task-1', coro: 'main', parent: null, site: 1, loop: 1 },
+      { type: 'timeout', id: 1, task: 1, ts: 150, site: 2, delay: 1.0, state: 'armed' },
+      { type: 'step', task: 1, ts: 100, dur: 200, await: { stack: [2, 3], on: { kind: 'sleep', delay: 3600 } } },
+      { type: 'timeout', id: 1, task: 1, ts: 1000150, state: 'fired' },
+      { type: 'cancel', task: 1, ts: 1000150, by: null, site: 2, cause: 'timeout', timeout: 1 },
+      { type: 'step', task: 1, ts: 1000300, dur: 300 },
+      { type: 'end', task: 1, ts: 1000600, state: 'done' },
+      { type: 'loop', id: 1, ts: 1000700, state: 'closed', pending: [] },
+      { type: 'exit', ts: 1000800, code: 0, dropped: 0 },
+    ];
+    const trace = path.join(h.workspaceDir, 'elsewhere.trace.jsonl');
+    writeFileSync(trace, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await h.openFile(PROGRAM);
+    await h.command('asyncTrace.openTraceFile', trace);
+    const l7 = await h.waitFor(async () => { const d = await lineDom(page, 7); return hasAnnotations(d) && d; }, 15000, 'line 7 annotated');
+    assert.deepEqual(l7.hints, ['await x1  total 1.00 s  max 1.00 s']);
+    assert.deepEqual((await lineDom(page, 14)).hints, ['timeout 1.0 s fired x1, cancelled Task-1', 'awaits in callee x1  total 1.00 s  max 1.00 s']);
+    assert.deepEqual((await lineDom(page, 18)).hints, ['creates 1 task: Task-1']);
+
+    // Enter at the start of line 5: everything below moves down one line, annotations with it.
+    await h.openFile(PROGRAM, 5);
+    await page.keyboard.press('Enter');
+    await h.waitFor(async () => hasAnnotations(await lineDom(page, 8)), 5000, 'the await hint to move to line 8');
+    assert.deepEqual((await lineDom(page, 7)).hints, []);
+    assert.match((await lineDom(page, 8)).text, /await asyncio\.sleep\(3600\)/);
+    assert.match((await lineDom(page, 15)).hints.join(' '), /timeout 1\.0 s fired/);
+    await h.waitFor(async () => (await h.state()).annotations.diagnostics.some((d) => d.line === 15), 5000, 'the problem to follow');
+
+    // Typing inside the wait_for line: its annotations and its problem are dropped, the others stay.
+    await h.openFile(PROGRAM, 15);
+    await page.keyboard.type('# ');
+    await h.waitFor(async () => (await lineDom(page, 15)).hints.length === 0, 5000, 'line 15 cleared');
+    assert.ok(hasAnnotations(await lineDom(page, 8)));
+    await h.waitFor(async () => (await h.state()).annotations.diagnostics.length === 0, 5000, 'the problem dropped');
+
+    // The toggle hides everything and brings it back.
+    await h.palette('Async Trace: Toggle Source Annotations');
+    await h.waitFor(async () => !hasAnnotations(await lineDom(page, 8)), 5000, 'annotations hidden');
+    assert.equal((await h.state()).annotations.enabled, false);
+    await h.palette('Async Trace: Toggle Source Annotations');
+    await h.waitFor(async () => hasAnnotations(await lineDom(page, 8)), 5000, 'annotations back');
+
+    // Clear removes annotations and problems.
+    await h.palette('Async Trace: Clear All Runs');
+    await h.waitFor(async () => { const d = await lineDom(page, 8); return d.hints.length === 0 && d.gutter.length === 0; }, 5000, 'annotations cleared');
+    assert.deepEqual((await h.state()).annotations.diagnostics, []);
+    await page.keyboard.press('Control+Z');
+    await page.keyboard.press('Control+Z');
+  });
+});
