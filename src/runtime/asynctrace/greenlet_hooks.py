@@ -125,7 +125,7 @@ def _on_import(name, module):
 # Per-greenlet bookkeeping and the switch callback.
 
 class _Info:
-    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill")
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -134,6 +134,7 @@ class _Info:
         self.fields = None        # (ts, parent, site) until declared
         self.thrown = False       # something was thrown into it (kill / throw())
         self.kill = None          # (by, site) of a pending kill request
+        self.site = None          # its creation site (children spawned from library code inherit it)
 
 
 class _State:
@@ -191,6 +192,7 @@ def _current_tid():
 def _new_info(g, ts, parent_tid, site, raw):
     inf = _Info(_rec.new_task_id(), raw)
     inf.fields = (ts, parent_tid, site)
+    inf.site = site
     _st.info[g] = inf
     return inf
 
@@ -265,6 +267,8 @@ def _discover(g, origin, now):
             pinf = st.info.get(sp) if sp is not None else None
             parent = pinf.tid if pinf is not None else None
             site = _site_of_light_stack(g.spawning_stack)
+            if site is None and pinf is not None:
+                site = pinf.site
         except Exception:
             pass
         inf = _new_info(g, now, parent, site, False)
@@ -333,7 +337,15 @@ def _on_switch(st, event, args):
     if oinf is not None:
         start = st.cur_start if st.cur is origin else now
         if origin.dead:
-            _on_death(st, origin, oinf, start, now, event)
+            trap = None
+            if event == "throw" and oinf.raw:
+                # A plain greenlet died of an exception that is about to be raised in `target`,
+                # whose frame is the caller of our trace callback.
+                try:
+                    trap = sys._getframe(2)
+                except ValueError:
+                    trap = None
+            _on_death(st, origin, oinf, start, now, event, trap)
         else:
             f = origin.gr_frame
             if not oinf.declared:
@@ -375,7 +387,7 @@ def _tid_of(st, g):
         return None
 
 
-def _on_death(st, g, inf, start, now, event):
+def _on_death(st, g, inf, start, now, event, trap=None):
     del st.info[g]
     try:
         st.ended[g] = inf.tid
@@ -384,7 +396,45 @@ def _on_death(st, g, inf, start, now, event):
     if not inf.declared:
         _declare(inf, g)
     _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
+    if trap is not None and _trap_exception(trap, inf.tid, now):
+        return
     _emit_end(st, g, inf, now, event)
+
+
+def _trap_exception(frame, tid, now):
+    """Learn which exception killed a plain greenlet: it is raised in `frame` right after the
+    switch, where a one-shot frame tracer sees it. Only when no other tracer (debugger,
+    coverage) is active, as sys.settrace would replace it."""
+    if sys.gettrace() is not None or frame.f_trace is not None:
+        return False
+
+    def local(fr, event, arg):
+        if event == "exception":
+            sys.settrace(None)
+            fr.f_trace = None
+            try:
+                _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":%s}'
+                          % (tid, now, _error_json(arg[1], arg[2])))
+            except Exception:
+                pass
+            return None
+        return local
+
+    def glob(fr, event, arg):
+        return None  # no new frame is traced
+
+    try:
+        frame.f_trace_lines = False
+        frame.f_trace = local
+        sys.settrace(glob)
+        return True
+    except Exception:
+        try:
+            sys.settrace(None)
+            frame.f_trace = None
+        except Exception:
+            pass
+        return False
 
 
 def _emit_end(st, g, inf, now, event=None):
@@ -416,10 +466,10 @@ def _emit_end(st, g, inf, now, event=None):
               % (inf.tid, now, state, "" if err is None else ',"error":' + err))
 
 
-def _error_json(exc):
+def _error_json(exc, tb=None):
     site = None
     try:
-        site = _rec.site_of_traceback(exc.__traceback__)
+        site = _rec.site_of_traceback(tb if tb is not None else exc.__traceback__)
     except Exception:
         pass
     try:
@@ -590,7 +640,7 @@ def _resolve(f, path):
     """Evaluate a decoded simple expression (`name`, `name.attr`, `[a, b]`) in frame f."""
     kind = path[0]
     if kind == "list":
-        return [_resolve(f, p) for p in path[1]]
+        return [_resolve(f, p) if p is not None else None for p in path[1]]
     if kind == "var":
         scope, name, attrs = path[1], path[2], path[3]
         if scope == "fast":
@@ -666,38 +716,53 @@ def _decode_call(code, lasti):
 
 _LOADS = {"LOAD_FAST": "fast", "LOAD_NAME": "name", "LOAD_GLOBAL": "global", "LOAD_DEREF": "name",
           "LOAD_FAST_CHECK": "fast", "LOAD_CLASSDEREF": "name"}
+_NEUTRAL = ("PUSH_NULL", "PRECALL", "KW_NAMES", "COPY_FREE_VARS", "NOP")
+
+
+def _effect(ins):
+    import dis
+    return dis.stack_effect(ins.opcode, ins.arg if ins.opcode >= dis.HAVE_ARGUMENT else None, jump=False)
 
 
 def _expr_before(instrs, j):
-    """The simple expression ending at instrs[j]: (path or None, start index), or None if complex."""
-    while j >= 0 and instrs[j].opname in ("PUSH_NULL", "PRECALL", "COPY_FREE_VARS"):
-        j -= 1
+    """The expression whose value instrs[j] leaves on the stack: (path or None, start index).
+
+    The start is found by summing stack effects backwards; the path is only built for what we
+    evaluate without running program code: `name`, `name.attr...`, `[a, b, ...]`."""
     if j < 0:
         return None
-    ins = instrs[j]
-    if ins.opname in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
+    total = 0
+    k = j
+    while k >= 0:
+        total += _effect(instrs[k])
+        if total >= 1:
+            break
+        k -= 1
+    if k < 0:
+        return None
+    return (_simple_path(instrs, k, j), k)
+
+
+def _simple_path(instrs, k, j):
+    seq = [i for i in instrs[k:j + 1] if i.opname not in _NEUTRAL]
+    if not seq:
+        return None
+    last = seq[-1]
+    if last.opname in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
         items = []
-        k = j - 1
-        for _ in range(ins.arg or 0):
-            e = _expr_before(instrs, k)
-            if e is None:
+        m = j - 1
+        for _ in range(last.arg or 0):
+            e = _expr_before(instrs, m)
+            if e is None or e[1] < k:
                 return None
             items.append(e[0])
-            k = e[1] - 1
+            m = e[1] - 1
         items.reverse()
-        return (("list", items), k + 1)
-    attrs = []
-    while ins.opname in ("LOAD_ATTR",) and j > 0:
-        attrs.append(ins.argval)
-        j -= 1
-        ins = instrs[j]
-    scope = _LOADS.get(ins.opname)
-    if scope is None:
-        # Something we do not evaluate (a call, a subscript): give up on the value, but still
-        # step over it when it is a single instruction.
-        return (None, j)
-    attrs.reverse()
-    return (("var", scope, ins.argval, tuple(attrs)), j)
+        return ("list", items)
+    scope = _LOADS.get(seq[0].opname)
+    if scope is None or any(i.opname != "LOAD_ATTR" for i in seq[1:]):
+        return None
+    return ("var", scope, seq[0].argval, tuple(i.argval for i in seq[1:]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -752,8 +817,10 @@ def _created(g, frame):
     if pinf is None and cur is st.main and st.main_info is None:
         pinf = st.main_info = _new_info(cur, st.t_hook, None, None, True)
         _declare(pinf, cur)
-    inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None,
-                    _rec.site_of_frame(frame), False)
+    site = _rec.site_of_frame(frame)
+    if site is None and pinf is not None:
+        site = pinf.site  # spawned by library code (a pool's map) running in that greenlet
+    inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None, site, False)
     _declare(inf, g)
 
 
