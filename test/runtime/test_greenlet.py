@@ -1,0 +1,108 @@
+"""Plain greenlets under the tracer: explicit switches, failures, kills (skipped without greenlet)."""
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from tracehelp import EXAMPLES, run_plain, run_traced  # noqa: E402
+
+PROGRAMS = os.path.join(HERE, "programs")
+
+
+def importable(name):
+    try:
+        __import__(name)
+        return True
+    except Exception:
+        return False
+
+
+def line_of(path, text):
+    """1-based line number of the first line of `path` containing `text`."""
+    with open(path, encoding="utf-8") as f:
+        for n, ln in enumerate(f, 1):
+            if text in ln:
+                return n
+    raise AssertionError("%r not found in %s" % (text, path))
+
+
+def assert_no_overlap(test, res, tids):
+    """Greenlets of one thread never run at the same time."""
+    steps = sorted((s["ts"], s["ts"] + s["dur"], s["task"]) for t in tids for s in res.steps_by_task.get(t, []))
+    for (a0, a1, ta), (b0, b1, tb) in zip(steps, steps[1:]):
+        test.assertLessEqual(a1, b0, "steps of %s and %s overlap" % (ta, tb))
+
+
+@unittest.skipUnless(importable("greenlet"), "greenlet is not installed for this Python")
+class GreenletSwitchTest(unittest.TestCase):
+    def test_example_07_switches(self):
+        prog = os.path.join(EXAMPLES, "07_greenlet_switch.py")
+        res = run_traced(prog)
+        plain = run_plain(prog)
+        self.assertEqual(res.code, 0, res.stderr)
+        self.assertEqual(res.stdout, plain.stdout)
+        self.assertEqual(res.stdout.split("\n")[:4], ["yang at foo_1", "Elijah at bar_1", "yang at foo_2", "Elijah at bar_2"])
+        main = res.by_name("main")
+        foo, bar = res.by_name("foo"), res.by_name("bar")
+        for t in (main, foo, bar):
+            self.assertEqual(res.tasks[t]["kind"], "greenlet")
+        self.assertIsNone(res.tasks[main]["parent"])
+        self.assertEqual(res.tasks[foo]["parent"], main)
+        self.assertEqual(res.tasks[bar]["parent"], main)
+        # Where it was started: main switched into g1 at line 21, foo into g2 at line 7.
+        self.assertEqual(res.line(res.tasks[foo]["site"]), 21)
+        self.assertEqual(res.line(res.tasks[bar]["site"]), 7)
+        # The switch targets and the lines of each switch.
+        self.assertEqual(res.ons(main), [{"kind": "switch", "to": foo}])
+        self.assertEqual(res.await_lines(main), [21])
+        self.assertEqual(res.ons(foo), [{"kind": "switch", "to": bar}] * 2)
+        self.assertEqual(res.await_lines(foo), [7, 9])
+        self.assertEqual(res.ons(bar), [{"kind": "switch", "to": foo}])
+        self.assertEqual(res.await_lines(bar), [14])
+        # They alternate: main, foo, bar, foo, bar, main.
+        order = [s["task"] for s in sorted((s for t in (main, foo, bar) for s in res.steps_by_task[t]),
+                                           key=lambda s: s["ts"])]
+        self.assertEqual(order, [main, foo, bar, foo, bar, main])
+        assert_no_overlap(self, res, (main, foo, bar))
+        self.assertEqual(res.ends[bar]["state"], "done")
+        self.assertEqual(res.ends[main]["state"], "done")
+        # foo never finishes: it is still suspended in g2.switch() when the program ends.
+        self.assertEqual(res.ends[foo]["state"], "cancelled")
+        self.assertTrue(any(c["task"] == foo and c["cause"] == "shutdown" for c in res.cancels))
+        self.assertEqual(res.exit["code"], 0)
+        self.assertEqual(res.events[-1]["type"], "exit")
+
+    def test_failures_kills_and_pingpong(self):
+        prog = os.path.join(PROGRAMS, "greenlet_raw.py")
+        res = run_traced(prog)
+        plain = run_plain(prog)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        ping, pong = res.by_name("ping"), res.by_name("pong")
+        self.assertEqual(res.ons(ping), [{"kind": "switch", "to": pong}] * 3)
+        self.assertEqual(res.ons(pong), [{"kind": "switch", "to": ping}] * 3)
+        self.assertEqual(set(res.await_lines(ping)), {line_of(prog, "n = pong.switch(i)")})
+        self.assertEqual(res.ends[ping]["state"], "done")
+        failing = res.by_name("failing")
+        err = res.ends[failing]
+        self.assertEqual(err["state"], "failed")
+        self.assertEqual(err["error"]["type"], "KeyError")
+        self.assertEqual(res.line(err["error"]["site"]), line_of(prog, "raise KeyError('lost')"))
+        victim = res.by_name("victim")
+        self.assertEqual(res.ends[victim]["state"], "cancelled")
+        self.assertEqual(res.ends[victim]["error"]["type"], "GreenletExit")
+        main = res.by_name("main")
+        assert_no_overlap(self, res, list(res.tasks))
+        self.assertEqual(res.ends[main]["state"], "done")
+        # Every task line comes with an end line.
+        self.assertEqual(set(res.tasks), set(res.ends))
+
+    def test_no_greenlet_no_tasks(self):
+        # A program that imports greenlet but never switches shows no greenlet task.
+        res = run_traced("import greenlet\nprint('ok')\n")
+        self.assertEqual((res.code, res.stdout.strip()), (0, "ok"), res.stderr)
+        self.assertEqual([t for t in res.tasks.values() if t.get("kind") == "greenlet"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
