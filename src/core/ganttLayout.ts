@@ -105,3 +105,47 @@ export function ancestors(parentOf: (id: number) => number | null | undefined, i
   }
   return out;
 }
+
+/** Axis ticks: a 1-2-5 step (us) leaving at least `minPx` pixels between ticks, and the tick times in [t0, t1]. */
+export function timeTicks(t0: number, t1: number, widthPx: number, minPx = 90): { step: number; ticks: number[] } {
+  const span = Math.max(t1 - t0, 1e-6);
+  const raw = (span * minPx) / Math.max(widthPx, 1);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  let step = mag;
+  for (const m of [1, 2, 5, 10]) {
+    step = m * mag;
+    if (step >= raw) break;
+  }
+  const ticks: number[] = [];
+  const first = Math.ceil(t0 / step) * step;
+  for (let t = first, i = 0; t <= t1 && i < 1000; i++, t = first + i * step) ticks.push(t);
+  return { step, ticks };
+}
+
+/** A time on the axis, in the unit that suits the tick step: "250 µs", "1.5 ms", "12 s", "2 min 5 s". */
+export function formatTick(us: number, step: number): string {
+  if (step < 100) return `${us.toFixed(decimals(step))} \u00b5s`;
+  if (step < 100_000) return `${(us / 1000).toFixed(decimals(step / 1000))} ms`;
+  if (step < 60_000_000 || us < 60_000_000) return `${(us / 1_000_000).toFixed(decimals(step / 1_000_000))} s`;
+  const s = Math.round(us / 1_000_000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** A point in time with enough digits for `resolutionUs` (cursor readout, tooltips): "850 µs", "12.345 ms", "1.235 s". */
+export function formatTime(us: number, resolutionUs = 1): string {
+  const a = Math.abs(us);
+  const r = Math.max(resolutionUs, 1e-3);
+  if (a < 1000) return `${us.toFixed(Math.min(3, decimals(r)))} \u00b5s`;
+  if (a < 1_000_000) return `${(us / 1000).toFixed(Math.min(3, decimals(r / 1000)))} ms`;
+  if (a < 60_000_000) return `${(us / 1_000_000).toFixed(Math.min(6, decimals(r / 1_000_000)))} s`;
+  const s = Math.round(us / 1_000_000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** Digits after the point needed to write `step` (1-2-5 steps: 0.25 -> 2, 0.5 -> 1, 20 -> 0). */
+function decimals(step: number): number {
+  let d = 0;
+  let v = step;
+  while (d < 6 && Math.abs(Math.round(v) - v) > 1e-6 * Math.max(1, Math.abs(v))) { d++; v *= 10; }
+  return d;
+}

@@ -1,5 +1,375 @@
+// The Gantt timeline panel: one webview panel that shows the selected run (following the run store),
+// fed incrementally by GanttEncoder, restored after a window reload by a serializer.
 import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { TraceRunView } from '../core/modelTypes';
+import { TraceRun } from '../core/traceModel';
+import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
+import { GanttEncoder } from './ganttData';
 import type { TraceRuns } from './traceRuns';
+import { contributeTestState } from './testHooks';
 
-// Placeholder: replaced by the feature's implementation.
-export function registerGanttPanel(_context: vscode.ExtensionContext, _runs: TraceRuns): void {}
+const VIEW_TYPE = 'asyncTrace.timeline';
+
+/** Argument shapes of asyncTrace.showTimeline: (runKey, taskId) or a tree element. */
+type ShowArg = string | { runKey?: unknown; taskId?: unknown; run?: { key?: unknown } } | undefined;
+
+export function registerGanttPanel(context: vscode.ExtensionContext, runs: TraceRuns): void {
+  const controller = new GanttController(context, runs);
+  context.subscriptions.push(controller);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('asyncTrace.showTimeline', (a?: ShowArg, b?: unknown) => controller.show(a, b)),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state) => controller.restore(panel, state as GanttViewState | undefined),
+    }),
+  );
+  contributeTestState('timeline', () => controller.testState());
+}
+
+class GanttController implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private run: TraceRunView | undefined;
+  private encoder: GanttEncoder | undefined;
+  private ready = false;
+  private pendingSelect: number | undefined;
+  private restoreState: GanttViewState | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlush = 0;
+  private stats: GanttStats | undefined;
+  private messagesSent = 0;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly runs: TraceRuns) {
+    this.disposables.push(
+      runs.onDidChangeRuns(() => this.followSelectedRun()),
+      runs.onDidUpdateRun(({ run, delta }) => {
+        if (run !== this.run || !this.encoder) return;
+        this.encoder.note(delta);
+        this.scheduleFlush();
+      }),
+      runs.onDidSelectTask((sel) => {
+        if (sel.source === 'timeline' || !this.panel) return;
+        if (sel.run !== this.run) this.setRun(sel.run);
+        this.selectTask(sel.taskId);
+      }),
+    );
+  }
+
+  show(a?: ShowArg, b?: unknown): void {
+    let runKey: string | undefined;
+    let taskId: number | undefined;
+    if (typeof a === 'string') {
+      runKey = a;
+      if (typeof b === 'number') taskId = b;
+    } else if (a && typeof a === 'object') {
+      if (typeof a.runKey === 'string') runKey = a.runKey;
+      else if (a.run && typeof a.run.key === 'string') runKey = a.run.key;
+      if (typeof a.taskId === 'number') taskId = a.taskId;
+    }
+    const run = (runKey !== undefined ? this.runs.byKey(runKey) : undefined) ?? this.runs.selected;
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Async Trace Timeline'), vscode.ViewColumn.Active, this.webviewOptions());
+      this.adopt(panel);
+    } else {
+      this.panel.reveal(undefined, false);
+    }
+    if (run && run !== this.runs.selected) this.runs.select(run);
+    this.setRun(run);
+    if (taskId !== undefined) this.selectTask(taskId, true);
+  }
+
+  async restore(panel: vscode.WebviewPanel, state: GanttViewState | undefined): Promise<void> {
+    if (this.panel) {
+      // A second restored panel (should not happen: one panel) is closed instead of duplicated.
+      panel.dispose();
+      return;
+    }
+    this.restoreState = state;
+    this.adopt(panel);
+    let run = state?.runKey ? this.runs.byKey(state.runKey) : undefined;
+    if (!run && state?.file) run = this.runs.runs.find((r) => (r as { sourcePath?: string }).sourcePath === state.file);
+    if (!run && state?.file) run = await this.reload(state.file);
+    this.setRun(run ?? this.runs.selected);
+  }
+
+  /** Reopens the trace file a restored panel showed (runs live in memory and are gone after a reload). */
+  private async reload(file: string): Promise<TraceRunView | undefined> {
+    try {
+      const bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(file));
+      const run = new TraceRun(`timeline:${file}:${Date.now()}`, path.basename(file), { sourcePath: file });
+      run.ingest(bytes);
+      run.finish();
+      // Another view may have reopened it meanwhile.
+      const again = this.runs.runs.find((r) => (r as { sourcePath?: string }).sourcePath === file);
+      if (again) return again;
+      this.runs.add(run);
+      return run;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    const ext = this.context.extensionUri;
+    return {
+      enableScripts: true,
+      // Not retained when hidden: the chart reloads from the model in well under a second, and a
+      // retained canvas of a big run would hold its memory while invisible.
+      retainContextWhenHidden: false,
+      enableFindWidget: false,
+      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media')],
+    };
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.webview.options = this.webviewOptions();
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'asynctrace.svg');
+    panel.webview.html = this.html(panel.webview);
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m)),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        this.encoder = undefined;
+        this.run = undefined;
+        this.stats = undefined;
+        for (const d of this.panelDisposables) d.dispose();
+        this.panelDisposables = [];
+      }),
+      panel.onDidChangeViewState(() => {
+        // Not retained: a panel that becomes visible again starts a fresh webview, which posts `ready`.
+        if (!panel.visible) this.ready = false;
+      }),
+    );
+  }
+
+  private followSelectedRun(): void {
+    if (!this.panel) return;
+    const sel = this.runs.selected;
+    if (this.run && this.runs.runs.includes(this.run) && sel === this.run) return;
+    this.setRun(sel);
+  }
+
+  private setRun(run: TraceRunView | undefined): void {
+    if (!this.panel) return;
+    if (run === this.run && this.encoder) return;
+    this.run = run;
+    this.encoder = undefined;
+    this.pendingSelect = undefined;
+    this.panel.title = run ? vscode.l10n.t('Timeline: {0}', run.label) : vscode.l10n.t('Async Trace Timeline');
+    if (this.ready) this.sendInitial();
+  }
+
+  private selectTask(taskId: number, zoom = false): void {
+    if (!this.panel) return;
+    if (this.ready && this.encoder) {
+      this.post({ type: 'select', taskId });
+      if (zoom) this.post({ type: 'command', command: 'zoomToTask', taskId });
+    } else {
+      this.pendingSelect = taskId;
+    }
+  }
+
+  private sendInitial(): void {
+    if (!this.panel) return;
+    const run = this.run;
+    if (!run) {
+      this.encoder = undefined;
+      this.post({
+        type: 'empty', strings: webviewStrings(),
+        message: vscode.l10n.t('No traced run to show. Trace a Python program or open a trace file, then show its timeline.'),
+      });
+      return;
+    }
+    const restore = this.restoreState && (this.restoreState.runKey === run.key || this.restoreState.file === (run as { sourcePath?: string }).sourcePath) ? this.restoreState : undefined;
+    this.restoreState = undefined;
+    this.encoder = new GanttEncoder(run);
+    for (const m of this.encoder.initial(webviewStrings(), { ...restore, runKey: run.key, file: (run as { sourcePath?: string }).sourcePath })) this.post(m);
+    this.lastFlush = Date.now();
+    if (this.pendingSelect !== undefined) {
+      const id = this.pendingSelect;
+      this.pendingSelect = undefined;
+      this.post({ type: 'select', taskId: id });
+      this.post({ type: 'command', command: 'zoomToTask', taskId: id });
+    }
+  }
+
+  /** Live updates at most every `asyncTrace.liveUpdateIntervalMs`. */
+  private scheduleFlush(): void {
+    if (this.timer || !this.ready) return;
+    const interval = Math.max(50, vscode.workspace.getConfiguration('asyncTrace').get<number>('liveUpdateIntervalMs', 250));
+    const wait = Math.max(0, this.lastFlush + interval - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastFlush = Date.now();
+      if (!this.encoder || !this.ready) return;
+      for (const m of this.encoder.flush()) this.post(m);
+    }, wait);
+  }
+
+  private post(m: ToWebview): void {
+    if (!this.panel) return;
+    this.messagesSent++;
+    void this.panel.webview.postMessage(m);
+  }
+
+  private onMessage(m: FromWebview): void {
+    const run = this.run;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendInitial();
+        return;
+      case 'select':
+        if (!run) return;
+        this.runs.selectTask({ run, taskId: m.taskId, source: 'timeline' });
+        void vscode.commands.executeCommand('asyncTrace.revealTask', run.key, m.taskId).then(undefined, () => undefined);
+        return;
+      case 'reveal':
+        if (run) void vscode.commands.executeCommand('asyncTrace.revealTask', run.key, m.taskId).then(undefined, () => undefined);
+        return;
+      case 'open':
+        if (!run || m.siteId < 0) return;
+        void vscode.commands.executeCommand('asyncTrace.openSite', run.key, m.siteId).then(undefined, (err: unknown) => {
+          void vscode.window.showErrorMessage(vscode.l10n.t('Cannot open the source location: {0}', String(err)));
+        });
+        return;
+      case 'stats':
+        this.stats = m.stats;
+        return;
+      case 'error':
+        console.error(`Async Trace timeline: ${m.message}`);
+        return;
+    }
+  }
+
+  testState(): unknown {
+    return {
+      open: !!this.panel,
+      visible: this.panel?.visible ?? false,
+      runKey: this.run?.key ?? null,
+      ready: this.ready,
+      messagesSent: this.messagesSent,
+      drawn: this.stats ?? null,
+    };
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = makeNonce();
+    const ext = this.context.extensionUri;
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview', 'gantt.js'));
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'gantt.css'));
+    const codicons = webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'codicons', 'codicon.css'));
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+    ].join('; ');
+    return ganttHtml({ csp, nonce, script: script.toString(), css: css.toString(), codicons: codicons.toString(), lang: vscode.env.language });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** The webview document. Exported for the bench, which loads the same page outside VS Code. */
+export function ganttHtml(o: { csp: string; nonce: string; script: string; css: string; codicons: string; lang: string }): string {
+  const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!DOCTYPE html>
+<html lang="${attr(o.lang)}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${attr(o.csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${attr(o.codicons)}">
+<link rel="stylesheet" href="${attr(o.css)}">
+<title>Async Trace Timeline</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${attr(o.nonce)}" src="${attr(o.script)}"></script>
+</body>
+</html>`;
+}
+
+function makeNonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
+  return s;
+}
+
+/** Every string the chart shows, localized here (the webview has no l10n API). */
+export function webviewStrings(): GanttStrings {
+  return {
+    title: vscode.l10n.t('Timeline'),
+    fitAll: vscode.l10n.t('Fit All'),
+    zoomIn: vscode.l10n.t('Zoom In (+)'),
+    zoomOut: vscode.l10n.t('Zoom Out (-)'),
+    zoomToTask: vscode.l10n.t('Zoom to Selected Task (Z)'),
+    follow: vscode.l10n.t('Follow Live Run'),
+    following: vscode.l10n.t('Following the live run: panning or zooming releases it'),
+    search: vscode.l10n.t('Find task by name or coroutine'),
+    searchNext: vscode.l10n.t('Next Match (Enter)'),
+    noMatch: vscode.l10n.t('No match'),
+    matchOf: vscode.l10n.t('{0} of {1}'),
+    legend: vscode.l10n.t('Legend'),
+    running: vscode.l10n.t('Running'),
+    waiting: vscode.l10n.t('Waiting'),
+    ready: vscode.l10n.t('Ready, not running'),
+    scheduled: vscode.l10n.t('Created, not started yet'),
+    merged: vscode.l10n.t('{0} steps, running {1} of {2}'),
+    done: vscode.l10n.t('Done'),
+    cancelled: vscode.l10n.t('Cancelled'),
+    failed: vscode.l10n.t('Failed'),
+    alive: vscode.l10n.t('Alive'),
+    created: vscode.l10n.t('Created'),
+    ended: vscode.l10n.t('Ended'),
+    timeoutArmed: vscode.l10n.t('Timeout armed'),
+    timeoutFired: vscode.l10n.t('Timeout fired'),
+    timeoutCleared: vscode.l10n.t('Timeout cleared'),
+    cancelRequested: vscode.l10n.t('Cancellation requested'),
+    blocking: vscode.l10n.t('Blocking step (held the loop for {0})'),
+    blockingLegend: vscode.l10n.t('Blocking step'),
+    'wait.other': vscode.l10n.t('other'),
+    'wait.sleep': vscode.l10n.t('sleep'),
+    'wait.task': vscode.l10n.t('another task'),
+    'wait.gather': vscode.l10n.t('gather / wait'),
+    'wait.io': vscode.l10n.t('I/O'),
+    'wait.sync': vscode.l10n.t('lock / queue / event'),
+    'wait.switch': vscode.l10n.t('greenlet switch'),
+    'wait.future': vscode.l10n.t('future'),
+    'wait.yield': vscode.l10n.t('yield'),
+    'wait.hub': vscode.l10n.t('gevent hub'),
+    asyncio: vscode.l10n.t('asyncio task'),
+    greenlet: vscode.l10n.t('greenlet'),
+    task: vscode.l10n.t('Task'),
+    state: vscode.l10n.t('State'),
+    start: vscode.l10n.t('Start'),
+    duration: vscode.l10n.t('Duration'),
+    site: vscode.l10n.t('Site'),
+    suspendedAt: vscode.l10n.t('Suspended at'),
+    waitedOn: vscode.l10n.t('Waited on'),
+    createdAt: vscode.l10n.t('Created at'),
+    error: vscode.l10n.t('Error'),
+    cause: vscode.l10n.t('Cause'),
+    steps: vscode.l10n.t('{0} steps'),
+    lanesSummary: vscode.l10n.t('{0}: {1} tasks, {2} lanes shown'),
+    laneSummary: vscode.l10n.t('{0} ({1}), {2}, {3}, {4} steps'),
+    live: vscode.l10n.t('live'),
+    cursor: vscode.l10n.t('Cursor: {0}'),
+    links: vscode.l10n.t('Arrows: creator to child, awaiting task to awaited task, fired timeout to cancelled task'),
+    keyboardHelp: vscode.l10n.t('Up/Down: select task, Left/Right: pan, +/-: zoom, Enter: open source, Space: expand/collapse, Z: zoom to task, F: fit all'),
+    expand: vscode.l10n.t('Expand'),
+    collapse: vscode.l10n.t('Collapse'),
+    loading: vscode.l10n.t('Loading trace…'),
+  };
+}

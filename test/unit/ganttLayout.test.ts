@@ -40,3 +40,25 @@ test('a 100,000-deep chain lays out without recursion', () => {
   const parentOf = (id: number): number | null => (id > 1 ? id - 1 : null);
   assert.deepEqual(ancestors(parentOf, 4), [3, 2, 1]);
 });
+
+import { formatTick, formatTime, timeTicks } from '../../src/core/ganttLayout';
+
+test('axis ticks use 1-2-5 steps with enough room between them', () => {
+  const { step, ticks } = timeTicks(0, 2_000_000, 1000, 90); // 2 s on 1000 px: raw 180 ms -> 200 ms
+  assert.equal(step, 200_000);
+  assert.equal(ticks[0], 0);
+  assert.equal(ticks.length, 11);
+  const fine = timeTicks(1_000_050, 1_000_150, 800, 90); // 100 us on 800 px: raw 11.25 us -> 20 us
+  assert.equal(fine.step, 20);
+  assert.equal(fine.ticks[0], 1_000_060);
+});
+
+test('tick labels pick the unit from the step', () => {
+  assert.equal(formatTick(250, 50), '250 \u00b5s');
+  assert.equal(formatTick(1_500, 500), '1.5 ms');
+  assert.equal(formatTick(2_000_000, 1_000_000), '2 s');
+  assert.equal(formatTick(1_250_000, 250_000), '1.25 s');
+  assert.equal(formatTick(125_000_000, 60_000_000), '2 min 5 s');
+  assert.equal(formatTick(0.5, 0.1), '0.5 \u00b5s');
+  assert.equal(formatTime(1_234_567, 1000), '1.235 s');
+});
