@@ -1,0 +1,221 @@
+"""gevent programs under the tracer: spawns, sleeps, joins, socket I/O, timeouts, kills, pools.
+
+Skipped where gevent is not importable (it is packaged for the system Python only)."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from tracehelp import EXAMPLES, _env, parse_trace, Result, run_plain, run_traced  # noqa: E402
+from test_greenlet import assert_no_overlap, importable, line_of  # noqa: E402
+
+PROGRAMS = os.path.join(HERE, "programs")
+S = 1000000  # microseconds
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_listening(port, proc, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("server exited early with %s" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("server did not listen on %d" % port)
+
+
+def run_echo(port, clients, rounds, traced, tmp):
+    """Serve examples/09 (traced or not), drive it with examples/10, stop it with SIGTERM."""
+    server = os.path.join(EXAMPLES, "09_gevent_echo_server.py")
+    trace = os.path.join(tmp, "echo-%d.jsonl" % port)
+    cmd = [sys.executable] + (["-m", "asynctrace", "-o", trace] if traced else []) + [server, str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(None), cwd=tmp)
+    try:
+        # The probe connection of wait_listening is one more (empty) connection for the server.
+        wait_listening(port, proc)
+        cl = subprocess.run([sys.executable, os.path.join(EXAMPLES, "10_threaded_clients.py"), str(port),
+                             str(clients), str(rounds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True,
+                            timeout=60)
+        time.sleep(0.2)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    events = parse_trace(trace) if traced and os.path.exists(trace) else []
+    return cl, Result(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.returncode, events)
+
+
+@unittest.skipUnless(importable("gevent"), "gevent is not installed for this Python")
+class GeventTest(unittest.TestCase):
+    def test_example_08_spawn_sleep_joinall(self):
+        prog = os.path.join(EXAMPLES, "08_gevent_spawn.py")
+        res = run_traced(prog)
+        plain = run_plain(prog)
+        self.assertEqual(res.code, 0, res.stderr)
+        self.assertEqual(res.stdout, plain.stdout)
+        main, foo, bar = res.by_name("main"), res.by_name("foo"), res.by_name("bar")
+        # The hub is plumbing: only the three greenlets are tasks.
+        self.assertEqual(sorted(res.tasks), sorted([main, foo, bar]))
+        self.assertEqual(res.tasks[foo]["parent"], main)
+        self.assertEqual(res.tasks[bar]["parent"], main)
+        self.assertEqual(res.line(res.tasks[foo]["site"]), 17)
+        self.assertEqual(res.line(res.tasks[bar]["site"]), 18)
+        self.assertEqual(res.ons(foo), [{"kind": "sleep", "delay": 2.0}])
+        self.assertEqual(res.await_lines(foo), [7])
+        self.assertEqual(res.ons(bar), [{"kind": "sleep", "delay": 1.0}])
+        self.assertEqual(res.await_lines(bar), [13])
+        # main waits in joinall at line 19 for both.
+        self.assertEqual(res.ons(main)[0], {"kind": "gather", "tasks": [foo, bar]})
+        self.assertEqual(set(res.await_lines(main)), {19})
+        # They overlap, and each resumes after its sleep.
+        f0, f1 = res.span(foo)
+        b0, b1 = res.span(bar)
+        self.assertLess(f0, b1)
+        self.assertLess(b0, f1)
+        fs, bs = res.steps_by_task[foo], res.steps_by_task[bar]
+        self.assertGreaterEqual(fs[1]["ts"] - (fs[0]["ts"] + fs[0]["dur"]), 1.9 * S)
+        self.assertGreaterEqual(bs[1]["ts"] - (bs[0]["ts"] + bs[0]["dur"]), 0.9 * S)
+        self.assertLess(bs[1]["ts"] - (bs[0]["ts"] + bs[0]["dur"]), 1.9 * S)
+        self.assertEqual(res.ends[foo]["state"], "done")
+        self.assertEqual(res.ends[bar]["state"], "done")
+        self.assertEqual(res.ends[main]["state"], "done")
+        assert_no_overlap(self, res, [main, foo, bar])
+
+    def test_timeouts_fired_and_cleared(self):
+        prog = os.path.join(PROGRAMS, "gevent_timeouts.py")
+        res = run_traced(prog)
+        plain = run_plain(prog)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        self.assertEqual(res.stdout.strip(), "timed out fast")
+        a, b = sorted(res.by_coro("guarded"))
+        with_line = line_of(prog, "with Timeout(secs):")
+        by_task = {}
+        for tid, evs in res.timeouts.items():
+            armed = evs[0]
+            self.assertEqual(armed["state"], "armed")
+            self.assertEqual(res.line(armed["site"]), with_line)
+            by_task[armed["task"]] = (tid, armed["delay"], [e["state"] for e in evs])
+        self.assertEqual(by_task[a][1:], (0.05, ["armed", "fired"]))
+        self.assertEqual(by_task[b][1:], (1.0, ["armed", "cleared"]))
+        cancels = [c for c in res.cancels if c["task"] == a]
+        self.assertEqual(len(cancels), 1)
+        self.assertEqual(cancels[0]["cause"], "timeout")
+        self.assertEqual(cancels[0]["timeout"], by_task[a][0])
+        # It fired about 50 ms after it was armed, in the sleep at slow()'s line.
+        fired = [e for e in res.timeouts[by_task[a][0]] if e["state"] == "fired"][0]
+        self.assertGreaterEqual(fired["ts"] - res.timeouts[by_task[a][0]][0]["ts"], 45000)
+        self.assertEqual(res.await_lines(a), [line_of(prog, "gevent.sleep(5)")])
+        self.assertEqual(res.ends[a]["state"], "done")  # guarded() caught the Timeout
+        self.assertEqual(res.ends[b]["state"], "done")
+
+    def test_kill_failure_spawn_later_pool_exit_code(self):
+        prog = os.path.join(PROGRAMS, "gevent_lifecycle.py")
+        res = run_traced(prog)
+        plain = run_plain(prog)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        self.assertEqual(res.code, 3)
+        self.assertEqual(res.exit["code"], 3)
+        main = res.by_name("main")
+        # kill: a cancel with cause "kill" from main at the kill() line; ends cancelled.
+        forever = res.by_name("forever")
+        kills = [c for c in res.cancels if c["task"] == forever]
+        self.assertEqual(len(kills), 1)
+        self.assertEqual((kills[0]["cause"], kills[0]["by"]), ("kill", main))
+        self.assertEqual(res.line(kills[0]["site"]), line_of(prog, "k.kill()"))
+        self.assertEqual(res.ends[forever]["state"], "cancelled")
+        self.assertEqual(res.ends[forever]["error"]["type"], "GreenletExit")
+        self.assertEqual(res.await_lines(forever), [line_of(prog, "gevent.sleep(0.5)")])
+        self.assertIn({"kind": "task", "task": forever}, res.ons(main))
+        # A failing greenlet: the exception and the line that raised it.
+        boom = res.by_name("boom")
+        self.assertEqual(res.ends[boom]["state"], "failed")
+        self.assertEqual(res.ends[boom]["error"]["type"], "ValueError")
+        self.assertEqual(res.ends[boom]["error"]["message"], "boom 7")
+        self.assertEqual(res.line(res.ends[boom]["error"]["site"]), line_of(prog, "raise ValueError"))
+        self.assertIn({"kind": "task", "task": boom}, res.ons(main))
+        # spawn_later: created at its line, first run 0.1 s later.
+        later_line = line_of(prog, "spawn_later(")
+        works = res.by_coro("work")
+        later = [t for t in works if res.line(res.tasks[t]["site"]) == later_line]
+        self.assertEqual(len(later), 1)
+        later = later[0]
+        self.assertGreaterEqual(res.steps_by_task[later][0]["ts"] - res.tasks[later]["ts"], 90000)
+        self.assertEqual(res.ons(later), [{"kind": "sleep", "delay": 0.06}])
+        # The pool: four work greenlets spawned for pool.map, at the map line, two at a time.
+        map_line = line_of(prog, "pool.map(")
+        pooled = [t for t in works if res.line(res.tasks[t]["site"]) == map_line]
+        self.assertEqual(len(pooled), 4)
+        for t in pooled:
+            self.assertEqual(res.ends[t]["state"], "done")
+        assert_no_overlap(self, res, list(res.tasks))
+        self.assertEqual(set(res.tasks), set(res.ends))
+
+    def test_socket_io_waits(self):
+        prog = os.path.join(PROGRAMS, "gevent_io.py")
+        res = run_traced(prog)
+        self.assertEqual(res.code, 0, res.stderr)
+        self.assertEqual(res.stdout.strip(), "received %d" % (8 * 1024 * 1024))
+        serve, fetch = res.by_name("serve"), res.by_name("fetch")
+        waits = {}
+        for tid in (serve, fetch):
+            for on, line in zip(res.ons(tid), res.await_lines(tid)):
+                if on["kind"] == "io":
+                    waits.setdefault((tid, on["op"]), set()).add(line)
+        self.assertEqual(waits[(serve, "accept")], {line_of(prog, "listener.accept()")})
+        self.assertEqual(waits[(serve, "send")], {line_of(prog, "conn.sendall(PAYLOAD)")})
+        self.assertEqual(waits[(fetch, "connect")], {line_of(prog, "socket.create_connection")})
+        self.assertEqual(waits[(fetch, "recv")], {line_of(prog, "c.recv(65536)")})
+        self.assertIn({"kind": "yield"}, res.ons(fetch))
+
+    def test_echo_server_one_greenlet_per_connection(self):
+        port = free_port()
+        with tempfile.TemporaryDirectory(prefix="asynctrace-test-") as tmp:
+            cl, res = run_echo(port, clients=8, rounds=3, traced=True, tmp=tmp)
+            cl_plain, plain = run_echo(free_port(), clients=8, rounds=3, traced=False, tmp=tmp)
+        self.assertEqual(cl.returncode, 0, cl.stderr)
+        # Client threads print concurrently (lines may interleave): compare the replies received.
+        replies = lambda s: sorted(re.findall(r"THREAD-\d+ \(CLIENT\) SAY HELLO \d", s))  # noqa: E731
+        self.assertEqual(len(replies(cl.stdout)), 8 * 3)
+        self.assertEqual(replies(cl.stdout), replies(cl_plain.stdout))
+        strip = lambda s: sorted(re.sub(r":\d+ msg", ":PORT msg", s).split("\n"))  # noqa: E731
+        self.assertEqual(strip(res.stdout), strip(plain.stdout))
+        self.assertEqual(res.code, plain.code)
+        server = os.path.join(EXAMPLES, "09_gevent_echo_server.py")
+        main = res.by_name("main")
+        talks = res.by_coro("talk")
+        # 8 clients plus the readiness probe's connection.
+        self.assertEqual(len(talks), 9)
+        waited = 0
+        for t in talks:
+            self.assertEqual(res.tasks[t]["parent"], main)
+            self.assertEqual(res.line(res.tasks[t]["site"]), line_of(server, "gevent.spawn(talk"))
+            waits = set(zip(map(str, res.ons(t)), res.await_lines(t)))
+            # Every suspension of a connection's greenlet is its recv (sends never had to wait).
+            self.assertLessEqual(waits, {(str({"kind": "io", "op": "recv"}), line_of(server, "conn.recv(1024)"))})
+            waited += bool(waits)
+            self.assertEqual(res.ends[t]["state"], "done")
+        self.assertGreaterEqual(waited, 8)  # the probe's connection may close before any wait
+        accept = {ln for on, ln in zip(res.ons(main), res.await_lines(main)) if on == {"kind": "io", "op": "accept"}}
+        self.assertEqual(accept, {line_of(server, "s.accept()")})
+        # The server was stopped by SIGTERM: the trace is complete up to its exit line.
+        self.assertEqual(res.events[-1]["type"], "exit")
+
+
+if __name__ == "__main__":
+    unittest.main()
