@@ -72,12 +72,13 @@ describe('source annotations', () => {
     const { page } = h;
     await h.openFile(PROGRAM);
     await h.palette('Async Trace: Trace Async Run');
-    await h.waitFor(async () => (await h.state()).runs.some((r) => r.exit), 30000, 'the traced run to exit');
+    await h.waitFor(async () => (await h.state()).runs.some((r) => r.exit && !r.live), 30000, 'the traced run to end');
 
     const l14 = await h.waitFor(async () => {
       const d = await lineDom(page, 14);
-      return hasAnnotations(d) && d.hints.some((t) => /timeout/.test(t)) && d;
-    }, 15000, 'annotations on line 14');
+      // While the program runs the line says "armed"; the final refresh follows the exit (throttled).
+      return hasAnnotations(d) && d.hints.some((t) => /timeout.*fired/.test(t)) && d;
+    }, 15000, 'the fired timeout on line 14');
     const timeoutHint = l14.hints.find((t) => t.includes('timeout'));
     assert.match(timeoutHint, /timeout 1\.0 s fired x1/);
     assert.ok(l14.hints.some((t) => /await/.test(t)), `line 14 also shows its await: ${l14.hints}`);
@@ -110,6 +111,7 @@ describe('source annotations', () => {
   test('a trace recorded elsewhere maps onto the workspace; edits, toggle and Clear', async () => {
     const { page } = h;
     await h.palette('Async Trace: Clear All Runs');
+    await h.waitFor(async () => (await h.state()).runs.length === 0, 5000, 'no runs');
     // The same program traced on another machine, in another folder (Python 3.12 wait_for: no inner task).
     const cwd = '/home/dev/project/examples';
     const file = `${cwd}/${PROGRAM}`;
