@@ -14,7 +14,7 @@ const SETTINGS = { 'terminal.integrated.gpuAcceleration': 'off' };
 
 /** Text of the visible terminal's rows (xterm DOM renderer). */
 async function terminalText(page) {
-  const rows = page.locator('.part.panel .terminal-wrapper.active .xterm-rows, .part.panel .xterm .xterm-rows').first();
+  const rows = page.locator('.part.panel .terminal-wrapper.active .xterm-rows').first();
   return (await rows.innerText({ timeout: 2000 }).catch(() => '')).replace(/\u00a0/g, ' ');
 }
 
@@ -27,7 +27,8 @@ async function clearNotifications(h) {
   await h.command('notifications.clearAll').catch(() => undefined);
 }
 
-const statusItem = (page) => page.locator('.part.statusbar .statusbar-item', { hasText: 'Async Trace' }).first();
+// The extension's own status bar entry (id = publisher.name.itemId), not the window progress item.
+const statusItem = (page) => page.locator('.part.statusbar [id$=".asyncTrace.run"]').first();
 
 /** A Python older than 3.9 on this machine, if any (pyenv), for the "too old" error. */
 function oldPython() {
@@ -70,7 +71,7 @@ describe('trusted workspace', () => {
 
     // The status bar item shows the live run (the program runs about 2 s).
     const item = statusItem(page);
-    await item.waitFor({ state: 'visible', timeout: 15000 });
+    await h.waitFor(async () => /tasks alive/.test(await item.innerText({ timeout: 500 })), 15000, 'the live status bar item');
     assert.match(await item.innerText(), /Async Trace: [\d,]+ tasks alive · [\d,]+ events · \d/);
     await h.screenshot('runner-live');
 
@@ -118,7 +119,7 @@ describe('trusted workspace', () => {
     await h.waitFor(async () => (await terminalText(page)).includes('Your name?'), 20000, 'the prompt');
 
     // Typing goes to the program's stdin (echoed locally).
-    await page.locator('.part.panel .xterm').first().click();
+    await page.locator('.part.panel .terminal-wrapper.active .xterm').first().click();
     await page.keyboard.type('Ada');
     await page.keyboard.press('Enter');
     await h.waitFor(async () => (await terminalText(page)).includes('Hello, Ada!'), 10000, 'the program read the line');
