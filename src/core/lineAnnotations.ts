@@ -438,9 +438,13 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
         for (const to of tl.timeouts) if (to.state === 'fired') related.push(...createdAt(run.tasks.get(to.task)));
         out.push({
           kind: 'timeoutFired', severity: 'warning', file: f.file, line: info.line,
-          message: tl.cancelled.length
-            ? t('Timeout of {0} fired {1} time(s) and cancelled {2}', delayText(tl, t), tl.fired, taskList(run, tl.cancelled, t))
-            : t('Timeout of {0} fired {1} time(s)', delayText(tl, t), tl.fired),
+          message: tl.fired === 1
+            ? (tl.cancelled.length
+              ? t('Timeout of {0} fired and cancelled {1}', delayText(tl, t), taskList(run, tl.cancelled, t))
+              : t('Timeout of {0} fired', delayText(tl, t)))
+            : (tl.cancelled.length
+              ? t('Timeout of {0} fired {1} times and cancelled {2}', delayText(tl, t), tl.fired, taskList(run, tl.cancelled, t))
+              : t('Timeout of {0} fired {1} times', delayText(tl, t), tl.fired)),
           related: dedupe(related),
           task: tl.timeouts.find((x) => x.state === 'fired')?.task,
         });

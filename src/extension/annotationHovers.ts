@@ -70,7 +70,10 @@ export function hoverMarkdown(run: TraceRunView, info: LineInfo): vscode.Markdow
   }
 
   if (info.block) {
-    md.appendMarkdown(`${escapeMarkdown(t('Blocked the event loop {0} time(s): longest {1}, total {2}', info.block.count, formatDuration(info.block.max), formatDuration(info.block.total)))}\n\n`);
+    const b = info.block;
+    md.appendMarkdown(`${escapeMarkdown(b.count === 1
+      ? t('Blocked the event loop for {0}', formatDuration(b.max))
+      : t('Blocked the event loop {0} times: longest {1}, total {2}', b.count, formatDuration(b.max), formatDuration(b.total)))}\n\n`);
     for (const id of info.block.tasks.slice(0, MAX_ROWS)) md.appendMarkdown(`- ${name(run, id)} ${taskLinks(run, id)}\n`);
     md.appendMarkdown('\n');
   }

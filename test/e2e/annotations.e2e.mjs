@@ -100,7 +100,7 @@ describe('source annotations', () => {
 
     const problems = await h.waitFor(async () => {
       const text = await problemsText(h);
-      return /Timeout of 1\.0 s fired 1 time\(s\)/.test(text) && text;
+      return /Timeout of 1\.0 s fired and cancelled Task-\d/.test(text) && text;
     }, 10000, 'the fired timeout in the Problems panel');
     assert.match(problems, /Async Trace/);
     await h.screenshot('annotations-problems');
