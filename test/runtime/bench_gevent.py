@@ -1,0 +1,247 @@
+"""Benchmark: the gevent echo server of examples/09 under 50 concurrent clients, traced vs untraced.
+
+The server runs as its own process (traced: `python -m asynctrace -o FILE`), the load comes from a
+separate single-threaded client process (50 non-blocking connections driven by `selectors`, each
+sending a message and waiting for its reply, ROUNDS times) so the client is never the bottleneck.
+Throughput is replies per second measured by the client; traced and untraced runs are interleaved
+and the medians compared. Also reported: trace lines per second of load, the server's peak RSS.
+
+Usage: python3 test/runtime/bench_gevent.py [--reps N] [--clients N] [--rounds N] [--python PATH]
+Called by bench.py through run(reps, tmp); run_echo_bench(python) returns the figures as a dict.
+"""
+import glob
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RUNTIME = os.path.join(ROOT, "src", "runtime")
+SERVER = os.path.join(ROOT, "examples", "09_gevent_echo_server.py")
+TARGET = 0.85  # traced throughput must stay at least this fraction of untraced
+
+CLIENT = r'''
+import selectors, socket, sys, time
+port, clients, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+sel = selectors.DefaultSelector()
+conns = []
+for i in range(clients):
+    c = socket.create_connection(("127.0.0.1", port))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.setblocking(False)
+    conns.append(c)
+left = {}
+t0 = time.perf_counter()
+for i, c in enumerate(conns):
+    msg = ("client %d say hello" % i).encode()
+    left[c] = [rounds, msg]
+    c.send(msg)
+    sel.register(c, selectors.EVENT_READ)
+done = 0
+while left:
+    for key, _ in sel.select():
+        c = key.fileobj
+        data = c.recv(4096)
+        st = left[c]
+        if data != st[1].upper():
+            sys.exit("bad reply %r" % data)
+        done += 1
+        st[0] -= 1
+        if st[0] == 0:
+            sel.unregister(c)
+            c.close()
+            del left[c]
+        else:
+            c.send(st[1])
+t1 = time.perf_counter()
+print("%d %.6f" % (done, t1 - t0))
+'''
+
+
+def _candidates():
+    seen = []
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        for p in sorted(glob.glob(os.path.join(d, "python3*"))):
+            if os.path.basename(p).replace("python3", "").replace(".", "").isdigit() or p.endswith("python3"):
+                seen.append(p)
+    roots = []
+    try:
+        r = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
+        if r.returncode == 0 and r.stdout.strip():
+            roots.append(r.stdout.decode().strip())
+    except Exception:
+        pass
+    roots.append(os.path.expanduser("~/.pyenv"))
+    for root in roots:
+        seen.extend(sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python3"))))
+    out = []
+    for p in [sys.executable] + seen:
+        rp = os.path.realpath(p)
+        if os.access(p, os.X_OK) and rp not in [os.path.realpath(q) for q in out]:
+            out.append(p)
+    return out
+
+
+def find_gevent_python():
+    """The first Python on this machine that can import gevent, or None."""
+    for p in _candidates():
+        try:
+            r = subprocess.run([p, "-c", "import gevent"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30)
+            if r.returncode == 0:
+                return p
+        except Exception:
+            pass
+    return None
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _env():
+    e = dict(os.environ)
+    pp = e.get("PYTHONPATH")
+    e["PYTHONPATH"] = RUNTIME + (os.pathsep + pp if pp else "")
+    return e
+
+
+def _peak_rss_mb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                if ln.startswith("VmHWM:"):
+                    return int(ln.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def one_run(python, traced, clients, rounds, tmp):
+    """Serve, load, stop. Returns (replies/s, trace lines, load seconds, peak RSS MB)."""
+    port = _free_port()
+    trace = os.path.join(tmp, "echo-bench-%d.jsonl" % port)
+    cmd = [python] + (["-m", "asynctrace", "-o", trace] if traced else []) + [SERVER, str(port)]
+    srv = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=tmp)
+    try:
+        deadline = time.time() + 20
+        while True:
+            if srv.poll() is not None:
+                raise RuntimeError("echo server exited: %s" % srv.stderr.read().decode(errors="replace")[-500:])
+            try:
+                # Probe with a connection the server sees close at once (one short-lived greenlet).
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("echo server did not start")
+                time.sleep(0.05)
+        cl = subprocess.run([python, "-c", CLIENT, str(port), str(clients), str(rounds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        if cl.returncode != 0:
+            raise RuntimeError("client failed: %s" % cl.stderr.decode(errors="replace")[-500:])
+        done, secs = cl.stdout.decode().split()
+        rss = _peak_rss_mb(srv.pid)
+    finally:
+        srv.terminate()
+        try:
+            srv.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.communicate()
+    lines = 0
+    if traced and os.path.exists(trace):
+        with open(trace, "rb") as f:
+            lines = sum(1 for _ in f)
+        os.remove(trace)
+    return int(done) / float(secs), lines, float(secs), rss
+
+
+def run_echo_bench(python=None, reps=5, clients=50, rounds=400, tmp=None):
+    """Interleaved traced/untraced runs; medians. Returns a dict of figures (or skipped=True)."""
+    python = python or find_gevent_python()
+    if python is None:
+        return {"skipped": True, "reason": "no Python with gevent found"}
+    own = tmp is None
+    if own:
+        td = tempfile.TemporaryDirectory(prefix="asynctrace-bench-")
+        tmp = td.name
+    try:
+        base, traced, lines, load, rss_b, rss_t = [], [], [], [], [], []
+        one_run(python, False, clients, 20, tmp)  # warm the page cache / bytecode
+        for _ in range(reps):
+            tp, _, _, rb = one_run(python, False, clients, rounds, tmp)
+            base.append(tp)
+            rss_b.append(rb)
+            tp, n, secs, rt = one_run(python, True, clients, rounds, tmp)
+            traced.append(tp)
+            lines.append(n)
+            load.append(secs)
+            rss_t.append(rt)
+    finally:
+        if own:
+            td.cleanup()
+    ver = subprocess.run([python, "-c", "import sys, gevent; print(sys.version.split()[0], gevent.__version__)"],
+                         stdout=subprocess.PIPE).stdout.decode().split()
+    ub, ut = statistics.median(base), statistics.median(traced)
+    res = {
+        "python": python, "python_version": ver[0] if ver else "?", "gevent": ver[1] if len(ver) > 1 else "?",
+        "clients": clients, "rounds": rounds, "reps": reps,
+        "untraced_replies_per_s": ub, "traced_replies_per_s": ut, "ratio": ut / ub,
+        "events": int(statistics.median(lines)),
+        "events_per_s": statistics.median([n / s for n, s in zip(lines, load)]),
+        "rss_untraced_mb": statistics.median(rss_b),
+        "rss_delta_mb": statistics.median(rss_t) - statistics.median(rss_b),
+        "all_ratios": [t / b for t, b in zip(traced, base)],
+    }
+    res["ok"] = res["ratio"] >= TARGET and res["rss_delta_mb"] <= 50
+    return res
+
+
+def format_lines(r):
+    if r.get("skipped"):
+        return ["echo     skipped: %s" % r["reason"]]
+    return [
+        "echo     gevent %s on Python %s (%s): %d clients x %d rounds, %d interleaved repetitions, medians"
+        % (r["gevent"], r["python_version"], r["python"], r["clients"], r["rounds"], r["reps"]),
+        "echo     untraced %.0f replies/s, traced %.0f replies/s, ratio %.3f (target >= %.2f), "
+        "%d events, %.0f events/s, RSS %.1f MB + %.1f MB  %s"
+        % (r["untraced_replies_per_s"], r["traced_replies_per_s"], r["ratio"], TARGET, r["events"],
+           r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"], "ok" if r["ok"] else "MISSES TARGET"),
+    ]
+
+
+def run(reps=5, tmp=None, python=None):
+    """Entry point used by bench.py: figures plus printable lines."""
+    r = run_echo_bench(python=python, reps=reps, tmp=tmp)
+    r["lines"] = format_lines(r)
+    r.setdefault("ok", True)
+    return r
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser(description="gevent echo server throughput, traced vs untraced")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=400)
+    ap.add_argument("--python")
+    a = ap.parse_args()
+    r = run_echo_bench(python=a.python, reps=a.reps, clients=a.clients, rounds=a.rounds)
+    for ln in format_lines(r):
+        print(ln)
+    if not r.get("skipped"):
+        print("echo     per-repetition ratios: " + " ".join("%.3f" % x for x in r["all_ratios"]))
+    sys.exit(0 if r.get("skipped") or r["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()
