@@ -1,15 +1,19 @@
 // Streaming JSON Lines reader for trace format v1 (docs/trace-format.md).
 // Chunks in (strings or bytes, split anywhere), validated events out. Bad input is counted, never thrown.
 import type { ParseIssues } from './modelTypes';
-import { TRACE_FORMAT_VERSION, type TraceEvent } from './traceEvents';
+import { TRACE_FORMAT_VERSION, type AwaitInfo, type TraceEvent } from './traceEvents';
 
+const NL = 10;
 const CR = 13;
 
 export class TraceParser {
   readonly issues: ParseIssues = { badLines: 0, unknownTypes: 0, truncatedTail: false, missingHeader: false };
 
-  /** Unterminated text after the last newline of the previous chunk. */
+  /** Unterminated text after the last newline of the previous string chunk. */
   private carry = '';
+  /** Unterminated bytes after the last newline of the previous byte chunks. */
+  private byteCarry: Uint8Array[] = [];
+  private byteCarryLength = 0;
   /** Number of complete lines consumed so far (blank ones included), for 1-based numbering. */
   private lineNo = 0;
   private sawFirstEvent = false;
@@ -18,43 +22,38 @@ export class TraceParser {
 
   /** Parses every complete line in `chunk` (plus what was carried over) and returns the valid events. */
   push(chunk: string | Uint8Array): TraceEvent[] {
-    let text: string;
-    if (typeof chunk === 'string') {
-      text = chunk;
-    } else {
-      // stream: true keeps a multibyte sequence split across chunks for the next call.
-      this.decoder ??= new TextDecoder('utf-8');
-      text = this.decoder.decode(chunk, { stream: true });
-    }
-    if (this.carry.length > 0) {
-      text = this.carry + text; // one concatenation per chunk, not per line
-      this.carry = '';
-    }
     const out: TraceEvent[] = [];
-    let pos = 0;
-    const len = text.length;
-    while (pos < len) {
-      const nl = text.indexOf('\n', pos);
-      if (nl < 0) break;
-      this.lineNo++;
-      let end = nl;
-      if (end > pos && text.charCodeAt(end - 1) === CR) end--;
-      if (end > pos) this.parseLine(text, pos, end, out);
-      pos = nl + 1;
+    if (typeof chunk === 'string') {
+      if (this.byteCarryLength > 0) this.carry += this.decodeByteCarry();
+      this.pushText(chunk, out);
+      return out;
     }
-    if (pos < len) this.carry = pos === 0 ? text : text.slice(pos);
+    // Bytes are cut at their last newline: a newline byte never occurs inside a multibyte UTF-8
+    // sequence, so each decode sees whole characters and yields one flat string (fast to scan).
+    const last = chunk.lastIndexOf(NL);
+    if (last < 0) {
+      if (chunk.length > 0) this.keepBytes(chunk);
+      return out;
+    }
+    let head = chunk.subarray(0, last + 1);
+    if (this.byteCarryLength > 0) {
+      this.keepBytes(head);
+      head = this.takeByteCarry();
+    }
+    this.decoder ??= new TextDecoder('utf-8');
+    this.pushText(this.decoder.decode(head), out);
+    if (last + 1 < chunk.length) this.keepBytes(chunk.subarray(last + 1));
     return out;
   }
 
-  /** End of stream: flushes the decoder and parses a final unterminated line (flagged as truncatedTail). */
+  /** End of stream: parses a final unterminated line (flagged as truncatedTail). */
   end(): TraceEvent[] {
     if (this.ended) return [];
     this.ended = true;
     const out: TraceEvent[] = [];
     let tail = this.carry;
     this.carry = '';
-    if (this.decoder) tail += this.decoder.decode();
-    // A text chunk ending in the middle of a line can only be completed by more data; now there is none.
+    if (this.byteCarryLength > 0) tail += this.decodeByteCarry();
     if (tail.length > 0 && tail.trim().length > 0) {
       this.issues.truncatedTail = true;
       let end = tail.length;
@@ -66,6 +65,59 @@ export class TraceParser {
       this.accept(obj, out);
     }
     return out;
+  }
+
+  private pushText(text: string, out: TraceEvent[]): void {
+    let pos = 0;
+    const len = text.length;
+    if (this.carry.length > 0) {
+      // Only the line that straddles the chunk boundary is concatenated.
+      const nl = text.indexOf('\n');
+      if (nl < 0) { this.carry += text; return; }
+      const line = this.carry + text.slice(0, nl);
+      this.carry = '';
+      this.lineNo++;
+      let end = line.length;
+      if (end > 0 && line.charCodeAt(end - 1) === CR) end--;
+      if (end > 0) this.parseLine(line, 0, end, out);
+      pos = nl + 1;
+    }
+    while (pos < len) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      this.lineNo++;
+      let end = nl;
+      if (end > pos && text.charCodeAt(end - 1) === CR) end--;
+      if (end > pos) this.parseLine(text, pos, end, out);
+      pos = nl + 1;
+    }
+    if (pos < len) this.carry = pos === 0 ? text : text.slice(pos);
+  }
+
+  /** Copies bytes of an unfinished line (the caller may reuse its buffer). */
+  private keepBytes(bytes: Uint8Array): void {
+    this.byteCarry.push(bytes.slice());
+    this.byteCarryLength += bytes.length;
+  }
+
+  private takeByteCarry(): Uint8Array {
+    const parts = this.byteCarry;
+    let all: Uint8Array;
+    if (parts.length === 1) {
+      all = parts[0];
+    } else {
+      all = new Uint8Array(this.byteCarryLength);
+      let o = 0;
+      for (const p of parts) { all.set(p, o); o += p.length; }
+    }
+    this.byteCarry = [];
+    this.byteCarryLength = 0;
+    return all;
+  }
+
+  private decodeByteCarry(): string {
+    this.decoder ??= new TextDecoder('utf-8');
+    return this.decoder.decode(this.takeByteCarry());
   }
 
   private parseLine(text: string, start: number, end: number, out: TraceEvent[]): void {
@@ -113,6 +165,12 @@ export function parseTrace(text: string | Uint8Array): { events: TraceEvent[]; i
   return { events, issues: p.issues };
 }
 
+function isAwait(a: unknown): a is AwaitInfo {
+  if (typeof a !== 'object' || a === null || !Array.isArray((a as { stack?: unknown }).stack)) return false;
+  const on = (a as { on?: unknown }).on;
+  return on === undefined || (typeof on === 'object' && on !== null && typeof (on as { kind?: unknown }).kind === 'string');
+}
+
 const isNum = (v: unknown): v is number => typeof v === 'number' && v === v; // excludes NaN
 const isOptNum = (v: unknown): boolean => v === undefined || v === null || isNum(v);
 
@@ -125,12 +183,7 @@ function validate(type: string, e: Record<string, unknown>): boolean | undefined
   switch (type) {
     case 'step': {
       if (!isNum(e.task) || !isNum(e.ts) || !isNum(e.dur)) return false;
-      const a = e.await;
-      if (a !== undefined) {
-        if (typeof a !== 'object' || a === null || !Array.isArray((a as { stack?: unknown }).stack)) return false;
-        const on = (a as { on?: unknown }).on;
-        if (on !== undefined && (typeof on !== 'object' || on === null || typeof (on as { kind?: unknown }).kind !== 'string')) return false;
-      }
+      if (e.await !== undefined && e.await !== null && !isAwait(e.await)) return false;
       return e.woke === undefined || e.woke === null || isNum(e.woke);
     }
     case 'task':
