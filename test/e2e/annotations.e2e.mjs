@@ -96,7 +96,18 @@ describe('source annotations', () => {
     assert.match(hover, /fired after 1\.\d+ s/);
     assert.match(hover, /Task-1/);
     await h.screenshot('annotations-hover');
-    await page.keyboard.press('Escape');
+    // Its links reveal the task in the Tasks tree and in the timeline.
+    const links = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content a[data-href*="asyncTrace.revealTask"]');
+    assert.ok((await links.count()) >= 1, 'reveal links in the hover');
+    assert.ok((await page.locator('.monaco-hover:not(.hidden) a[data-href*="asyncTrace.showTimeline"]').count()) >= 1, 'timeline links');
+    const href = decodeURIComponent(await links.first().getAttribute('data-href'));
+    assert.match(href, /^command:asyncTrace\.revealTask\?\["[^"]+",1\]$/);
+    await links.first().click();
+    await h.waitFor(async () => /Task-1/.test(await page.locator('.part.sidebar .monaco-list-row.selected').first().innerText({ timeout: 500 })), 10000, 'Task-1 selected in the tree');
+    await hoverLine(page, 14, 'wait_for');
+    await page.locator('.monaco-hover:not(.hidden) a[data-href*="asyncTrace.showTimeline"]').first().click();
+    await h.waitFor(async () => (await h.state()).timeline?.open, 10000, 'the timeline to open');
+    await h.openFile(PROGRAM);
 
     const problems = await h.waitFor(async () => {
       const text = await problemsText(h);
@@ -106,6 +117,34 @@ describe('source annotations', () => {
     await h.screenshot('annotations-problems');
     const state = await h.state();
     assert.ok(state.annotations.diagnostics.some((d) => d.line === 14 && d.severity === 'Warning' && d.code === 'timeout-fired'));
+  });
+
+  test('annotations update live while the program runs', async () => {
+    const { page } = h;
+    await h.palette('Async Trace: Clear All Runs');
+    await h.waitFor(async () => (await h.state()).runs.length === 0, 5000, 'no runs');
+    writeFileSync(path.join(h.workspaceDir, 'ticks.py'), [
+      'import asyncio',
+      '',
+      'async def tick():',
+      '    for _ in range(30):',
+      '        await asyncio.sleep(0.1)',
+      '',
+      'asyncio.run(tick())',
+      '',
+    ].join('\n'));
+    await h.openFile('ticks.py');
+    await h.palette('Async Trace: Trace Async Run');
+    // Seen while the run is still live: a partial count.
+    const seen = await h.waitFor(async () => {
+      const live = (await h.state()).runs.some((r) => r.live);
+      const m = /await x(\d+)/.exec((await lineDom(page, 5))?.hints.join(' ') ?? '');
+      return live && m && Number(m[1]) < 30 && Number(m[1]);
+    }, 20000, 'a live, partial await count on line 5');
+    assert.ok(seen >= 1);
+    await h.waitFor(async () => (await h.state()).runs.some((r) => r.exit && !r.live), 20000, 'the run to end');
+    await h.waitFor(async () => /await x30 /.test((await lineDom(page, 5)).hints.join(' ')), 5000, 'the final count');
+    assert.match((await lineDom(page, 7)).hints.join(' '), /creates/);
   });
 
   test('a trace recorded elsewhere maps onto the workspace; edits, toggle and Clear', async () => {
