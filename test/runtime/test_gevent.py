@@ -166,6 +166,21 @@ class GeventTest(unittest.TestCase):
         assert_no_overlap(self, res, list(res.tasks))
         self.assertEqual(set(res.tasks), set(res.ends))
 
+    def test_block_names_the_blocking_line(self):
+        prog = os.path.join(PROGRAMS, "gevent_block.py")
+        res = run_traced(prog)
+        self.assertEqual((res.code, res.stdout.strip()), (0, "done"), res.stderr)
+        hog = res.by_name("hog")
+        self.assertEqual(len(res.blocks), 1)
+        b = res.blocks[0]
+        self.assertEqual(b["task"], hog)
+        self.assertGreaterEqual(b["dur"], 290000)
+        self.assertEqual(res.line(b["site"]), line_of(prog, "time.sleep(0.3)"))
+        # The ticker was held up meanwhile: its next step starts after the hog's step ended.
+        ticker = res.by_name("ticker")
+        after = [s for s in res.steps_by_task[ticker] if s["ts"] >= b["ts"]]
+        self.assertTrue(after and after[0]["ts"] >= b["ts"] + b["dur"])
+
     def test_socket_io_waits(self):
         prog = os.path.join(PROGRAMS, "gevent_io.py")
         res = run_traced(prog)

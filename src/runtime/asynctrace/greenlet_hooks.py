@@ -158,6 +158,12 @@ class _State:
         self.firing = None        # greenlet a gevent Timeout is being thrown into
         self.active = True
         import _thread
+        import time
+        self.block_us = _rec.block_us
+        self.block_sites = {}     # step start ts -> site sampled while it overran
+        self.sampler = False
+        self.real_sleep = time.sleep
+        self.real_start_thread = _thread.start_new_thread
         # Read now: gevent's monkey-patching later makes get_ident() return greenlet ids.
         self.thread = _thread.get_ident()
 
@@ -173,6 +179,15 @@ def _hook_greenlet(gmod):
     prev = gmod.settrace(_trace)
     if prev is not None:
         st.prev_trace = prev
+
+
+def _register_main(st):
+    """The main greenlet becomes a task (at the first switch or spawn): it has run since the hook."""
+    inf = st.main_info = _new_info(st.main, st.t_hook, None, None, True)
+    _declare(inf, st.main)
+    if not st.sampler:
+        _start_sampler(st)
+    return inf
 
 
 def _current_tid():
@@ -253,9 +268,9 @@ def _discover(g, origin, now):
         return None
     if g.parent is None:
         # A thread's main greenlet (ours is normally registered at the first switch).
-        inf = _new_info(g, st.t_hook if g is st.main else now, None, None, True)
         if g is st.main:
-            st.main_info = inf
+            return _register_main(st)
+        inf = _new_info(g, now, None, None, True)
         _declare(inf, g)
         return inf
     gg = st.gevent_greenlet
@@ -327,8 +342,7 @@ def _on_switch(st, event, args):
     oinf = info.get(origin)
     if oinf is None and origin is st.main and st.main_info is None:
         # First switch of the run: the main greenlet becomes a task.
-        oinf = st.main_info = _new_info(origin, st.t_hook, None, None, True)
-        _declare(oinf, origin)
+        oinf = _register_main(st)
     tinf = info.get(target)
     if tinf is None and target not in st.hubs:
         tinf = _discover(target, origin, now)
@@ -359,6 +373,8 @@ def _on_switch(st, event, args):
                 on = _classify(st, f, oinf, now)
             _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
                            % (oinf.tid, start, now - start, ",".join(map(str, stack)), on))
+            if now - start > st.block_us:
+                _block(st, oinf.tid, start, now)
     st.cur = target
     st.cur_start = now
 
@@ -387,6 +403,49 @@ def _tid_of(st, g):
         return None
 
 
+def _block(st, tid, start, now):
+    """A step that kept the hub (and every other greenlet) waiting longer than --block-ms."""
+    site = st.block_sites.pop(start, None)
+    st.block_sites.clear()
+    _rec.emit('{"type":"block","task":%d,"ts":%d,"dur":%d,"site":%s}'
+              % (tid, start, now - start, "null" if site is None else site))
+
+
+def _start_sampler(st):
+    """A thread that, while a greenlet step overruns the block threshold, reads the line it is
+    running (the step's own end would only show where it finally switched away). It uses the
+    thread primitives saved before gevent's monkey-patching could replace them."""
+    st.sampler = True
+    period = max(0.002, min(0.05, st.block_us / 4e6))
+    sleep = st.real_sleep
+    target = st.thread
+
+    def run():
+        while st.active:
+            sleep(period)
+            try:
+                g, start = st.cur, st.cur_start
+                if g is None or start in st.block_sites or _rec.now_us() - start <= st.block_us:
+                    continue
+                if g not in st.info:
+                    continue
+                top = sys._current_frames().get(target)
+                if top is None or g is not st.cur or start != st.cur_start:
+                    continue
+                site = _rec.site_of_frame(top)
+                if site is not None:
+                    st.block_sites[start] = site
+            except Exception:
+                pass
+            finally:
+                top = None
+
+    try:
+        st.real_start_thread(run, ())
+    except Exception:
+        st.sampler = False
+
+
 def _on_death(st, g, inf, start, now, event, trap=None):
     del st.info[g]
     try:
@@ -396,6 +455,8 @@ def _on_death(st, g, inf, start, now, event, trap=None):
     if not inf.declared:
         _declare(inf, g)
     _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
+    if now - start > st.block_us:
+        _block(st, inf.tid, start, now)
     if trap is not None and _trap_exception(trap, inf.tid, now):
         return
     _emit_end(st, g, inf, now, event)
@@ -815,8 +876,7 @@ def _created(g, frame):
     cur = st.getcurrent()
     pinf = st.info.get(cur)
     if pinf is None and cur is st.main and st.main_info is None:
-        pinf = st.main_info = _new_info(cur, st.t_hook, None, None, True)
-        _declare(pinf, cur)
+        pinf = _register_main(st)
     site = _rec.site_of_frame(frame)
     if site is None and pinf is not None:
         site = pinf.site  # spawned by library code (a pool's map) running in that greenlet
@@ -871,8 +931,7 @@ def _timeout_armed(t, frame):
     cur = st.getcurrent()
     inf = st.info.get(cur)
     if inf is None and cur is st.main and st.main_info is None:
-        inf = st.main_info = _new_info(cur, st.t_hook, None, None, True)
-        _declare(inf, cur)
+        inf = _register_main(st)
     if inf is not None and not inf.declared:
         _declare(inf, cur)
     old = st.timeouts.pop(id(t), None)
