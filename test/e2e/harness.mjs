@@ -254,6 +254,25 @@ async function httpJson(url, init) {
   return body;
 }
 
+/** Headless Chromium showing the workbench at `url`; resolves once the workbench is rendered. */
+export async function openBrowser(url) {
+  const browser = await chromium.launch({
+    executablePath: ensureSetup({ quiet: true }).chromium,
+    headless: !process.env.ASYNC_TRACE_E2E_HEADED,
+    args: BROWSER_ARGS,
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    return { browser, page };
+  } catch (err) {
+    await browser.close().catch(() => {});
+    throw err;
+  }
+}
+
 const live = new Set();
 // If the test process dies without close(), don't leave code-server running.
 process.once('exit', () => {
@@ -303,15 +322,8 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
     });
     live.add(server.child.pid);
 
-    browser = await chromium.launch({
-      executablePath: ensureSetup({ quiet: true }).chromium,
-      headless: !process.env.ASYNC_TRACE_E2E_HEADED,
-      args: BROWSER_ARGS,
-    });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-    const page = await context.newPage();
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    let page;
+    ({ browser, page } = await openBrowser(server.url));
     const hooksPort = Number(
       await waitFor(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim(), 60000, 'the extension to activate (test hooks port file)'),
     );

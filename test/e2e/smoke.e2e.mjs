@@ -2,6 +2,8 @@
 // show, its commands are in the command palette and run from there.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { launch } from './harness.mjs';
 
 let h;
@@ -80,4 +82,29 @@ test('openFile and command() reach the extension host', async () => {
   assert.equal(s.activeEditor.languageId, 'python');
   const result = await h.command('vscode.executeDocumentSymbolProvider', { $uri: `${h.workspaceDir}/03_create_task.py` });
   assert.ok(result === null || Array.isArray(result));
+});
+
+test('webviewFrame finds a webview by its tab title and by predicate', async () => {
+  // The built-in Markdown preview is a webview: the harness must reach into it like into ours.
+  writeFileSync(path.join(h.workspaceDir, 'notes.md'), '# Harness check\n\nHello from the webview.\n');
+  await h.openFile('notes.md');
+  await h.command('markdown.showPreview');
+  const byTitle = await h.webviewFrame('Preview notes.md', 30000);
+  await byTitle.locator('h1', { hasText: 'Harness check' }).waitFor({ timeout: 15000 });
+  const byPredicate = await h.webviewFrame(async (f) => (await f.locator('h1').count()) > 0);
+  assert.equal(byPredicate, byTitle);
+  await h.command('workbench.action.closeAllEditors');
+});
+
+test('an untrusted workspace stays in Restricted Mode', async () => {
+  const u = await launch({ workspace: 'examples', trusted: false });
+  try {
+    assert.equal((await u.state()).workspaceTrusted, false);
+    await u.page.locator('.activitybar .action-item a[aria-label^="Async Trace"]').first().click();
+    const welcome = u.page.locator('.part.sidebar .welcome-view-content');
+    await u.waitFor(async () => /not trusted/.test(await welcome.innerText()), 20000, 'the untrusted welcome view');
+    assert.equal(await welcome.locator('.monaco-button', { hasText: 'Trace Async Run' }).count(), 0);
+  } finally {
+    await u.close();
+  }
 });
