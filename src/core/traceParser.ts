@@ -173,6 +173,7 @@ function isAwait(a: unknown): a is AwaitInfo {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && v === v; // excludes NaN
 const isOptNum = (v: unknown): boolean => v === undefined || v === null || isNum(v);
+const isOptStr = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 
 /**
  * Checks the fields a reader relies on. Returns undefined for an unknown type, false when a
@@ -188,7 +189,7 @@ function validate(type: string, e: Record<string, unknown>): boolean | undefined
     }
     case 'task':
       return isNum(e.id) && isNum(e.ts) && isOptNum(e.parent) && isOptNum(e.site)
-        && (e.name === undefined || typeof e.name === 'string') && (e.coro === undefined || typeof e.coro === 'string');
+        && isOptStr(e.name) && isOptStr(e.coro);
     case 'site':
       return isNum(e.id) && typeof e.file === 'string' && isNum(e.line);
     case 'end':
