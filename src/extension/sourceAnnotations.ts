@@ -19,6 +19,8 @@ import type { TraceRuns } from './traceRuns';
 
 const SETTING = 'asyncTrace.annotations.enabled';
 const MIN_LIVE_REFRESH_MS = 300;
+/** Files up to this size are remembered as traced, so undoing every edit restores their annotations. */
+const MAX_ORIGINAL_BYTES = 2 * 1024 * 1024;
 
 interface Current {
   run: TraceRunView;
@@ -83,6 +85,8 @@ class SourceAnnotations implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private editTimer: NodeJS.Timeout | undefined;
   private readonly resolved = new WeakMap<TraceRunView, Map<string, string | undefined>>();
+  /** Per run, per local file: the file's text when the run was first annotated (what the trace's lines refer to). */
+  private readonly originals = new WeakMap<TraceRunView, Map<string, string>>();
   /** Decorated editors, to clear the ones that no longer show an annotated file. */
   private readonly decorated = new Set<vscode.TextEditor>();
 
@@ -102,9 +106,9 @@ class SourceAnnotations implements vscode.Disposable {
     d.push(runs.onDidUpdateRun(({ run }) => { if (run === runs.selected) this.schedule(); }));
     d.push(vscode.window.onDidChangeVisibleTextEditors(() => this.renderEditors()));
     d.push(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
-    d.push(vscode.workspace.onDidCloseTextDocument((doc) => {
-      // Closed without saving: the file on disk still matches the trace again.
-      if (doc.isDirty && doc.uri.scheme === 'file') this.forgetEdits(fileKey(doc.uri.fsPath));
+    d.push(vscode.workspace.onDidOpenTextDocument((doc) => {
+      // Reopened after closing without saving: the text is the traced one again.
+      if (doc.uri.scheme === 'file') this.resetIfOriginal(fileKey(doc.uri.fsPath), doc);
     }));
     d.push(registerAnnotationHovers((doc, line) => this.lookup(doc, line)));
     contributeTestState('annotations', () => this.testState());
@@ -163,7 +167,15 @@ class SourceAnnotations implements vscode.Disposable {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     const local = resolveTraceFile(traceFile, run.info?.cwd, folders);
     // A file not found yet may appear later (live run): only remember hits.
-    if (local) cache.set(traceFile, local);
+    if (local) {
+      cache.set(traceFile, local);
+      let originals = this.originals.get(run);
+      if (!originals) this.originals.set(run, (originals = new Map()));
+      try {
+        const stat = fs.statSync(local);
+        if (stat.size <= MAX_ORIGINAL_BYTES) originals.set(fileKey(local), fs.readFileSync(local, 'utf8').replace(/\r\n/g, '\n'));
+      } catch { /* unreadable: edits are then only ever shifted, never reset */ }
+    }
     return local;
   }
 
@@ -272,6 +284,8 @@ class SourceAnnotations implements vscode.Disposable {
       else perFile.set(key, [...lineEdits]);
       if (run === this.current?.run && this.current.files.has(key)) touched = true;
     }
+    // Back to the traced text (undo, revert): the annotations are exact again.
+    this.resetIfOriginal(key, e.document, false);
     if (!touched) return;
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document === e.document) this.decorations.apply(editor, this.linesFor(key));
@@ -281,9 +295,24 @@ class SourceAnnotations implements vscode.Disposable {
     }
   }
 
-  private forgetEdits(key: string): void {
-    for (const run of this.runs.runs) this.edits.get(run)?.delete(key);
-    if (this.current?.files.has(key)) this.renderDiagnostics();
+  /** Forgets the edits of runs whose traced text of this file equals the document's text. */
+  private resetIfOriginal(key: string, doc: vscode.TextDocument, render = true): void {
+    let text: string | undefined;
+    let reset = false;
+    for (const run of this.runs.runs) {
+      const original = this.originals.get(run)?.get(key);
+      const edits = this.edits.get(run)?.get(key);
+      if (original === undefined || !edits?.length) continue;
+      text ??= doc.getText().replace(/\r\n/g, '\n');
+      if (text === original) {
+        this.edits.get(run)!.delete(key);
+        reset = true;
+      }
+    }
+    if (reset && render && this.current?.files.has(key)) {
+      this.renderEditors();
+      this.renderDiagnostics();
+    }
   }
 
   private testState(): unknown {

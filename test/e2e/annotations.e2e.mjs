@@ -195,18 +195,26 @@ describe('source annotations', () => {
     assert.ok(hasAnnotations(await lineDom(page, 8)));
     await h.waitFor(async () => (await h.state()).annotations.diagnostics.length === 0, 5000, 'the problem dropped');
 
+    // Undoing every edit gives back the traced text: all annotations return to their lines.
+    for (let i = 0; i < 5 && !hasAnnotations(await lineDom(page, 14)); i++) {
+      await page.keyboard.press('Control+Z');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await h.waitFor(async () => (await lineDom(page, 14)).hints.some((t) => /timeout 1\.0 s fired/.test(t)), 5000, 'line 14 annotated again');
+    assert.ok(hasAnnotations(await lineDom(page, 7)));
+    await h.waitFor(async () => (await h.state()).annotations.diagnostics.some((d) => d.line === 14), 5000, 'the problem back on line 14');
+
     // The toggle hides everything and brings it back.
     await h.palette('Async Trace: Toggle Source Annotations');
-    await h.waitFor(async () => !hasAnnotations(await lineDom(page, 8)), 5000, 'annotations hidden');
+    await h.waitFor(async () => !hasAnnotations(await lineDom(page, 7)), 5000, 'annotations hidden');
     assert.equal((await h.state()).annotations.enabled, false);
+    assert.deepEqual((await h.state()).annotations.diagnostics, []);
     await h.palette('Async Trace: Toggle Source Annotations');
-    await h.waitFor(async () => hasAnnotations(await lineDom(page, 8)), 5000, 'annotations back');
+    await h.waitFor(async () => hasAnnotations(await lineDom(page, 7)), 5000, 'annotations back');
 
     // Clear removes annotations and problems.
     await h.palette('Async Trace: Clear All Runs');
-    await h.waitFor(async () => { const d = await lineDom(page, 8); return d.hints.length === 0 && d.gutter.length === 0; }, 5000, 'annotations cleared');
+    await h.waitFor(async () => { const d = await lineDom(page, 7); return d.hints.length === 0 && d.gutter.length === 0; }, 5000, 'annotations cleared');
     assert.deepEqual((await h.state()).annotations.diagnostics, []);
-    await page.keyboard.press('Control+Z');
-    await page.keyboard.press('Control+Z');
   });
 });
