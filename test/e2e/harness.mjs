@@ -11,6 +11,8 @@
 //                set to a Python >= 3.9 found at run time: pyenv 3.12 if present, else python3).
 //     trusted    true (default): workspace trust is off, the folder is trusted as after a user
 //                clicks "Trust". false: trust is on and the folder stays in Restricted Mode.
+//     vsix       optional path of a packaged .vsix to install (as a user would) instead of
+//                copying the freshly built dist/.
 //   Returns h = {
 //     page, browser, port, workspaceDir, userDataDir, extensionDir, python,
 //     state()                  -> Promise<object>  GET /state of the in-extension test hooks:
@@ -110,6 +112,26 @@ export function installExtension(extensionsDir) {
       filter: (s) => !s.includes('__pycache__') && !s.endsWith('.pyc'),
     });
   }
+  return dest;
+}
+
+/** Installs a packaged .vsix into `extensionsDir` the way users do (`--install-extension`). */
+export function installVsix(vsix, extensionsDir, userDataDir) {
+  const setup = ensureSetup({ quiet: true });
+  mkdirSync(userDataDir, { recursive: true });
+  const configFile = path.join(userDataDir, 'code-server.yaml');
+  writeFileSync(configFile, 'auth: none\n');
+  const r = spawnSync(
+    setup.node,
+    [setup.codeServer, '--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    {
+      encoding: 'utf8',
+      env: { ...node24Env(), XDG_DATA_HOME: path.join(userDataDir, 'xdg-data'), XDG_CONFIG_HOME: path.join(userDataDir, 'xdg-config') },
+    },
+  );
+  if (r.status !== 0) throw new Error(`installing ${vsix} failed:\n${r.stdout}\n${r.stderr}`);
+  const dest = path.join(extensionsDir, extensionFolderName());
+  if (!existsSync(path.join(dest, 'package.json'))) throw new Error(`${vsix} installed, but ${dest} is missing:\n${r.stdout}`);
   return dest;
 }
 
@@ -279,7 +301,7 @@ process.once('exit', () => {
   for (const pid of live) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
 });
 
-export async function launch({ workspace = 'examples', settings = {}, trusted = true } = {}) {
+export async function launch({ workspace = 'examples', settings = {}, trusted = true, vsix } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-e2e-'));
   const src = path.resolve(ROOT, workspace);
   const workspaceDir = path.join(tmp, path.basename(src));
@@ -311,7 +333,7 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
         2,
       ),
     );
-    const extensionDir = installExtension(extensionsDir);
+    const extensionDir = vsix ? installVsix(vsix, extensionsDir, userDataDir) : installExtension(extensionsDir);
 
     server = await startCodeServer({
       folder: workspaceDir,
