@@ -45,6 +45,8 @@ class TaskRecord implements TaskInfo {
   pendingAtClose?: boolean;
   eager?: boolean;
 
+  /** Set by a `name` line. */
+  renamed = false;
   /** False while only known from events that came before its `task` line (eager tasks). */
   declared = false;
   /** Index of the task's last step in the columns, -1 before the first. */
@@ -107,7 +109,7 @@ interface AwaitNode {
   byKind?: Map<string, Map<unknown, number>>;
 }
 
-/** What tells two `on` values of the same kind apart: their one field, or their JSON when richer. */
+/** What tells two `on` values of the same kind apart: their one field, or a key-sorted text when richer. */
 function onValue(on: AwaitOn): unknown {
   const o = on as Record<string, unknown>;
   let n = 0;
@@ -122,7 +124,10 @@ function onValue(on: AwaitOn): unknown {
       case 'gather': if (Array.isArray(o.tasks)) return o.tasks.join(','); break;
     }
   }
-  return JSON.stringify(on);
+  // Rare richer shapes: field order must not split entries.
+  let k = '';
+  for (const f of Object.keys(o).sort()) k += JSON.stringify(f) + ':' + JSON.stringify(o[f]) + ',';
+  return k;
 }
 
 export interface TraceRunOptions {
@@ -237,14 +242,18 @@ export class TraceRun implements TraceRunView {
     this.newSites = this.newCancels = this.newBlocks = 0;
     this.runChanged = false;
     this.stepsFrom = this.steps.count;
+    // One broken view must not starve the others: every listener runs, then the first error is
+    // rethrown to the caller (the model itself is consistent by then).
+    let failed = false;
+    let error: unknown;
     for (const l of this.listeners) {
       try {
         l(delta);
       } catch (err) {
-        // One broken view must not stop the others or the fold; report it out of band.
-        queueMicrotask(() => { throw err; });
+        if (!failed) { failed = true; error = err; }
       }
     }
+    if (failed) throw error;
   }
 
   private touch(t: TaskRecord): void {
@@ -286,6 +295,7 @@ export class TraceRun implements TraceRunView {
       case 'name': {
         const t = this.taskFor(e.task, this.now);
         t.name = e.name;
+        t.renamed = true;
         return;
       }
       case 'timeout': return this.foldTimeout(e);
@@ -312,7 +322,8 @@ export class TraceRun implements TraceRunView {
     const wasDeclared = t.declared;
     t.declared = true;
     t.kind = e.kind === 'greenlet' ? 'greenlet' : 'asyncio';
-    t.name = typeof e.name === 'string' ? e.name : t.name;
+    // A `name` line is newer than the task line's name even if it arrived first.
+    if (!t.renamed && typeof e.name === 'string') t.name = e.name;
     t.coro = typeof e.coro === 'string' ? e.coro : '';
     t.site = typeof e.site === 'number' ? e.site : null;
     if (typeof e.thread === 'number') t.thread = e.thread;
