@@ -22,10 +22,19 @@ def _env(env):
 
 
 def _program(program, tmpdir):
+    """A path for the program. Source text goes to a directory named after its hash, so the
+    traced and the untraced run see the same path (tracebacks compare equal)."""
     if "\n" in program or not os.path.exists(program):
-        path = os.path.join(tmpdir, "prog.py")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(program)
+        import hashlib
+        d = os.path.join(tempfile.gettempdir(), "asynctrace-prog-%d-%s" % (
+            os.getuid() if hasattr(os, "getuid") else 0, hashlib.sha1(program.encode()).hexdigest()[:12]))
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "prog.py")
+        if not os.path.exists(path):
+            tmp = path + ".%d.tmp" % os.getpid()
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(program)
+            os.replace(tmp, path)
         return path
     return program
 
@@ -140,3 +149,53 @@ def run_cli(args, python=sys.executable, env=None, timeout=60, cwd=None):
     p = subprocess.run([python, "-m", "asynctrace"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=_env(env), timeout=timeout, cwd=cwd)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def line_of(source, marker):
+    """1-based line of the first source line containing `marker` (e.g. a `# L:name` comment)."""
+    for i, ln in enumerate(source.splitlines(), 1):
+        if marker in ln:
+            return i
+    raise ValueError("marker %r not in source" % marker)
+
+
+def check_wellformed(testcase, res):
+    """Structural invariants every trace must satisfy (the format contract)."""
+    ev = res.events
+    testcase.assertTrue(ev, "empty trace; stderr: %s" % res.stderr[-2000:])
+    testcase.assertEqual(ev[0]["type"], "run")
+    testcase.assertEqual(ev[0]["v"], 1)
+    testcase.assertIn("blockMs", ev[0])
+    testcase.assertEqual(ev[-1]["type"], "exit", "last line is not exit")
+    testcase.assertEqual(sum(1 for e in ev if e["type"] == "exit"), 1)
+    sites, tasks = set(), set()
+    last_ts = {}
+    for e in ev:
+        t = e["type"]
+        for k in ("ts", "dur"):
+            if k in e:
+                testcase.assertIsInstance(e[k], int, e)
+                testcase.assertGreaterEqual(e[k], 0, e)
+        if t == "site":
+            testcase.assertNotIn(e["id"], sites)
+            sites.add(e["id"])
+            testcase.assertFalse(os.path.realpath(e["file"]).startswith(os.path.realpath(RUNTIME) + os.sep), e)
+            testcase.assertNotIn(os.sep + "asyncio" + os.sep, e["file"], e)
+            continue
+        for k in ("site",):
+            if e.get(k) is not None:
+                testcase.assertIn(e[k], sites, "site used before declared: %r" % e)
+        if t == "step" and "await" in e:
+            for s in e["await"]["stack"]:
+                testcase.assertIn(s, sites, e)
+        if t == "end" and e.get("error", {}).get("site") is not None:
+            testcase.assertIn(e["error"]["site"], sites, e)
+        if t == "task":
+            testcase.assertNotIn(e["id"], tasks)
+            tasks.add(e["id"])
+        if t in ("step", "end", "block"):
+            tid = e["task"]
+            testcase.assertIn(tid, tasks, "task used before declared: %r" % e)
+            if t == "step":
+                testcase.assertGreaterEqual(e["ts"], last_ts.get(tid, 0), e)
+                last_ts[tid] = e["ts"] + e["dur"]

@@ -50,12 +50,12 @@ _noted_cancel = set()  # task ids with a cancel line not yet followed by their e
 _loop_ids = {}         # id(loop) -> loop id
 _loop_refs = {}
 _wait_for_stack = {}   # task id -> [[timeout id, site, fired], ...] (wait_for on <= 3.11)
-_running = {}          # thread ident -> (t0 ns, task id) of the step running there
 _block_sites = {}      # (thread ident, t0) -> site sampled while that step ran
 _stack_cache = {}      # tuple of (id(code), lasti) -> (stack text, innermost site)
 _lasti_site = {}       # (id(code), lasti) -> site id
 _user = {}             # id(code) -> bool (mirror of the recorder cache, local for speed)
 _kinds = {}            # code object of a library coroutine -> what a task waits on there
+_info = {}             # id(code) -> True (user code) | kind text (library, known) | None
 
 _TASK_TYPES = set()
 _NOT_TASK_TYPES = set()
@@ -279,6 +279,15 @@ def _build_kinds():
         add(_taskgroups.TaskGroup, "__aexit__", "taskgroup")
 
 
+def _code_info(code):
+    if _rec.is_user_code(code):
+        r = True
+    else:
+        r = _kinds.get(code)
+    _info[id(code)] = r  # the recorder keeps the code object alive, so the id stays its own
+    return r
+
+
 def _gather_on(children):
     ids = []
     for c in children:
@@ -311,9 +320,13 @@ def _special_on(kind, frame, waiter):
     return '{"kind":"future"}'
 
 
-def _describe(task):
-    """(stack text, innermost user site, on text) of a suspended task."""
-    c = task.get_coro()
+def _describe_slow(task, c):
+    """Walk the await chain from the task's coroutine inward.
+
+    Returns (cache key, stack text, innermost user site, kind, frame of the kind's function).
+    The key is the codes (and, for user frames, the instruction offsets) of the chain: the same
+    suspension point gives the same key, so its stack text and sites are computed once.
+    """
     keys = []
     frames = []
     kind = None
@@ -333,44 +346,71 @@ def _describe(task):
             break
         if fr is None:
             break
-        u = user.get(id(code))
+        k = id(code)
+        u = user.get(k)
         if u is None:
-            u = user[id(code)] = _rec.is_user_code(code)
+            u = user[k] = _rec.is_user_code(code)
         if u:
-            keys.append((id(code), fr.f_lasti))
+            keys.append(k)
+            keys.append(fr.f_lasti)
             frames.append(fr)
         else:
-            k = _kinds.get(code)
-            if k is not None:
-                kind = k
+            keys.append(k)
+            kd = _kinds.get(code)
+            if kd is not None:
+                kind = kd
                 kframe = fr
         c = nxt
-    key = tuple(keys)
-    hit = _stack_cache.get(key)
-    if hit is None:
-        sites = []
-        for fr in frames:
-            s = _rec.site_of_code(fr.f_code, fr.f_lineno)
-            if s is not None:
-                sites.append(s)
-        hit = (",".join(map(str, sites)), sites[-1] if sites else None)
-        _stack_cache[key] = hit
+    return tuple(keys), frames, kind, kframe
+
+
+def _on_text(task, kind, kframe):
     w = task._fut_waiter
     if w is None:
-        on = kind if (kind is not None and kind[0] == "{") else '{"kind":"yield"}'
+        return kind if (kind is not None and kind[0] == "{") else '{"kind":"yield"}'
+    wt = type(w)
+    if wt in _TASK_TYPES:
+        return '{"kind":"task","task":%d}' % _tid_of(w)
+    if wt is _GatheringFuture:
+        return _gather_on(w._children)
+    if kind is None:
+        return '{"kind":"future"}'
+    if kind[0] == "{":
+        return kind
+    return _special_on(kind, kframe, w)
+
+
+def _describe(task):
+    """(stack text, innermost user site, on text) of a suspended task."""
+    key, frames, kind, kframe = _describe_slow(task, task.get_coro())
+    hit = _stack_cache.get(key)
+    if hit is None:
+        hit = _stack_entry(key, frames, kind)
+    return hit[0], hit[1], _on_text(task, kind, kframe)
+
+
+def _stack_entry(key, frames, kind):
+    sites = []
+    for fr in frames:
+        s = _rec.site_of_code(fr.f_code, fr.f_lineno)
+        if s is not None:
+            sites.append(s)
+    stack = ",".join(map(str, sites))
+    site = sites[-1] if sites else None
+    # A constant suffix when what is awaited does not depend on the task's waiter object.
+    if kind is not None and kind[0] == "{":
+        const = ',"await":{"stack":[%s],"on":%s}}' % (stack, kind)
     else:
-        wt = type(w)
-        if wt in _TASK_TYPES:
-            on = '{"kind":"task","task":%d}' % _tid_of(w)
-        elif wt is _GatheringFuture:
-            on = _gather_on(w._children)
-        elif kind is None:
-            on = '{"kind":"future"}'
-        elif kind[0] == "{":
-            on = kind
-        else:
-            on = _special_on(kind, kframe, w)
-    return hit[0], hit[1], on
+        const = None
+    if kind is None:
+        const_yield = ',"await":{"stack":[%s],"on":{"kind":"yield"}}}' % stack
+    else:
+        const_yield = const
+    hit = (stack, site, const, const_yield, kind)
+    if len(_stack_cache) > 100000:
+        _stack_cache.clear()
+    _stack_cache[key] = hit
+    return hit
 
 
 def _end(task, tid, ts):
@@ -407,6 +447,7 @@ def _end(task, tid, ts):
 
 
 def _after_step(task, tid, t0, t1):
+    """Everything after a step, general version (eager tasks, unusual coroutine types)."""
     base = _rec._t0
     ts = (t0 - base) // 1000
     dur = (t1 - t0) // 1000
@@ -420,11 +461,15 @@ def _after_step(task, tid, t0, t1):
         _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
                        % (tid, ts, dur, stack, on))
     if dur > _rec.block_us:
-        bsite = _block_sites.pop((_get_ident(), t0), None)
-        if bsite is None:
-            bsite = site
-        _rec.emit('{"type":"block","task":%d,"ts":%d,"dur":%d,"site":%s}'
-                  % (tid, ts, dur, "null" if bsite is None else bsite))
+        _block(tid, t0, ts, dur, site)
+
+
+def _block(tid, t0, ts, dur, site):
+    bsite = _block_sites.pop((_get_ident(), t0), None)
+    if bsite is None:
+        bsite = site
+    _rec.emit('{"type":"block","task":%d,"ts":%d,"dur":%d,"site":%s}'
+              % (tid, ts, dur, "null" if bsite is None else bsite))
 
 
 def _is_task_type(cls):
@@ -438,26 +483,99 @@ def _is_task_type(cls):
 
 
 def _make_run(orig):
+    """The step hook. Written flat: it runs once per task step, the hottest path of all."""
     tids = _tids
-    running = _running
+    TaskC = _TaskBase
+    CoroT = _CoroType
+    GenT = _GenType
+    info = _info
+    cache = _stack_cache
+    last_site = _last_site
+    ns = _ns
+    rec = _rec
+    base = rec._t0
+    emit = rec.emit_line
+    block_ns = rec.block_us * 1000
+    FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
-        if task is None or not _state["on"] or (type(task) not in _TASK_TYPES and not _is_task_type(type(task))):
+        if type(task) is not TaskC and (task is None or not _is_task_type(type(task))):
             return orig(self)
-        tid = tids.get(id(task))
-        if tid is None:
-            tid = _tid_of(task)
-        ident = _get_ident()
-        t0 = _ns()
-        running[ident] = (t0, tid)
+        t0 = ns()
         try:
             return orig(self)
         finally:
-            t1 = _ns()
-            running[ident] = None
+            t1 = ns()
             try:
-                _after_step(task, tid, t0, t1)
+                tid = tids.get(id(task))
+                if tid is None:
+                    tid = _tid_of(task)
+                c = task.get_coro()
+                if type(c) is not CoroT or t1 - t0 > block_ns:
+                    _after_step(task, tid, t0, t1)
+                else:
+                    # Inline walk of the await chain (see _describe_slow). info[id(code)] is
+                    # True for user code, else the library function's wait kind or None.
+                    keys = []
+                    kind = None
+                    kframe = None
+                    frames = None
+                    while True:
+                        tc = type(c)
+                        if tc is CoroT:
+                            fr = c.cr_frame
+                            if fr is None:
+                                break
+                            code = c.cr_code
+                            nxt = c.cr_await
+                        elif tc is GenT:
+                            fr = c.gi_frame
+                            if fr is None:
+                                break
+                            code = c.gi_code
+                            nxt = c.gi_yieldfrom
+                        else:
+                            break
+                        k = id(code)
+                        u = info.get(k, 0)
+                        if u is True:
+                            keys.append(k)
+                            keys.append(fr.f_lasti)
+                        elif u is not None:
+                            if u == 0:
+                                u = _code_info(code)
+                                if u is True:
+                                    keys.append(k)
+                                    keys.append(fr.f_lasti)
+                                    c = nxt
+                                    if c is None:
+                                        break
+                                    continue
+                            if u is not None:
+                                kind = u
+                                kframe = fr
+                        c = nxt
+                        if c is None:
+                            break
+                    if not keys and kind is None and task.done():
+                        # Finished (never "return" here: it would swallow SystemExit).
+                        _after_step(task, tid, t0, t1)
+                    else:
+                        keys.append(kind)
+                        key = tuple(keys)
+                        hit = cache.get(key)
+                        if hit is None:
+                            _k, frames, _kd, _kf = _describe_slow(task, task.get_coro())
+                            hit = _stack_entry(key, frames, kind)
+                        last_site[tid] = hit[1]
+                        if task._fut_waiter is None:
+                            suffix = hit[3]
+                        else:
+                            suffix = hit[2]
+                        if suffix is None:
+                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on_text(task, kind, kframe))
+                        emit(FMT % (tid, (t0 - base) // 1000, (t1 - t0) // 1000, suffix))
             except Exception:
                 pass
     return _run
@@ -748,35 +866,37 @@ def _make_timeout_aexit(orig):
 
 
 # -- block sampler --------------------------------------------------------------------------
-def _sampler():
+def _sampler(run_code):
+    """Names the line that holds the loop: finds each thread's running step (our _run frame,
+    whose local t0 is when the step began) and samples the innermost user frame."""
     interval = max(0.005, min(0.05, _rec.block_us / 4e6))
     threshold_ns = _rec.block_us * 1000
     sleep = time.sleep
     while _state["on"]:
         sleep(interval)
         try:
-            if not _running:
-                continue
             now = _ns()
-            frames = None
-            for ident, v in list(_running.items()):
-                if v is None or now - v[0] < threshold_ns:
+            for ident, f in sys._current_frames().items():
+                top = f
+                n = 0
+                while f is not None and f.f_code is not run_code and n < 200:
+                    f = f.f_back
+                    n += 1
+                if f is None or f.f_code is not run_code:
                     continue
-                key = (ident, v[0])
-                if key in _block_sites:
+                t0 = f.f_locals.get("t0")
+                if not t0 or now - t0 < threshold_ns:
                     continue
-                if frames is None:
-                    frames = sys._current_frames()
-                f = frames.get(ident)
-                if f is not None:
-                    site = _rec.site_of_frame(f)
+                key = (ident, t0)
+                if key not in _block_sites:
+                    site = _rec.site_of_frame(top)
                     if site is not None:
                         _block_sites[key] = site
             if len(_block_sites) > 10000:
                 _block_sites.clear()
         except Exception:
             pass
-        frames = None
+        f = top = None
     _state["sampler"] = False
 
 
@@ -789,7 +909,8 @@ def install(rec):
     _TASK_TYPES.add(_PyTaskBase)
     _build_kinds()
     _patch(base_events.BaseEventLoop, "create_task", _make_create_task(base_events.BaseEventLoop.create_task))
-    _patch(events.Handle, "_run", _make_run(events.Handle._run))
+    run = _make_run(events.Handle._run)
+    _patch(events.Handle, "_run", run)
     _patch(events, "_set_running_loop", _make_set_running_loop(events._set_running_loop))
     _patch(base_events.BaseEventLoop, "close", _make_close(base_events.BaseEventLoop.close))
     _patch(base_events.BaseEventLoop, "call_exception_handler",
@@ -818,4 +939,4 @@ def install(rec):
         except Exception:
             pass
     _state["sampler"] = True
-    _thread.start_new_thread(_sampler, ())
+    _thread.start_new_thread(_sampler, (run.__code__,))

@@ -355,6 +355,7 @@ def main(argv=None):
 def _report(e):
     tb = _strip_tb(e.__traceback__)
     try:
+        e.__traceback__ = tb  # the default hook prints the exception's own traceback
         sys.excepthook(type(e), e, tb)
     except Exception:
         pass

@@ -1,0 +1,223 @@
+"""Runtime benchmark: traced vs untraced whole-process wall time, events/s and peak memory.
+
+Cases (asyncio ones on Python 3.12 when found, else the running Python):
+  sleep0   1,000 tasks x 200 `await asyncio.sleep(0)` (nothing but task switches: worst case)
+  fanout   a 10,000-task gather fan-out
+  queue    a producer/consumer pipeline through asyncio.Queue
+  echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
+
+Each case runs REPS times traced and untraced, interleaved, as separate processes; figures are
+medians. "events/s" is trace lines written per second of traced wall time; the peak RSS delta is
+the traced process's maximum resident set minus the untraced one's.
+Usage: python3 test/runtime/bench.py [--reps N] [--python PATH] [--case NAME ...]
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RUNTIME = os.path.join(ROOT, "src", "runtime")
+sys.path.insert(0, HERE)
+
+PROGRAMS = {
+    "sleep0": ("""
+import asyncio
+async def worker():
+    for _ in range(200):
+        await asyncio.sleep(0)
+async def main():
+    await asyncio.gather(*(worker() for _ in range(1000)))
+asyncio.run(main())
+""", {"ratio": 2.0}),
+    "fanout": ("""
+import asyncio
+async def leaf(i):
+    await asyncio.sleep(0)
+    return i * 2
+async def main():
+    r = await asyncio.gather(*(leaf(i) for i in range(10000)))
+    assert sum(r) == 10000 * 9999
+asyncio.run(main())
+""", {"ratio": 2.0}),
+    "queue": ("""
+import asyncio
+N = 30000
+async def producer(q):
+    for i in range(N):
+        await q.put(i)
+    await q.put(None)
+async def stage(qin, qout):
+    while True:
+        x = await qin.get()
+        if x is None:
+            await qout.put(None)
+            return
+        await qout.put(x + 1)
+async def consumer(q):
+    total = 0
+    while True:
+        x = await q.get()
+        if x is None:
+            return total
+        total += x
+async def main():
+    q1, q2, q3 = asyncio.Queue(10), asyncio.Queue(10), asyncio.Queue(10)
+    p = asyncio.create_task(producer(q1))
+    s1 = asyncio.create_task(stage(q1, q2))
+    s2 = asyncio.create_task(stage(q2, q3))
+    total = await consumer(q3)
+    await asyncio.gather(p, s1, s2)
+    assert total == sum(range(N)) + 2 * N
+asyncio.run(main())
+""", {"ratio": 1.3}),
+}
+
+
+def find_python(minor):
+    import run_all
+    for p, v, gev in run_all.find_pythons():
+        if v[:2] == (3, minor) and not gev:
+            return p
+    for p, v, gev in run_all.find_pythons():
+        if v[:2] == (3, minor):
+            return p
+    return None
+
+
+def run_once(cmd, env):
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode("utf-8", "replace")
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%s): %s" % (" ".join(cmd), p.returncode, err[-2000:]))
+    return wall, ru.ru_maxrss / 1024.0  # MB (ru_maxrss is KiB on Linux)
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
+def bench_case(name, source, python, reps, tmp):
+    prog = os.path.join(tmp, name + ".py")
+    with open(prog, "w") as f:
+        f.write(source)
+    trace = os.path.join(tmp, name + ".jsonl")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = RUNTIME
+    plain, traced, mem_p, mem_t, events = [], [], [], [], []
+    run_once([python, prog], env)  # warm the page cache and .pyc files
+    for i in range(reps):
+        w, m = run_once([python, prog], env)
+        plain.append(w)
+        mem_p.append(m)
+        w, m = run_once([python, "-m", "asynctrace", "-o", trace, prog], env)
+        traced.append(w)
+        mem_t.append(m)
+        events.append(count_lines(trace))
+    mp, mt = statistics.median(plain), statistics.median(traced)
+    return {
+        "untraced_s": mp, "traced_s": mt, "ratio": mt / mp,
+        "events": int(statistics.median(events)), "events_per_s": statistics.median(events) / mt,
+        "rss_untraced_mb": statistics.median(mem_p), "rss_traced_mb": statistics.median(mem_t),
+        "rss_delta_mb": statistics.median(mem_t) - statistics.median(mem_p),
+    }
+
+
+def writer_capacity(python):
+    """Lines per second the emit path + writer thread sustain (format, buffer, write to a file)."""
+    code = r"""
+import os, sys, tempfile, time
+sys.path.insert(0, %r)
+from asynctrace import recorder
+fd, path = tempfile.mkstemp(suffix=".jsonl"); os.close(fd)
+w = recorder._Writer([recorder.FileSink(path)]); w.start()
+r = recorder.Recorder(w)
+emit = r.emit_line
+N = 1000000
+t0 = time.perf_counter()
+for i in range(N):
+    emit('{"type":"step","task":%%d,"ts":%%d,"dur":%%d,"await":{"stack":[%%s],"on":%%s}}' %% (i & 1023, i, 3, "4,7", '{"kind":"yield"}'))
+w.close()
+dt = time.perf_counter() - t0
+n = sum(1 for _ in open(path, "rb"))
+os.unlink(path)
+print(n / dt, n, w.dropped)
+""" % RUNTIME
+    out = subprocess.run([python, "-c", code], stdout=subprocess.PIPE, check=True).stdout.decode().split()
+    return float(out[0]), int(out[1]), int(out[2])
+
+
+def main():
+    args = sys.argv[1:]
+    reps = 5
+    python = None
+    cases = []
+    i = 0
+    while i < len(args):
+        if args[i] == "--reps":
+            reps = int(args[i + 1]); i += 2
+        elif args[i] == "--python":
+            python = args[i + 1]; i += 2
+        elif args[i] == "--case":
+            cases.append(args[i + 1]); i += 2
+        else:
+            print(__doc__)
+            sys.exit(2)
+    if not cases:
+        cases = list(PROGRAMS) + ["echo"]
+    py = python or find_python(12) or sys.executable
+    ver = subprocess.run([py, "-c", "import sys;print(sys.version.split()[0])"], stdout=subprocess.PIPE).stdout.decode().strip()
+    print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians" % (ver, py, reps))
+    print("%-8s %10s %10s %7s %7s %10s %12s %10s %10s  %s" % (
+        "case", "untraced", "traced", "ratio", "target", "events", "events/s", "RSS base", "RSS +", "verdict"))
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="asynctrace-bench-") as tmp:
+        for name in cases:
+            if name == "echo":
+                continue
+            src, target = PROGRAMS[name]
+            r = bench_case(name, src, py, reps, tmp)
+            ok = r["ratio"] <= target["ratio"] and r["rss_delta_mb"] <= 50
+            if not ok:
+                failed.append(name)
+            print("%-8s %9.3fs %9.3fs %6.2fx %6.1fx %10d %12.0f %8.1fMB %8.1fMB  %s" % (
+                name, r["untraced_s"], r["traced_s"], r["ratio"], target["ratio"], r["events"],
+                r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"], "ok" if ok else "MISSES TARGET"),
+                flush=True)
+        if "echo" in cases:
+            try:
+                import bench_gevent
+            except ImportError:
+                bench_gevent = None
+                print("echo     skipped: test/runtime/bench_gevent.py not present")
+            if bench_gevent is not None:
+                try:
+                    res = bench_gevent.run(reps=reps, tmp=tmp)
+                    for line in res.get("lines", []):
+                        print(line)
+                    if not res.get("ok", True):
+                        failed.append("echo")
+                except Exception as e:
+                    print("echo     failed to run: %s" % e)
+                    failed.append("echo")
+    cap, n, dropped = writer_capacity(py)
+    print("writer capacity: %.0f lines/s (format + buffer + write of %d step lines to a file, %d dropped)"
+          % (cap, n, dropped))
+    if failed:
+        print("targets missed: " + ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()

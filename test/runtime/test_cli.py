@@ -1,0 +1,282 @@
+"""The command line: runs programs exactly as Python would, fails bad use in one line."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from tracehelp import RUNTIME, _env, check_wellformed, parse_trace, run_cli, run_plain, run_traced
+
+INTROSPECT = r'''
+import sys, os
+print("argv", sys.argv[1:])
+print("name", __name__)
+print("file", os.path.basename(__file__))
+print("path0", os.path.basename(sys.path[0]) == os.path.basename(os.path.dirname(os.path.realpath(__file__))))
+print("main-mod", sys.modules["__main__"].__dict__ is globals())
+print("spec", __spec__)
+print("token", os.environ.get("ASYNCTRACE_TOKEN"))
+print("stdin", sys.stdin.read().strip())
+print("in-mods", [m for m in ("threading",) if m in sys.modules] == [m for m in ("threading",) if m in sys.modules])
+import threading
+print("threads", threading.active_count())
+'''
+
+
+class CliTest(unittest.TestCase):
+    def test_help_and_version(self):
+        code, out, err = run_cli(["--help"])
+        self.assertEqual(code, 0)
+        for word in ("-o", "--connect", "--block-ms", "-m MODULE", "ASYNCTRACE_TOKEN", "format version 1"):
+            self.assertIn(word, out)
+        code, out, err = run_cli(["--version"])
+        self.assertEqual(code, 0)
+        self.assertIn("trace format version 1", out)
+
+    def assertOneLineError(self, code, err, *words):
+        self.assertEqual(code, 2, err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertNotIn("Traceback", err)
+        for w in words:
+            self.assertIn(w, err)
+
+    def test_bad_use(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = run_cli([os.path.join(tmp, "missing.py")], cwd=tmp)
+            self.assertOneLineError(code, err, "missing.py")
+            prog = os.path.join(tmp, "p.py")
+            with open(prog, "w") as f:
+                f.write("print('should not run')\n")
+            code, out, err = run_cli(["-o", os.path.join(tmp, "no", "such", "dir", "t.jsonl"), prog], cwd=tmp)
+            self.assertOneLineError(code, err, "t.jsonl")
+            self.assertEqual(out, "")
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()  # nothing listens there now
+            code, out, err = run_cli(["--connect", "127.0.0.1:%d" % port, prog], cwd=tmp)
+            self.assertOneLineError(code, err, "connect")
+            self.assertEqual(out, "")
+            code, out, err = run_cli(["--bogus", prog], cwd=tmp)
+            self.assertOneLineError(code, err, "--bogus")
+            code, out, err = run_cli(["--block-ms", "x", prog], cwd=tmp)
+            self.assertOneLineError(code, err, "--block-ms")
+            code, out, err = run_cli([], cwd=tmp)
+            self.assertOneLineError(code, err)
+            code, out, err = run_cli(["-m", "no_such_module_xyz"], cwd=tmp)
+            self.assertOneLineError(code, err, "no_such_module_xyz")
+
+    def test_runs_like_python(self):
+        args = ["a b", "--flag", "-o", "x"]
+        plain = run_plain(INTROSPECT, args=args, stdin=b"hello\n")
+        traced = run_traced(INTROSPECT, args=args, stdin=b"hello\n")
+        self.assertEqual(plain.code, 0, plain.stderr)
+        self.assertEqual(traced.stdout, plain.stdout)
+        self.assertEqual(traced.stderr, plain.stderr)
+        self.assertEqual(traced.code, 0)
+        check_wellformed(self, traced)
+        self.assertEqual(traced.run["argv"][1:], args)
+        self.assertTrue(traced.run["argv"][0].endswith("prog.py"))
+        self.assertEqual(traced.exit["code"], 0)
+
+    def test_default_output_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            prog = os.path.join(tmp, "p.py")
+            with open(prog, "w") as f:
+                f.write("print('hi')\n")
+            code, out, err = run_cli([prog], cwd=tmp)
+            self.assertEqual((code, out), (0, "hi\n"), err)
+            made = [n for n in os.listdir(tmp) if n.startswith("asynctrace-") and n.endswith(".jsonl")]
+            self.assertEqual(len(made), 1, os.listdir(tmp))
+            ev = parse_trace(os.path.join(tmp, made[0]))
+            self.assertEqual((ev[0]["type"], ev[-1]["type"]), ("run", "exit"))
+
+    def test_exit_codes_and_errors(self):
+        cases = [
+            ("import sys\nprint('x')\nsys.exit(3)\n", 3),
+            ("import sys\nsys.exit('bye')\n", 1),
+            ("import sys\nsys.exit()\n", 0),
+            ("def f():\n    raise ValueError('boom')\nprint('before')\nf()\n", 1),
+            ("import asyncio\nasync def m():\n    raise KeyError('k')\nasyncio.run(m())\n", 1),
+        ]
+        for src, expected in cases:
+            with self.subTest(src=src):
+                plain = run_plain(src)
+                traced = run_traced(src)
+                self.assertEqual(plain.code, expected)
+                self.assertEqual(traced.code, expected, traced.stderr)
+                self.assertEqual(traced.stdout, plain.stdout)
+                self.assertEqual(traced.stderr, plain.stderr)
+                check_wellformed(self, traced)
+                self.assertEqual(traced.exit["code"], expected)
+        traced = run_traced(cases[3][0])
+        self.assertEqual(traced.exit["error"], {"type": "ValueError", "message": "boom"})
+
+    def test_keyboard_interrupt(self):
+        src = "print('x', flush=True)\nraise KeyboardInterrupt\n"
+        plain = run_plain(src)
+        traced = run_traced(src)
+        self.assertEqual(plain.code, -signal.SIGINT)
+        self.assertEqual(traced.code, plain.code)
+        self.assertEqual(traced.stdout, plain.stdout)
+        self.assertEqual(traced.stderr, plain.stderr)
+        check_wellformed(self, traced)
+        self.assertEqual(traced.exit["error"]["type"], "KeyboardInterrupt")
+
+    def test_module_mode(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            pkg = os.path.join(tmp, "mypkg")
+            os.mkdir(pkg)
+            with open(os.path.join(pkg, "__init__.py"), "w") as f:
+                f.write("")
+            with open(os.path.join(pkg, "tool.py"), "w") as f:
+                f.write("import sys, asyncio\nasync def m():\n    await asyncio.sleep(0)\n"
+                        "print(__name__, sys.argv[1:], sys.argv[0].endswith('tool.py'))\nasyncio.run(m())\n")
+            out = os.path.join(tmp, "t.jsonl")
+            env = _env({})
+            p = subprocess.run([sys.executable, "-m", "asynctrace", "-o", out, "-m", "mypkg.tool", "1", "-x"],
+                               cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            q = subprocess.run([sys.executable, "-m", "mypkg.tool", "1", "-x"], cwd=tmp, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout, q.stdout)
+            ev = parse_trace(out)
+            self.assertEqual(ev[0]["module"], "mypkg.tool")
+            self.assertTrue(any(e["type"] == "task" for e in ev))
+
+    def test_connect_and_file_get_same_lines(self):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        got = []
+
+        def accept():
+            c, _ = srv.accept()
+            buf = b""
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                buf += d
+            got.append(buf)
+            c.close()
+
+        th = threading.Thread(target=accept)
+        th.start()
+        try:
+            src = ("import asyncio, os\nprint('token' in ''.join(os.environ))\n"
+                   "async def m():\n    await asyncio.sleep(0.01)\nasyncio.run(m())\n")
+            res = run_traced(src, extra_cli=["--connect", "127.0.0.1:%d" % srv.getsockname()[1]],
+                             env={"ASYNCTRACE_TOKEN": "s3cret-token"})
+            th.join(10)
+        finally:
+            srv.close()
+        self.assertEqual(res.code, 0, res.stderr)
+        self.assertEqual(res.stdout, "False\n")  # the token is not visible to the program
+        lines = got[0].decode("utf-8").split("\n")
+        self.assertEqual(lines[0], "s3cret-token")
+        streamed = [json.loads(l) for l in lines[1:] if l]
+        self.assertEqual(streamed, res.events)
+        check_wellformed(self, res)
+
+    def test_broken_output_keeps_program_running(self):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+
+        def accept():
+            c, _ = srv.accept()
+            c.recv(100)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            c.close()  # the reader goes away
+
+        th = threading.Thread(target=accept)
+        th.start()
+        src = ("import asyncio\nasync def w():\n    for i in range(300):\n        await asyncio.sleep(0.001)\n"
+               "async def m():\n    await asyncio.gather(*(w() for _ in range(20)))\n    print('finished')\n"
+               "asyncio.run(m())\n")
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                prog = os.path.join(tmp, "x.py")
+                with open(prog, "w") as f:
+                    f.write(src)
+                p = subprocess.run([sys.executable, "-m", "asynctrace", "--connect",
+                                    "127.0.0.1:%d" % srv.getsockname()[1], prog],
+                                   env=_env({}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        finally:
+            th.join(10)
+            srv.close()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, b"finished\n")
+        err = p.stderr.decode()
+        self.assertEqual(err.count("asynctrace:"), 1, err)
+        self.assertIn("continues untraced", err)
+
+    def test_sigterm_leaves_complete_trace(self):
+        src = "import asyncio\nasync def m():\n    print('ready', flush=True)\n    await asyncio.sleep(30)\nasyncio.run(m())\n"
+        with tempfile.TemporaryDirectory() as tmp:
+            prog = os.path.join(tmp, "p.py")
+            with open(prog, "w") as f:
+                f.write(src)
+            out = os.path.join(tmp, "t.jsonl")
+            p = subprocess.Popen([sys.executable, "-m", "asynctrace", "-o", out, prog], env=_env({}),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                self.assertEqual(p.stdout.readline(), b"ready\n")
+                time.sleep(0.1)
+                p.send_signal(signal.SIGTERM)
+                p.wait(20)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+                p.stderr.close()
+            self.assertEqual(p.returncode, -signal.SIGTERM)
+            ev = parse_trace(out)
+            self.assertEqual(ev[-1]["type"], "exit")
+            self.assertEqual(ev[-1]["code"], 128 + signal.SIGTERM)
+            steps = [e for e in ev if e["type"] == "step"]
+            self.assertEqual(steps[-1]["await"]["on"], {"kind": "sleep", "delay": 30.0})
+
+    def test_os_exit(self):
+        src = "import os, asyncio\nasync def m():\n    await asyncio.sleep(0)\n    os._exit(7)\nasyncio.run(m())\n"
+        res = run_traced(src)
+        self.assertEqual(res.code, 7)
+        self.assertEqual(res.exit["code"], 7)
+        check_wellformed(self, res)
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork")
+    def test_fork_child_does_not_corrupt_parent(self):
+        src = r'''
+import asyncio, os
+async def work(n):
+    await asyncio.sleep(0.001)
+    return n
+async def main():
+    r = await asyncio.gather(*(work(i) for i in range(50)))
+    pid = os.fork()
+    if pid == 0:
+        # the child uses asyncio too, then leaves normally (atexit runs in it)
+        print("child", sum(asyncio.run(asyncio.wait_for(work(5), 1)) for _ in range(3)), flush=True)
+        raise SystemExit(0)
+    os.waitpid(pid, 0)
+    r2 = await asyncio.gather(*(work(i) for i in range(50)))
+    print("parent", sum(r) + sum(r2), flush=True)
+asyncio.run(main())
+'''
+        res = run_traced(src)
+        self.assertEqual(res.code, 0, res.stderr)
+        self.assertEqual(res.stdout, "child 15\nparent 2450\n")
+        check_wellformed(self, res)
+        self.assertEqual(len([e for e in res.events if e["type"] == "run"]), 1)
+        self.assertEqual(len([t for t in res.tasks.values() if t.get("coro") == "work"]), 100)
+
+
+if __name__ == "__main__":
+    unittest.main()
