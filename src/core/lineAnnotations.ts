@@ -322,10 +322,19 @@ export function taskList(run: TraceRunView, ids: readonly number[], t: Translate
   return ids.length > max ? t('{0} +{1}', names.join(', '), ids.length - max) : names.join(', ');
 }
 
+/**
+ * A timeout's delay for display, to the millisecond: runtimes derive it from a deadline, so
+ * `wait_for(..., 1.0)` may arrive as 0.99993 s.
+ */
+export function formatDelay(seconds: number): string {
+  return formatSeconds(Math.round(seconds * 1000) / 1000);
+}
+
 export function delayText(tl: TimeoutLine, t: Translate): string {
   if (tl.minDelay === undefined || tl.maxDelay === undefined) return t('(no delay)');
-  if (tl.minDelay === tl.maxDelay) return formatSeconds(tl.minDelay);
-  return t('{0} to {1}', formatSeconds(tl.minDelay), formatSeconds(tl.maxDelay));
+  const lo = formatDelay(tl.minDelay);
+  const hi = formatDelay(tl.maxDelay);
+  return lo === hi ? lo : t('{0} to {1}', lo, hi);
 }
 
 /** What a task waited for, in words. */
@@ -358,7 +367,7 @@ export function lineHints(run: TraceRunView, info: LineInfo, t: Translate = engl
       hints.push({
         kind: 'timeoutCleared',
         text: tl.closest
-          ? t('timeout {0} cleared x{1}, closest: {2} of {3}', delayText(tl, t), tl.cleared, formatDuration(tl.closest.elapsed), formatSeconds(tl.closest.delay))
+          ? t('timeout {0} cleared x{1}, closest: {2} of {3}', delayText(tl, t), tl.cleared, formatDuration(tl.closest.elapsed), formatDelay(tl.closest.delay))
           : t('timeout {0} cleared x{1}', delayText(tl, t), tl.cleared),
       });
     } else hints.push({ kind: 'timeoutArmed', text: t('timeout {0} armed', delayText(tl, t)) });

@@ -2,8 +2,8 @@
 // and in the timeline. Markdown is trusted only for those two commands; every trace string is escaped.
 import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
-import { describeOn, lineHints, taskName, type LineInfo } from '../core/lineAnnotations';
-import { formatDuration, formatSeconds } from '../core/format';
+import { describeOn, formatDelay, lineHints, taskName, type LineInfo } from '../core/lineAnnotations';
+import { formatDuration } from '../core/format';
 
 const t = vscode.l10n.t;
 const MAX_ROWS = 15;
@@ -52,7 +52,7 @@ export function hoverMarkdown(run: TraceRunView, info: LineInfo): vscode.Markdow
   if (tl) {
     md.appendMarkdown(`${escapeMarkdown(t('Timeouts armed here:'))}\n\n`);
     for (const to of tl.timeouts.slice(0, MAX_ROWS)) {
-      const delay = to.delay === null ? t('(no delay)') : formatSeconds(to.delay);
+      const delay = to.delay === null ? t('(no delay)') : formatDelay(to.delay);
       const after = to.endTs !== undefined ? formatDuration(to.endTs - to.armedTs) : '';
       let what: string;
       if (to.state === 'fired') {
