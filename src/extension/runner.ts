@@ -108,6 +108,7 @@ export class RunSession implements vscode.Disposable {
   stop(): void {
     if (this.exited || this.stopping) return;
     this.stopping = true;
+    this.terminal.writeNote(vscode.l10n.t('[Async Trace] Stopping: interrupting the program...'));
     this.signal('SIGINT');
     this.stopTimers.push(setTimeout(() => this.signal('SIGTERM'), STOP_ESCALATE_MS));
     this.stopTimers.push(setTimeout(() => this.signal('SIGKILL'), STOP_ESCALATE_MS * 2));

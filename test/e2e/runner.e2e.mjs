@@ -138,7 +138,10 @@ describe('trusted workspace', () => {
     await h.waitFor(async () => {
       const r = (await h.state()).runs.find((x) => x.label === 'long_run.py');
       return r && !r.live;
-    }, 15000, 'the run to finish after Stop');
+    }, 20000, 'the run to finish after Stop').catch(async (e) => {
+      e.message += `\nrunner state: ${JSON.stringify((await h.state()).runner).slice(0, 3000)}`;
+      throw e;
+    });
     const run = (await h.state()).runs.find((x) => x.label === 'long_run.py');
     assert.ok(run.tasks.length >= 6, 'the trace up to the stop is kept');
     assert.equal(run.tasks.filter((t) => t.coro === 'ticker').length, 5);
@@ -153,6 +156,41 @@ describe('trusted workspace', () => {
     await h.screenshot('runner-stopped');
   });
 
+  test('sites open at their line, also for a trace recorded on another machine', async () => {
+    const { page } = h;
+    const file = path.join(h.workspaceDir, 'recorded-elsewhere.jsonl');
+    const lines = [
+      { type: 'run', v: 1, pid: 7, python: '3.12.1', argv: ['03_create_task.py'], cwd: '/srv/build/examples', started: '2026-11-25T15:00:00.000Z' },
+      { type: 'site', id: 1, file: '/srv/build/examples/03_create_task.py', line: 7, func: 'say_after' },
+      { type: 'site', id: 2, file: '/srv/build/examples/gone.py', line: 3, func: 'f' },
+      { type: 'site', id: 3, file: path.join(h.workspaceDir, '04_gather.py'), line: 5, func: 'g' },
+      { type: 'task', id: 1, ts: 0, kind: 'asyncio', name: 'Task-1', coro: 'main', parent: null, site: 1 },
+      { type: 'exit', ts: 10, code: 0, dropped: 0 },
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    await h.command('asyncTrace.openTraceFile', file);
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.tasks.length === 1 && r.tasks[0].coro === 'main' && r.exit), 10000, 'the loaded trace');
+
+    const cursorLine = () => page.locator('.part.statusbar').innerText().then((t) => /Ln (\d+)/.exec(t)?.[1]);
+    // The active tab's accessible name starts with the file name.
+    const activeTab = () => page.locator('.tabs-container .tab.active').first().getAttribute('aria-label').then((l) => l?.split(',')[0].trim());
+
+    // A recorded path below the trace's cwd maps to the same file in the workspace.
+    assert.equal(await h.command('asyncTrace.openSite', run.key, 1), true);
+    await h.waitFor(async () => (await activeTab()) === '03_create_task.py' && (await cursorLine()) === '7', 10000, '03_create_task.py at line 7');
+    // A local file opens as is.
+    await h.command('asyncTrace.openSite', run.key, 3);
+    await h.waitFor(async () => (await activeTab()) === '04_gather.py' && (await cursorLine()) === '5', 10000, '04_gather.py at line 5');
+    // A file that is nowhere here: a clear message, no editor change.
+    await clearNotifications(h);
+    assert.equal(await h.command('asyncTrace.openSite', run.key, 2), false);
+    const msg = await h.waitFor(async () => (await notifications(page)).find((m) => m.includes('gone.py')), 10000, 'missing file message');
+    assert.match(msg, /\/srv\/build\/examples\/gone\.py:3 is not on this machine/);
+    assert.equal(await activeTab(), '04_gather.py');
+    await h.command('asyncTrace.removeRun', run.key).catch(() => undefined);
+    await clearNotifications(h);
+  });
+
   test('gevent program without gevent: clear error with the fix', async (t) => {
     const hasGevent = spawnSync(h.python, ['-c', 'import gevent'], { encoding: 'utf8' }).status === 0;
     if (hasGevent) {
@@ -164,6 +202,7 @@ describe('trusted workspace', () => {
     const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('gevent')), 20000, 'gevent notification');
     assert.match(msg, /needs gevent/);
     assert.match(msg, /pip install gevent/);
+    await h.page.waitForTimeout(600); // let the toast finish sliding in for the screenshot
     await h.screenshot('runner-gevent-missing');
   });
 
