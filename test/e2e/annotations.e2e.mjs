@@ -147,6 +147,73 @@ describe('source annotations', () => {
     assert.match((await lineDom(page, 7)).hints.join(' '), /creates/);
   });
 
+  test('every kind of problem, escaped task names, a second file annotated when opened', async () => {
+    const { page } = h;
+    await h.palette('Async Trace: Clear All Runs');
+    await h.waitFor(async () => (await h.state()).runs.length === 0, 5000, 'no runs');
+    const A = path.join(h.workspaceDir, '03_create_task.py');
+    const B = path.join(h.workspaceDir, '04_gather.py');
+    const evil = '[click](command:workbench.action.quit)';
+    const events = [
+      { type: 'run', v: 1, pid: 1, python: '3.12.1', argv: ['03_create_task.py'], cwd: h.workspaceDir, started: '2026-11-25T15:00:00.000Z', blockMs: 100 },
+      { type: 'site', id: 1, file: A, line: 27, func: '<module>' },
+      { type: 'site', id: 2, file: A, line: 12, func: 'main' },
+      { type: 'site', id: 3, file: A, line: 15, func: 'main' },
+      { type: 'site', id: 4, file: A, line: 7, func: 'say_after' },
+      { type: 'site', id: 5, file: A, line: 18, func: 'main' },
+      { type: 'site', id: 6, file: A, line: 22, func: 'main' },
+      { type: 'site', id: 7, file: B, line: 9, func: 'factorial' },
+      { type: 'site', id: 8, file: A, line: 8, func: 'say_after' },
+      { type: 'loop', id: 1, ts: 0, state: 'running' },
+      { type: 'task', id: 1, ts: 0, kind: 'asyncio', name: 'Task-1', coro: 'main', parent: null, site: 1, loop: 1 },
+      { type: 'task', id: 2, ts: 5, kind: 'asyncio', name: evil, coro: 'say_after', parent: 1, site: 2, loop: 1 },
+      { type: 'task', id: 3, ts: 6, kind: 'asyncio', name: 'Task-3', coro: 'factorial', parent: 1, site: 3, loop: 1 },
+      { type: 'block', task: 1, ts: 10, dur: 250000, site: 5 },
+      { type: 'step', task: 1, ts: 0, dur: 250010, await: { stack: [6], on: { kind: 'task', task: 2 } } },
+      { type: 'step', task: 2, ts: 250020, dur: 10, await: { stack: [4], on: { kind: 'sleep', delay: 1 } } },
+      { type: 'step', task: 3, ts: 250040, dur: 10, await: { stack: [7], on: { kind: 'sleep', delay: 1 } } },
+      { type: 'step', task: 2, ts: 1250030, dur: 20 },
+      { type: 'end', task: 2, ts: 1250050, state: 'failed', error: { type: 'ValueError', message: 'bad *value* <b>x</b>', site: 8 } },
+      { type: 'step', task: 1, ts: 1250060, dur: 10 },
+      { type: 'end', task: 1, ts: 1250070, state: 'failed', error: { type: 'ValueError', message: 'bad', site: 6 } },
+      { type: 'loop', id: 1, ts: 1250100, state: 'closed', pending: [3] },
+      { type: 'unretrieved', task: 2, ts: 1250100 },
+      { type: 'exit', ts: 1250200, code: 1, dropped: 0, error: { type: 'ValueError', message: 'bad' } },
+    ];
+    const trace = path.join(h.workspaceDir, 'problems.trace.jsonl');
+    writeFileSync(trace, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await h.openFile('03_create_task.py');
+    await h.command('asyncTrace.openTraceFile', trace);
+    await h.waitFor(async () => hasAnnotations(await lineDom(page, 18)), 15000, 'line 18 annotated');
+    assert.deepEqual((await lineDom(page, 18)).hints, ['blocked the loop 250 ms']);
+    assert.deepEqual((await lineDom(page, 8)).hints, [`raised ValueError in ${evil}`]);
+    assert.deepEqual((await lineDom(page, 15)).hints, ['creates 1 task: Task-3']);
+
+    const problems = await h.waitFor(async () => {
+      const text = await problemsText(h);
+      return /blocked the event loop/.test(text) && /nobody retrieved/.test(text) && /still pending/.test(text) && text;
+    }, 10000, 'three problems in the Problems panel');
+    assert.match(problems, /A step blocked the event loop for 250 ms/);
+    assert.match(problems, /Task-3 was still pending when its event loop closed/);
+    const diags = (await h.state()).annotations.diagnostics;
+    assert.deepEqual(diags.map((d) => [d.line, d.severity, d.code]).sort(), [
+      [15, 'Warning', 'pending-at-close'], [18, 'Warning', 'blocked-loop'], [8, 'Error', 'exception-never-retrieved'],
+    ].sort());
+
+    // Names and messages from the traced program are text, never links or markup.
+    await h.openFile('03_create_task.py');
+    const hover = await hoverLine(page, 8, 'print');
+    assert.ok(hover.includes(evil), hover);
+    assert.ok(hover.includes('bad *value* <b>x</b>'), hover);
+    assert.equal(await page.locator('.monaco-hover:not(.hidden) a[data-href*="workbench.action.quit"]').count(), 0);
+    await page.keyboard.press('Escape');
+
+    // A file the run touched shows its annotations as soon as it is opened.
+    await h.openFile('04_gather.py');
+    await h.waitFor(async () => hasAnnotations(await lineDom(page, 9)), 5000, 'line 9 of 04_gather.py annotated');
+    assert.deepEqual((await lineDom(page, 9)).hints, ['await  1 never resumed']);
+  });
+
   test('a trace recorded elsewhere maps onto the workspace; edits, toggle and Clear', async () => {
     const { page } = h;
     await h.palette('Async Trace: Clear All Runs');
