@@ -125,11 +125,38 @@ def _peak_rss_mb(pid):
     return float("nan")
 
 
-def one_run(python, traced, clients, rounds, tmp):
-    """Serve, load, stop. Returns (replies/s, trace lines, load seconds, peak RSS MB)."""
+def _cpu_s(pid):
+    """User + system CPU seconds used so far by a process."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+# The untraced server plus one idle thread waking every 20 ms (the trace writer's period). On a
+# loaded machine that alone changes how fast the kernel wakes a single-threaded server, so it is
+# reported as a control next to the plain untraced run.
+CONTROL = r'''
+import _thread, runpy, sys, time
+def idle():
+    while True:
+        time.sleep(0.02)
+_thread.start_new_thread(idle, ())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'''
+
+
+def one_run(python, traced, clients, rounds, tmp, control=False):
+    """Serve, load, stop. Returns (replies/s, trace lines, load seconds, peak RSS MB, CPU s of load)."""
     port = _free_port()
     trace = os.path.join(tmp, "echo-bench-%d.jsonl" % port)
-    cmd = [python] + (["-m", "asynctrace", "-o", trace] if traced else []) + [SERVER, str(port)]
+    if control:
+        cmd = [python, "-c", CONTROL, SERVER, str(port)]
+    else:
+        cmd = [python] + (["-m", "asynctrace", "-o", trace] if traced else []) + [SERVER, str(port)]
     srv = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=tmp)
     try:
         deadline = time.time() + 20
@@ -144,12 +171,15 @@ def one_run(python, traced, clients, rounds, tmp):
                 if time.time() > deadline:
                     raise RuntimeError("echo server did not start")
                 time.sleep(0.05)
+        time.sleep(0.1)
+        cpu0 = _cpu_s(srv.pid)
         cl = subprocess.run([python, "-c", CLIENT, str(port), str(clients), str(rounds)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
         if cl.returncode != 0:
             raise RuntimeError("client failed: %s" % cl.stderr.decode(errors="replace")[-500:])
         done, secs = cl.stdout.decode().split()
         rss = _peak_rss_mb(srv.pid)
+        cpu = _cpu_s(srv.pid) - cpu0
     finally:
         srv.terminate()
         try:
@@ -162,7 +192,7 @@ def one_run(python, traced, clients, rounds, tmp):
         with open(trace, "rb") as f:
             lines = sum(1 for _ in f)
         os.remove(trace)
-    return int(done) / float(secs), lines, float(secs), rss
+    return int(done) / float(secs), lines, float(secs), rss, cpu
 
 
 def run_echo_bench(python=None, reps=5, clients=50, rounds=400, tmp=None):
@@ -175,17 +205,20 @@ def run_echo_bench(python=None, reps=5, clients=50, rounds=400, tmp=None):
         td = tempfile.TemporaryDirectory(prefix="asynctrace-bench-")
         tmp = td.name
     try:
-        base, traced, lines, load, rss_b, rss_t = [], [], [], [], [], []
+        base, traced, control, lines, load, rss_b, rss_t, cpu_b, cpu_t = [], [], [], [], [], [], [], [], []
         one_run(python, False, clients, 20, tmp)  # warm the page cache / bytecode
         for _ in range(reps):
-            tp, _, _, rb = one_run(python, False, clients, rounds, tmp)
+            tp, _, _, rb, cb = one_run(python, False, clients, rounds, tmp)
             base.append(tp)
             rss_b.append(rb)
-            tp, n, secs, rt = one_run(python, True, clients, rounds, tmp)
+            cpu_b.append(cb)
+            tp, n, secs, rt, ct = one_run(python, True, clients, rounds, tmp)
             traced.append(tp)
             lines.append(n)
             load.append(secs)
             rss_t.append(rt)
+            cpu_t.append(ct)
+            control.append(one_run(python, False, clients, rounds, tmp, control=True)[0])
     finally:
         if own:
             td.cleanup()
@@ -196,6 +229,12 @@ def run_echo_bench(python=None, reps=5, clients=50, rounds=400, tmp=None):
         "python": python, "python_version": ver[0] if ver else "?", "gevent": ver[1] if len(ver) > 1 else "?",
         "clients": clients, "rounds": rounds, "reps": reps,
         "untraced_replies_per_s": ub, "traced_replies_per_s": ut, "ratio": ut / ub,
+        "control_replies_per_s": statistics.median(control),
+        "ratio_vs_control": ut / statistics.median(control),
+        # Server CPU per reply, traced over untraced: the tracer's cost independent of scheduling.
+        "cpu_ratio": statistics.median(cpu_t) / statistics.median(cpu_b) if statistics.median(cpu_b) > 0 else float("nan"),
+        "cpu_us_per_reply_untraced": statistics.median(cpu_b) / (clients * rounds) * 1e6,
+        "cpu_us_per_reply_traced": statistics.median(cpu_t) / (clients * rounds) * 1e6,
         "events": int(statistics.median(lines)),
         "events_per_s": statistics.median([n / s for n, s in zip(lines, load)]),
         "rss_untraced_mb": statistics.median(rss_b),
@@ -216,6 +255,10 @@ def format_lines(r):
         "%d events, %.0f events/s, RSS %.1f MB + %.1f MB  %s"
         % (r["untraced_replies_per_s"], r["traced_replies_per_s"], r["ratio"], TARGET, r["events"],
            r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"], "ok" if r["ok"] else "MISSES TARGET"),
+        "echo     control (untraced + one idle thread) %.0f replies/s: traced/control %.3f; server CPU per reply "
+        "%.1f us untraced, %.1f us traced (%.2fx)"
+        % (r["control_replies_per_s"], r["ratio_vs_control"], r["cpu_us_per_reply_untraced"],
+           r["cpu_us_per_reply_traced"], r["cpu_ratio"]),
     ]
 
 
