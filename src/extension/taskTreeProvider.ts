@@ -8,7 +8,7 @@ import {
   runTooltipRows, describeFilter, taskDescription, taskDetails, taskHasContent, taskTooltipRows, treeParent, visibleChildren,
   type DetailRow, type IconSpec, type Localize,
 } from '../core/taskTreeModel';
-import { isFilterActive, visibleTaskIds as visibleTasks, type TaskFilter as TreeFilter, type TaskStateFilter } from '../core/taskFilter';
+import { isFilterActive, taskMatches, visibleTaskIds as visibleTasks, type TaskFilter as TreeFilter, type TaskStateFilter } from '../core/taskFilter';
 import { contributeTestState } from './testHooks';
 import type { TraceRuns } from './traceRuns';
 
@@ -78,11 +78,20 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     this.changeEmitter.fire(undefined);
   }
 
-  /** Number of tasks the filter keeps (matches and their ancestors) over all runs. */
-  visibleCount(): number {
-    let n = 0;
-    for (const s of this.states.values()) n += s.visible ? s.visible.size : s.run.tasks.size;
-    return n;
+  /** Tasks matching the filter, and all tasks, over all runs (for the view's message). */
+  filterCounts(): { matching: number; total: number } {
+    let matching = 0;
+    let total = 0;
+    for (const run of this.runs.runs) {
+      const s = this.state(run);
+      total += run.tasks.size;
+      if (!s.visible || !this.filterValue) { matching += run.tasks.size; continue; }
+      for (const id of s.visible) {
+        const task = run.tasks.get(id);
+        if (task && taskMatches(run, task, this.filterValue)) matching++;
+      }
+    }
+    return { matching, total };
   }
 
   state(run: TraceRunView): RunState {
@@ -137,7 +146,11 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       if (fire.includes(s.node)) s.lastRunRowRefresh = now;
     }
     if (fire.length) this.changeEmitter.fire(fire);
+    if (fire.length && this.filterValue) this.afterFilteredRefresh?.();
   }
+
+  /** Called after a live refresh while a filter is active (the match counts changed). */
+  afterFilteredRefresh: (() => void) | undefined;
 
   // ---- TreeDataProvider ----
 
@@ -389,7 +402,12 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
     const f = provider.filter;
     void vscode.commands.executeCommand('setContext', 'asyncTrace.filtered', !!f);
     view.description = f ? t('Filter: {0}', describeFilter(f, t)) : undefined;
-    view.message = f && runs.runs.length > 0 && provider.visibleCount() === 0 ? t('No task matches the filter.') : undefined;
+    // The message shows above the tree even when the view's header is hidden (single-view container).
+    if (f && runs.runs.length > 0) {
+      const { matching, total } = provider.filterCounts();
+      view.message = matching === 0 ? t('No task matches the filter ({0}).', describeFilter(f, t))
+        : t('Filter: {0} — {1} of {2} tasks match.', describeFilter(f, t), matching, total);
+    } else view.message = undefined;
   };
 
   context.subscriptions.push(
@@ -429,6 +447,7 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
     vscode.commands.registerCommand('asyncTrace.clearFilter', () => { provider.setFilter(undefined); updateFilterUi(); }),
   );
   updateFilterUi();
+  provider.afterFilteredRefresh = updateFilterUi;
 
   contributeTestState('tree', () => ({
     ...(provider.snapshot() as object),
