@@ -94,10 +94,21 @@ def uninstall():
 
 
 # -- ids ------------------------------------------------------------------------------------
+_graveyard = {}  # id(task) -> task id of failed tasks just collected (see _forget)
+_failed = set()
+
+
 def _forget(ref):
     k = _refkey.pop(ref, None)
     if k is not None:
-        _tids.pop(k, None)
+        tid = _tids.pop(k, None)
+        if tid in _failed:
+            # A garbage cycle's weakrefs are cleared before its finalizers run: keep the id a
+            # little longer for the "exception was never retrieved" report that follows.
+            _failed.discard(tid)
+            if len(_graveyard) > 1000:
+                _graveyard.clear()
+            _graveyard[k] = tid
 
 
 def _new_tid(task):
@@ -138,7 +149,7 @@ def _tid_of(task):
     return tid
 
 
-def _announce(task, loop, parent_tid, site, eager=False):
+def _announce(task, loop, parent_tid, site, eager=False, coro=None):
     tid = _tids.get(id(task))
     if tid is None:
         tid = _new_tid(task)
@@ -148,7 +159,8 @@ def _announce(task, loop, parent_tid, site, eager=False):
         name = ""
     _names[tid] = name
     try:
-        coro = task.get_coro()
+        if coro is None:
+            coro = task._coro  # (never get_coro(): it crashes on finished eager tasks in 3.12.1)
         cname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) or type(coro).__name__
     except Exception:
         cname = ""
@@ -205,9 +217,9 @@ def _make_create_task(orig):
             eager = False
             if factory is not None and _PY >= (3, 12):
                 # An eager task ran its first step inside the constructor.
-                eager = task.done() or getattr(task.get_coro(), "cr_suspended", False)
+                eager = task.done() or getattr(task._coro, "cr_suspended", False)
             site = _rec.site_of_frame(sys._getframe(1))
-            tid = _announce(task, self, ptid, site, eager)
+            tid = _announce(task, self, ptid, site, eager, coro)
             if eager:
                 _after_step(task, tid, t0, _ns())
         except Exception:
@@ -217,6 +229,26 @@ def _make_create_task(orig):
 
 
 _pending_announce = set()  # ids given to eager tasks before their create_task returned
+
+
+def _make_module_create_task(orig):
+    # asyncio.create_task names the task after loop.create_task returned: report the name then.
+    def create_task(coro, *args, **kwargs):
+        task = orig(coro, *args, **kwargs)
+        if kwargs.get("name") is not None:
+            try:
+                tid = _tids.get(id(task))
+                if tid is not None and tid in _names:
+                    name = task.get_name()
+                    if name != _names[tid]:
+                        _names[tid] = name
+                        _rec.emit('{"type":"name","task":%d,"name":%s}' % (tid, _rec.jstr(name)))
+            except Exception:
+                pass
+        return task
+    create_task.__doc__ = orig.__doc__
+    create_task.__wrapped__ = orig
+    return create_task
 
 
 # -- await inspection -----------------------------------------------------------------------
@@ -382,7 +414,7 @@ def _on_text(task, kind, kframe):
 
 def _describe(task):
     """(stack text, innermost user site, on text) of a suspended task."""
-    key, frames, kind, kframe = _describe_slow(task, task.get_coro())
+    key, frames, kind, kframe = _describe_slow(task, task._coro)
     hit = _stack_cache.get(key)
     if hit is None:
         hit = _stack_entry(key, frames, kind)
@@ -439,6 +471,7 @@ def _end(task, tid, ts):
         msg = str(exc)
     except Exception:
         msg = ""
+    _failed.add(tid)
     esite = _rec.site_of_traceback(exc.__traceback__)
     if esite is None:
         esite = site
@@ -511,7 +544,7 @@ def _make_run(orig):
                 tid = tids.get(id(task))
                 if tid is None:
                     tid = _tid_of(task)
-                c = task.get_coro()
+                c = task._coro
                 if type(c) is not CoroT or t1 - t0 > block_ns:
                     _after_step(task, tid, t0, t1)
                 else:
@@ -566,7 +599,7 @@ def _make_run(orig):
                         key = tuple(keys)
                         hit = cache.get(key)
                         if hit is None:
-                            _k, frames, _kd, _kf = _describe_slow(task, task.get_coro())
+                            _k, frames, _kd, _kf = _describe_slow(task, task._coro)
                             hit = _stack_entry(key, frames, kind)
                         last_site[tid] = hit[1]
                         if task._fut_waiter is None:
@@ -616,7 +649,8 @@ def _make_call_exception_handler(orig):
                 msg = context.get("message", "")
                 t = context.get("task") or context.get("future")
                 if t is not None and isinstance(msg, str) and msg.startswith("Task exception was never retrieved"):
-                    tid = _tids.get(id(t))
+                    tid = _tids.get(id(t)) or _graveyard.pop(id(t), None)
+                    _failed.discard(tid)
                     if tid is not None:
                         _rec.emit('{"type":"unretrieved","task":%d,"ts":%d}' % (tid, _rec.now_us()))
         except Exception:
@@ -816,17 +850,31 @@ def _make_reschedule(orig):
                     self._asynctrace_site = _rec.site_of_frame(sys._getframe(1))
                 task = getattr(self, "_task", None)
                 tid = _tids.get(id(task)) if task is not None else None
-                delay = None
-                if when is not None:
-                    delay = max(0.0, when - events.get_running_loop().time())
+                delay = self.__dict__.pop("_asynctrace_delay", None)
+                if delay is None and when is not None:
+                    delay = round(max(0.0, when - events.get_running_loop().time()), 6)
                 site = self._asynctrace_site
                 _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
                           % (toid, "null" if tid is None else tid, _rec.now_us(), "null" if site is None else site,
-                             "null" if delay is None else repr(round(delay, 6))))
+                             _num(delay) if delay is not None else "null"))
             except Exception:
                 pass
         return r
     return reschedule
+
+
+def _make_timeout_factory(orig):
+    # Keep the delay the program asked for (Timeout itself only knows the deadline).
+    def timeout(delay):
+        t = orig(delay)
+        try:
+            t._asynctrace_delay = delay
+        except Exception:
+            pass
+        return t
+    timeout.__doc__ = orig.__doc__
+    timeout.__wrapped__ = orig
+    return timeout
 
 
 def _make_on_timeout(orig):
@@ -915,6 +963,10 @@ def install(rec):
     _patch(base_events.BaseEventLoop, "close", _make_close(base_events.BaseEventLoop.close))
     _patch(base_events.BaseEventLoop, "call_exception_handler",
            _make_call_exception_handler(base_events.BaseEventLoop.call_exception_handler))
+    ct = _make_module_create_task(tasks.create_task)
+    _patch(tasks, "create_task", ct)
+    if getattr(asyncio, "create_task", None) is ct.__wrapped__:
+        _patch(asyncio, "create_task", ct)
     if hasattr(_runners, "_cancel_all_tasks"):
         _patch(_runners, "_cancel_all_tasks", _make_cancel_all(_runners._cancel_all_tasks))
     if _GatheringFuture is not None and "cancel" in _GatheringFuture.__dict__:
@@ -932,6 +984,10 @@ def install(rec):
         _patch(T, "reschedule", _make_reschedule(T.reschedule))
         _patch(T, "_on_timeout", _make_on_timeout(T._on_timeout))
         _patch(T, "__aexit__", _make_timeout_aexit(T.__aexit__))
+        tf = _make_timeout_factory(_timeouts.timeout)
+        _patch(_timeouts, "timeout", tf)
+        if getattr(asyncio, "timeout", None) is tf.__wrapped__:
+            _patch(asyncio, "timeout", tf)
     _state["on"] = True
     if hasattr(sys, "monitoring"):
         try:
