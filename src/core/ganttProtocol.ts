@@ -110,8 +110,14 @@ export interface GanttStats {
   visibleLanes: { id: number; name: string; coro: string; kind: string; state: string; depth: number; y: number; slices: number }[];
   totalLanes: number;
   steps: number;
+  /** Time (us) at the left and right edges of the chart area. */
   t0: number;
   t1: number;
+  usPerPx: number;
+  /** Width of the label column: the chart area starts there (CSS px from the canvas' left). */
+  labelW: number;
+  /** Height of the time axis: lane y values are from the canvas' top. */
+  axisH: number;
   follow: boolean;
   selected: number | null;
   tooltip: string | null;

@@ -1,11 +1,10 @@
 // The Gantt timeline panel: one webview panel that shows the selected run (following the run store),
 // fed incrementally by GanttEncoder, restored after a window reload by a serializer.
 import * as vscode from 'vscode';
-import * as path from 'node:path';
 import type { TraceRunView } from '../core/modelTypes';
-import { TraceRun } from '../core/traceModel';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
+import { loadTraceFile } from './traceFiles';
 import type { TraceRuns } from './traceRuns';
 import { contributeTestState } from './testHooks';
 
@@ -96,13 +95,11 @@ class GanttController implements vscode.Disposable {
   /** Reopens the trace file a restored panel showed (runs live in memory and are gone after a reload). */
   private async reload(file: string): Promise<TraceRunView | undefined> {
     try {
-      const bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(file));
-      const run = new TraceRun(`timeline:${file}:${Date.now()}`, path.basename(file), { sourcePath: file });
-      run.ingest(bytes);
-      run.finish();
+      const run = await loadTraceFile(vscode.Uri.file(file));
       // Another view may have reopened it meanwhile.
       const again = this.runs.runs.find((r) => (r as { sourcePath?: string }).sourcePath === file);
       if (again) return again;
+      if (run.tasks.size === 0 && !run.info) return undefined;
       this.runs.add(run);
       return run;
     } catch {
@@ -224,19 +221,23 @@ class GanttController implements vscode.Disposable {
         this.sendInitial();
         return;
       case 'select':
-        if (!run) return;
-        this.runs.selectTask({ run, taskId: m.taskId, source: 'timeline' });
-        void vscode.commands.executeCommand('asyncTrace.revealTask', run.key, m.taskId).then(undefined, () => undefined);
+        // The tree reveals (without taking focus) on onDidSelectTask, so keyboard moves stay here.
+        if (run) this.runs.selectTask({ run, taskId: m.taskId, source: 'timeline' });
         return;
       case 'reveal':
         if (run) void vscode.commands.executeCommand('asyncTrace.revealTask', run.key, m.taskId).then(undefined, () => undefined);
         return;
-      case 'open':
+      case 'open': {
         if (!run || m.siteId < 0) return;
-        void vscode.commands.executeCommand('asyncTrace.openSite', run.key, m.siteId).then(undefined, (err: unknown) => {
+        // Open the source next to the chart, not over it: the group of another visible editor, else beside.
+        const panelColumn = this.panel?.viewColumn;
+        const other = vscode.window.visibleTextEditors.find((e) => e.viewColumn !== undefined && e.viewColumn !== panelColumn)?.viewColumn;
+        const options = { viewColumn: other ?? vscode.ViewColumn.Beside, preserveFocus: false, preview: true };
+        void vscode.commands.executeCommand('asyncTrace.openSite', run.key, m.siteId, options).then(undefined, (err: unknown) => {
           void vscode.window.showErrorMessage(vscode.l10n.t('Cannot open the source location: {0}', String(err)));
         });
         return;
+      }
       case 'stats':
         this.stats = m.stats;
         return;

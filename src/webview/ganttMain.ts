@@ -226,6 +226,7 @@ function stateOf(idx: number): string {
 /** Draws one frame; returns its duration in ms. */
 function draw(): number {
   const start = performance.now();
+  if (firstFrameMs === null && loaded && perfLog.length < 200) perfLog.push(`draw-start ${(start - loadStart).toFixed(1)}`);
   if (!P) readPalette();
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = P.bg;
@@ -992,7 +993,6 @@ canvas.addEventListener('keydown', (e) => {
       if (selected !== null) {
         const idx = store.index.get(selected);
         if (idx !== undefined && store.site[idx] >= 0) vscode.postMessage({ type: 'open', taskId: selected, siteId: store.site[idx] });
-        vscode.postMessage({ type: 'reveal', taskId: selected });
       }
       break;
     default: return;
@@ -1018,7 +1018,7 @@ function resize(): void {
   labelW = Math.max(MIN_LABEL_W, Math.min(320, Math.floor(width * 0.3)));
   textCache.clear();
   syncScrollbar();
-  if (!fitted && hasRun) { fitAll(); fitted = true; }
+  if (!fitted && hasRun && loaded) { fitAll(); fitted = true; }
   requestDraw();
 }
 new ResizeObserver(resize).observe(main);
@@ -1100,7 +1100,7 @@ function collectStats(): GanttStats {
   }
   return {
     runKey: store.runKey, frames, lastFrameMs, slicesDrawn, visibleLanes: lanes, totalLanes: rows?.count ?? 0, steps: store.n,
-    t0: tOf(labelW), t1: tOf(width), follow, selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs,
+    t0: tOf(labelW), t1: tOf(width), usPerPx: upp, labelW, axisH: AXIS_H, follow, selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs,
   };
 }
 
@@ -1240,12 +1240,15 @@ window.addEventListener('message', (e: MessageEvent) => {
   const m = e.data as ToWebview;
   if (!m || typeof m !== 'object' || typeof (m as { type?: unknown }).type !== 'string') return;
   try {
+    const t1 = performance.now();
     onMessage(m);
+    if (perfLog.length < 200) perfLog.push(`${m.type} ${(performance.now() - t1).toFixed(1)}`);
   } catch (err) {
     vscode.postMessage({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
   }
 });
 
+const perfLog: string[] = [];
 // Programmatic access for the bench and tests (same code paths as the mouse and keyboard).
 (window as unknown as { asyncTraceGantt: unknown }).asyncTraceGantt = {
   draw: (): number => draw(),
@@ -1254,6 +1257,7 @@ window.addEventListener('message', (e: MessageEvent) => {
   fit: (): void => fitAll(),
   scroll: (dy: number): void => { scrollTop = Math.max(0, scrollTop + dy); },
   stats: (): GanttStats => collectStats(),
+  perf: (): string[] => perfLog,
   view: (): { t0: number; upp: number; labelW: number; width: number; height: number } => ({ t0, upp, labelW, width, height }),
 };
 

@@ -1,0 +1,125 @@
+// The Gantt timeline in a real VS Code: trace the create_task example, open the timeline, check the
+// lanes of its tasks are drawn (the webview's accessible lane list and what it reports it drew),
+// hover a waiting slice (tooltip text), click it (the editor jumps to the await line), select a task
+// from the tree's command (the chart scrolls/selects it), and take screenshots for the README.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launch } from './harness.mjs';
+
+const PROGRAM = '03_create_task.py';
+// say_after's `await asyncio.sleep(delay)`.
+const AWAIT_LINE = 7;
+
+/** The chart's visible lanes, as the webview's accessible summary lists them. */
+async function laneItems(frame) {
+  return frame.locator('#gantt-lanes li').evaluateAll((lis) => lis.map((li) => ({
+    id: Number(li.dataset.taskId), y: Number(li.dataset.y), text: li.textContent,
+  })));
+}
+
+/** Page coordinates of time `us` on the lane at canvas y `laneY`. */
+async function chartPoint(frame, drawn, us, laneY) {
+  const box = await frame.locator('canvas.canvas').boundingBox();
+  return { x: box.x + drawn.labelW + (us - drawn.t0) / drawn.usPerPx, y: box.y + laneY };
+}
+
+describe('timeline', () => {
+  let h;
+  before(async () => {
+    h = await launch({ workspace: 'examples' });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a traced run shows its tasks as lanes; hover explains a slice; click opens its await line', async () => {
+    const { page } = h;
+    await h.openFile(PROGRAM);
+    await h.palette('Async Trace: Trace Async Run');
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.exit && !r.live), 30000, 'the traced run to end');
+
+    await h.palette('Async Trace: Show Timeline');
+    const frame = await h.webviewFrame('Async Trace Timeline', 20000);
+    const drawn = await h.waitFor(async () => {
+      const tl = (await h.state()).timeline;
+      return tl?.drawn?.runKey === run.key && tl.drawn.visibleLanes.length >= 3 && tl.drawn;
+    }, 20000, 'the timeline to draw the run');
+
+    // Lanes the user sees: main and its two say_after children, nested under it.
+    const lanes = await h.waitFor(async () => {
+      const items = await laneItems(frame);
+      return items.filter((l) => /say_after/.test(l.text)).length === 2 && items;
+    }, 10000, 'two say_after lanes in the accessible summary');
+    assert.match(lanes[0].text, /Task-1 \(main\)/);
+    assert.match(lanes[0].text, /asyncio task/);
+    assert.match(lanes[0].text, /Done/);
+    const sayAfter = drawn.visibleLanes.filter((l) => l.coro === 'say_after');
+    assert.equal(sayAfter.length, 2);
+    assert.ok(sayAfter.every((l) => l.depth === 1 && l.slices === 2), JSON.stringify(sayAfter));
+    assert.ok(drawn.slicesDrawn >= 6, `slices drawn: ${drawn.slicesDrawn}`);
+    assert.ok(drawn.lastFrameMs < 100, `frame took ${drawn.lastFrameMs} ms`);
+    await h.screenshot('timeline-dark');
+
+    // Hover the second say_after lane in the middle of its 2 s sleep.
+    const task3 = sayAfter[1];
+    // Fit-all view: the middle of the run (~1.25 s) is inside Task-3's sleep (0.25 s .. 2.25 s).
+    const point = await chartPoint(frame, drawn, (drawn.t0 + drawn.t1) / 2, task3.y);
+    await page.mouse.move(point.x - 40, point.y);
+    await page.mouse.move(point.x, point.y, { steps: 4 });
+    const tooltip = frame.locator('#gantt-tooltip');
+    await tooltip.waitFor({ state: 'visible', timeout: 5000 });
+    const text = await tooltip.innerText();
+    assert.match(text, new RegExp(`${task3.name} · say_after`));
+    assert.match(text, /Waiting/);
+    assert.match(text, /Duration: 2\.\d\d s/);
+    assert.match(text, new RegExp(`Site: ${PROGRAM.replace('.', '\\.')}:${AWAIT_LINE} \\(say_after\\)`));
+    assert.match(text, /Waited on: sleep 2\.0 s/);
+    await h.screenshot('timeline-hover');
+
+    // Click it: the task is selected and the editor opens at the await line.
+    await page.mouse.click(point.x, point.y);
+    const editor = await h.waitFor(async () => {
+      const e = (await h.state()).activeEditor;
+      return e && e.file.endsWith(PROGRAM) && e.line === AWAIT_LINE && e;
+    }, 10000, `the editor at ${PROGRAM}:${AWAIT_LINE}`);
+    assert.equal(editor.line, AWAIT_LINE);
+    // What the user sees: the editor tab and its highlighted current line.
+    await h.waitFor(async () => {
+      const tab = await page.locator('.part.editor .editor-group-container.active .tab.active').first().getAttribute('aria-label');
+      return tab?.includes(PROGRAM) || tab;
+    }, 5000, 'the program tab active');
+    await h.waitFor(async () => (await page.locator('.part.editor .editor-group-container.active .line-numbers.active-line-number').first().textContent())?.trim() === String(AWAIT_LINE), 5000, 'line 7 highlighted');
+    await h.screenshot('timeline-click-opens-source');
+    const selected = await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === task3.id, 5000, 'the task selected in the chart');
+    assert.ok(selected);
+  });
+
+  test('the tree context command opens the timeline at a task; keyboard moves the selection', async () => {
+    const { page } = h;
+    const state = await h.state();
+    const run = state.runs[0];
+    // The tree's context menu passes its element: { runKey, taskId }.
+    await h.command('asyncTrace.showTimeline', { runKey: run.key, taskId: 2 });
+    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
+    await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === 2, 10000, 'Task-2 selected');
+    const current = await h.waitFor(async () => {
+      const li = frame.locator('#gantt-lanes li[aria-current="true"]');
+      return (await li.count()) === 1 && li.textContent();
+    }, 5000, 'the selected lane marked in the summary');
+    assert.match(current, /Task-2 \(say_after\)/);
+
+    // Keyboard: focus the canvas, Down selects the next lane (Task-3).
+    await frame.locator('canvas.canvas').focus();
+    await page.keyboard.press('ArrowDown');
+    await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === 3, 5000, 'Down selects Task-3');
+    const before = (await h.state()).timeline.drawn;
+    await page.keyboard.press('=');
+    const zoomed = await h.waitFor(async () => {
+      const d = (await h.state()).timeline.drawn;
+      return d.usPerPx < before.usPerPx * 0.75 && d;
+    }, 5000, '+ zooms in');
+    assert.ok(zoomed.t1 - zoomed.t0 < before.t1 - before.t0);
+    await page.keyboard.press('f');
+    await h.waitFor(async () => (await h.state()).timeline.drawn.usPerPx > zoomed.usPerPx, 5000, 'F fits all');
+  });
+});
