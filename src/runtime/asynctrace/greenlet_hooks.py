@@ -14,6 +14,7 @@ functions (``sleep``, socket methods) name it directly; for calls into gevent's 
 once per code location and its receiver/arguments looked up in the frame.
 """
 import sys
+from time import perf_counter_ns as _ns
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
@@ -147,6 +148,7 @@ class _State:
         self.cur = None           # the greenlet whose step is running
         self.cur_start = 0        # ts its step started
         self.t_hook = _rec.now_us()
+        self.t0 = _rec._t0        # the recorder's clock origin, read inline on the hot path
         self.main = gmod.getcurrent()
         self.main_info = None
         self.prev_trace = None
@@ -337,7 +339,7 @@ def _trace(event, args):
 
 def _on_switch(st, event, args):
     origin, target = args
-    now = _rec.now_us()
+    now = (_ns() - st.t0) // 1000
     info = st.info
     oinf = info.get(origin)
     if oinf is None and origin is st.main and st.main_info is None:
@@ -364,7 +366,7 @@ def _on_switch(st, event, args):
             f = origin.gr_frame
             if not oinf.declared:
                 _declare(oinf, origin, f)
-            stack = _rec.stack_sites(f) if f is not None else ()
+            stack = _stack(f) if f is not None else ""
             if tinf is not None:
                 # A new plain greenlet is named here before its task line (written at its first
                 # suspension, once its function is known); readers accept the forward reference.
@@ -372,11 +374,37 @@ def _on_switch(st, event, args):
             else:
                 on = _classify(st, f, oinf, now)
             _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
-                           % (oinf.tid, start, now - start, ",".join(map(str, stack)), on))
+                           % (oinf.tid, start, now - start, stack, on))
             if now - start > st.block_us:
                 _block(st, oinf.tid, start, now)
     st.cur = target
     st.cur_start = now
+
+
+_site_at = {}  # (id(code), lasti) -> site id or None (library code); codes kept by the recorder
+
+
+def _stack(f):
+    """The user sites of a suspended greenlet's frames, outermost first, as JSON list items.
+    Keyed by instruction offset so the line number (a line-table scan) is computed once."""
+    out = []
+    cache = _site_at
+    n = 0
+    while f is not None and n < 64:
+        code = f.f_code
+        key = (id(code), f.f_lasti)
+        s = cache.get(key, _MISSING)
+        if s is _MISSING:
+            s = _rec.site_of_code(code, f.f_lineno) if _rec.is_user_code(code) else None
+            s = None if s is None else str(s)
+            cache[key] = s
+        if s is not None:
+            out.append(s)
+        f = f.f_back
+        n += 1
+    if len(out) > 1:
+        out.reverse()
+    return ",".join(out)
 
 
 def _on_throw(st, g, inf, origin, now):
@@ -564,6 +592,7 @@ _SKIP, _USER, _SLEEP = 0, 1, 2
 _HUB_ON = '{"kind":"hub"}'
 _code_kind = {}     # id(code) -> (kind, payload, code)   (code kept alive: ids never reused)
 _call_cache = {}    # (id(code), lasti) -> decoded call or None
+_yield_at = set()   # (id(code), lasti) of gevent.sleep's zero-delay branch
 
 
 def _kind_of_code(code):
@@ -597,12 +626,18 @@ def _classify(st, f, inf, now):
         if payload is not None:
             return payload
         if kind == _SLEEP:
+            # sleep(0) and sleep(t > 0) suspend at different instructions: once a position is
+            # known to be the zero branch, skip reading the frame's locals (costly on 3.11).
+            key = (id(code), f.f_lasti)
+            if key in _yield_at:
+                return '{"kind":"yield"}'
             try:
                 secs = f.f_locals.get("seconds", 0)
                 secs = float(secs)
             except Exception:
                 secs = 0.0
             if secs <= 0:
+                _yield_at.add(key)
                 return '{"kind":"yield"}'
             return '{"kind":"sleep","delay":%s}' % repr(secs)
         if kind == _USER:
