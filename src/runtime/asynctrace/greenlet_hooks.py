@@ -375,7 +375,8 @@ def _on_switch(st, event, args):
                 on = _classify(st, f, oinf, now)
             _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
                            % (oinf.tid, start, now - start, stack, on))
-            if now - start > st.block_us:
+            if now - start > st.block_us and start != st.t_hook:
+                # (the main greenlet's first step ran before there was a hub to hold up)
                 _block(st, oinf.tid, start, now)
     st.cur = target
     st.cur_start = now
