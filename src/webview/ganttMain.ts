@@ -217,6 +217,23 @@ function laneLabel(idx: number, maxW: number): string {
   return text;
 }
 
+let fitCache = { text: '', w: 0, out: '' };
+/** `text` cut with an ellipsis to fit `maxW` pixels (one entry cache: the header changes rarely). */
+function fitText(text: string, maxW: number): string {
+  if (fitCache.text === text && fitCache.w === maxW) return fitCache.out;
+  let out = text;
+  if (ctx.measureText(out).width > maxW) {
+    let lo = 0, hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ctx.measureText(text.slice(0, mid) + '…').width <= maxW) lo = mid; else hi = mid - 1;
+    }
+    out = text.slice(0, lo) + '…';
+  }
+  fitCache = { text, w: maxW, out };
+  return out;
+}
+
 function stateOf(idx: number): string {
   const es = store.endState[idx];
   if (es) return t(END_STATES[es]);
@@ -340,7 +357,7 @@ function draw(): number {
   ctx.stroke();
   ctx.restore();
   ctx.fillStyle = P.muted;
-  ctx.fillText(t('lanesSummary', store.label, store.taskCount, rows.count), 6, AXIS_H / 2);
+  ctx.fillText(fitText(t('lanesSummary', store.label, store.taskCount, rows.count), labelW - 12), 6, AXIS_H / 2);
 
   finishFrame(start);
   return performance.now() - start;
@@ -1009,6 +1026,7 @@ searchBox.addEventListener('keydown', (e) => {
 function resize(): void {
   const r = main.getBoundingClientRect();
   dpr = window.devicePixelRatio || 1;
+  const oldChartW = width > 0 ? chartW() : 0;
   width = Math.max(1, Math.floor(r.width));
   height = Math.max(1, Math.floor(r.height));
   canvas.width = Math.floor(width * dpr);
@@ -1016,6 +1034,8 @@ function resize(): void {
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
   labelW = Math.max(MIN_LABEL_W, Math.min(320, Math.floor(width * 0.3)));
+  // Keep the visible time range when the panel is resized (split, sidebar toggled).
+  if (fitted && oldChartW > 1 && chartW() > 1 && oldChartW !== chartW()) upp = (upp * oldChartW) / chartW();
   textCache.clear();
   syncScrollbar();
   if (!fitted && hasRun && loaded) { fitAll(); fitted = true; }
