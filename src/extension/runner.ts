@@ -537,7 +537,10 @@ export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns
       stopping: s.isStopping, terminal: s.terminal.text.slice(-4000),
     })),
     finished: [...recent],
-    pythonPathSetting: vscode.workspace.getConfiguration('asyncTrace').get<string>('pythonPath', ''),
+    settings: (() => {
+      const c = vscode.workspace.getConfiguration('asyncTrace');
+      return { pythonPath: c.get('pythonPath'), program: c.get('program'), module: c.get('module'), args: c.get('args'), cwd: c.get('cwd'), env: c.get('env') };
+    })(),
     errors: [...shownErrors],
   }));
 }

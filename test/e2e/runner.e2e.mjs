@@ -52,7 +52,10 @@ async function setWorkspaceSettings(h, settings) {
   const dir = path.join(h.workspaceDir, '.vscode');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(settings, null, 2));
-  await h.waitFor(async () => (await h.state()).runner?.pythonPathSetting === settings['asyncTrace.pythonPath'], 10000, 'the setting to apply');
+  await h.waitFor(async () => {
+    const applied = (await h.state()).runner?.settings ?? {};
+    return Object.entries(settings).every(([k, v]) => JSON.stringify(applied[k.replace('asyncTrace.', '')]) === JSON.stringify(v));
+  }, 10000, 'the settings to apply');
 }
 
 describe('trusted workspace', () => {
@@ -189,6 +192,66 @@ describe('trusted workspace', () => {
     assert.equal(await activeTab(), '04_gather.py');
     await h.command('asyncTrace.removeRun', run.key).catch(() => undefined);
     await clearNotifications(h);
+  });
+
+  test('Ctrl-C in the terminal interrupts the program; closing the terminal stops the run', async () => {
+    const { page } = h;
+    writeFileSync(path.join(h.workspaceDir, 'tickers.py'), [
+      'import asyncio',
+      '',
+      'async def ticker(n):',
+      '    while True:',
+      '        await asyncio.sleep(0.05 * n)',
+      '',
+      'async def main():',
+      '    print("ticking", flush=True)',
+      '    await asyncio.gather(*(ticker(i) for i in range(1, 4)))',
+      '',
+      'asyncio.run(main())',
+      '',
+    ].join('\n'));
+    const liveRun = () => h.waitFor(async () => {
+      const r = (await h.state()).runs.filter((x) => x.label === 'tickers.py').at(-1);
+      return r && r.live && r.tasks.filter((t) => t.coro === 'ticker').length === 3 && r;
+    }, 20000, '3 live ticker tasks');
+    await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, 'tickers.py') });
+    const first = await liveRun();
+    await h.waitFor(async () => (await terminalText(page)).includes('ticking'), 10000, 'the program output');
+    await page.locator('.part.panel .terminal-wrapper.active .xterm').first().click();
+    await page.keyboard.press('Control+C');
+    // The echo of ^C, then Python's KeyboardInterrupt, then the summary (long: may scroll the ^C away).
+    await h.waitFor(async () => /KeyboardInterrupt[\s\S]*Process exited with code 130/.test(await terminalText(page)), 15000, 'KeyboardInterrupt and exit 130 in the terminal')
+      .catch(async (e) => { e.message += `\nterminal: ${await terminalText(page)}\nrunner: ${JSON.stringify((await h.state()).runner).slice(0, 2000)}`; throw e; });
+    assert.match((await h.state()).runner.finished.at(-1).terminal, /\^C\r\n/);
+    const done = (await h.state()).runs.find((r) => r.key === first.key);
+    assert.equal(done.live, false);
+    assert.equal(done.tasks.filter((t) => t.coro === 'ticker').length, 3);
+
+    // Closing the run's terminal while it runs stops the program.
+    await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, 'tickers.py') });
+    const second = await liveRun();
+    assert.notEqual(second.key, first.key);
+    await h.command('workbench.action.terminal.kill');
+    await h.waitFor(async () => (await h.state()).runs.find((r) => r.key === second.key)?.live === false, 15000, 'the run to end when its terminal closes');
+    const st = await h.state();
+    assert.deepEqual(st.runner.sessions, []);
+    const { pid } = st.runner.finished.at(-1);
+    assert.throws(() => process.kill(-pid, 0), /ESRCH/);
+  });
+
+  test('the runtime failing before it connects: its error, not a stack trace', async () => {
+    await clearNotifications(h);
+    await setWorkspaceSettings(h, { 'asyncTrace.module': 'no_such_module_xyz' });
+    try {
+      await h.palette('Async Trace: Trace Async Run');
+      const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('failed to start')), 20000, 'failed-to-start notification');
+      assert.match(msg, /The traced run failed to start \(exit code 2\): asynctrace: error: no module named no_such_module_xyz/);
+      const toast = h.page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'failed to start' }).first();
+      assert.equal(await toast.locator('.monaco-button', { hasText: 'Show Terminal' }).count(), 1);
+    } finally {
+      rmSync(path.join(h.workspaceDir, '.vscode'), { recursive: true, force: true });
+      await h.waitFor(async () => (await h.state()).runner?.settings?.module === '', 10000, 'module setting cleared');
+    }
   });
 
   test('gevent program without gevent: clear error with the fix', async (t) => {
