@@ -166,6 +166,33 @@ class GeventTest(unittest.TestCase):
         assert_no_overlap(self, res, list(res.tasks))
         self.assertEqual(set(res.tasks), set(res.ends))
 
+    def test_what_greenlets_wait_on(self):
+        prog = os.path.join(PROGRAMS, "gevent_sync.py")
+        res = run_traced(prog)
+        plain = run_plain(prog)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        # Named by the program after spawn: a name line follows the task line.
+        waiter = res.by_name("the-waiter")
+        self.assertEqual(res.tasks[waiter]["coro"], "waiter")
+        holder, reader, main = res.by_name("holder"), res.by_name("reader"), res.by_name("main")
+        pairs = lambda t: list(zip(res.ons(t), res.await_lines(t)))  # noqa: E731
+        self.assertEqual(pairs(waiter), [
+            ({"kind": "event"}, line_of(prog, "ready.wait()")),
+            ({"kind": "yield"}, line_of(prog, "gevent.sleep(0)")),
+            ({"kind": "semaphore"}, line_of(prog, "    with lock:")),
+            ({"kind": "sleep", "delay": 0.01}, line_of(prog, "gevent.sleep(0.01)")),
+        ])
+        self.assertEqual(pairs(reader), [({"kind": "future"}, line_of(prog, "return result.get()"))])
+        self.assertEqual(pairs(holder), [({"kind": "sleep", "delay": 0.02}, line_of(prog, "gevent.sleep(0.02)"))])
+        self.assertEqual(pairs(main)[0], ({"kind": "gather", "tasks": sorted([waiter, holder, reader])},
+                                          line_of(prog, "group.join()")))
+        # Queue.get(timeout=...) arms a gevent Timeout that fires: main waited on the queue.
+        self.assertEqual(pairs(main)[1], ({"kind": "queue"}, line_of(prog, "empty.get(timeout=0.01)")))
+        (tid, evs), = res.timeouts.items()
+        self.assertEqual([e["state"] for e in evs], ["armed", "fired"])
+        self.assertEqual((evs[0]["task"], evs[0]["delay"]), (main, 0.01))
+        self.assertEqual(res.line(evs[0]["site"]), line_of(prog, "empty.get(timeout=0.01)"))
+
     def test_block_names_the_blocking_line(self):
         prog = os.path.join(PROGRAMS, "gevent_block.py")
         res = run_traced(prog)

@@ -91,6 +91,9 @@ class GreenletSwitchTest(unittest.TestCase):
         victim = res.by_name("victim")
         self.assertEqual(res.ends[victim]["state"], "cancelled")
         self.assertEqual(res.ends[victim]["error"]["type"], "GreenletExit")
+        kills = [c for c in res.cancels if c["task"] == victim]
+        self.assertEqual([(c["cause"], c["by"]) for c in kills], [("kill", res.by_name("main"))])
+        self.assertEqual(res.line(kills[0]["site"]), line_of(prog, "v.throw()"))
         main = res.by_name("main")
         assert_no_overlap(self, res, list(res.tasks))
         self.assertEqual(res.ends[main]["state"], "done")

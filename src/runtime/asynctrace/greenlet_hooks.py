@@ -126,7 +126,7 @@ def _on_import(name, module):
 # Per-greenlet bookkeeping and the switch callback.
 
 class _Info:
-    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site")
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -136,6 +136,8 @@ class _Info:
         self.thrown = False       # something was thrown into it (kill / throw())
         self.kill = None          # (by, site) of a pending kill request
         self.site = None          # its creation site (children spawned from library code inherit it)
+        self.name = None          # the name in its task line
+        self.steps = 0
 
 
 class _State:
@@ -245,6 +247,7 @@ def _declare(inf, g=None, frame=None):
         name = coro
     if name is None:
         name = "greenlet"
+    inf.name = name
     _rec.emit('{"type":"task","id":%d,"ts":%d,"kind":"greenlet","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d}'
               % (inf.tid, ts, _rec.jstr(name), _rec.jstr(coro) if coro else "null",
                  "null" if parent is None else parent, "null" if site is None else site,
@@ -366,6 +369,10 @@ def _on_switch(st, event, args):
             f = origin.gr_frame
             if not oinf.declared:
                 _declare(oinf, origin, f)
+            if not oinf.steps:
+                oinf.steps = 1
+                if not oinf.raw:
+                    _check_name(origin, oinf)
             stack = _stack(f) if f is not None else ""
             if tinf is not None:
                 # A new plain greenlet is named here before its task line (written at its first
@@ -409,17 +416,33 @@ def _stack(f):
 
 
 def _on_throw(st, g, inf, origin, now):
-    """Something is thrown into `g`: a gevent Timeout (patched, flagged in st.firing) or a kill."""
+    """Something is thrown into `g`: a gevent Timeout (patched, flagged in st.firing), a kill
+    (gevent's kill() throws from the hub; a plain greenlet's throw() comes from its caller)."""
     inf.thrown = True
     if st.firing is g:
         return
-    if origin in st.hubs or inf.kill is not None:
-        by, site = inf.kill if inf.kill is not None else (None, None)
+    by = site = None
+    if inf.kill is not None:
+        by, site = inf.kill
         inf.kill = None
-        if not inf.declared:
-            _declare(inf, g)
-        _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"kill"}'
-                  % (inf.tid, now, "null" if by is None else by, "null" if site is None else site))
+    elif origin in st.hubs:
+        # The hub also throws SystemExit/KeyboardInterrupt raised in a greenlet into main:
+        # that is not a kill of main.
+        if g is st.main or g.parent is None:
+            return
+    else:
+        oinf = st.info.get(origin)
+        if oinf is None:
+            return
+        by = oinf.tid
+        try:
+            site = _rec.site_of_frame(origin.gr_frame)
+        except Exception:
+            site = None
+    if not inf.declared:
+        _declare(inf, g)
+    _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"kill"}'
+              % (inf.tid, now, "null" if by is None else by, "null" if site is None else site))
 
 
 def _tid_of(st, g):
@@ -475,8 +498,19 @@ def _start_sampler(st):
         st.sampler = False
 
 
+def _check_name(g, inf):
+    """A gevent greenlet named by the program (`g.name = ...`, usually right after spawn)."""
+    d = getattr(g, "__dict__", None)
+    n = d.get("name") if isinstance(d, dict) else None
+    if isinstance(n, str) and n != inf.name:
+        inf.name = n
+        _rec.emit('{"type":"name","task":%d,"name":%s}' % (inf.tid, _rec.jstr(n)))
+
+
 def _on_death(st, g, inf, start, now, event, trap=None):
     del st.info[g]
+    if not inf.raw:
+        _check_name(g, inf)
     try:
         st.ended[g] = inf.tid
     except TypeError:
@@ -698,6 +732,13 @@ def _classify_user(st, f, inf, now):
                                 return k
                     return '{"kind":"gather","tasks":[%s]}' % ",".join(ids)
             return _HUB_ON
+        members = _group_members(recv)
+        if members is not None:
+            if meth in ("spawn", "start", "add", "wait_available", "apply_async", "apply_cb", "map_async",
+                        "imap", "imap_unordered"):
+                return '{"kind":"semaphore"}'  # waiting for a free slot in the pool
+            ids = [str(t) for t in (_tid_of(st, g) for g in members) if t is not None]
+            return '{"kind":"gather","tasks":[%s]}' % ",".join(sorted(ids, key=int))
         k = _sync_kind(recv)
         if k is not None:
             return k
@@ -711,8 +752,18 @@ _SYNC = {
     "PriorityQueue": "queue", "LifoQueue": "queue", "Channel": "queue", "SimpleQueue": "queue",
     "UnboundQueue": "queue", "Semaphore": "semaphore", "BoundedSemaphore": "semaphore",
     "DummySemaphore": "semaphore", "RLock": "lock", "LockType": "lock", "_AtomicSemaphore": "lock",
-    "Condition": "condition", "Pool": "semaphore", "Group": "gather",
+    "Condition": "condition",
 }
+
+
+def _group_members(obj):
+    """The greenlets of a gevent Group/Pool (its plain `greenlets` attribute), else None."""
+    for cls in type(obj).__mro__:
+        if cls.__name__ in ("Group", "Pool") and (cls.__module__ or "").startswith("gevent"):
+            d = getattr(obj, "__dict__", None)
+            g = d.get("greenlets") if isinstance(d, dict) else None
+            return list(g) if isinstance(g, (set, list, tuple)) else []
+    return None
 
 
 def _sync_kind(obj):
@@ -721,8 +772,6 @@ def _sync_kind(obj):
     for cls in type(obj).__mro__:
         k = _SYNC.get(cls.__name__)
         if k is not None and (cls.__module__ or "").startswith(("gevent", "threading", "_thread", "queue")):
-            if k == "gather":
-                return None
             return '{"kind":"%s"}' % k
     return None
 
@@ -770,11 +819,13 @@ def _decode_call(code, lasti):
     """(method name, receiver path, first-argument path) of the call at `lasti`, or None."""
     import dis
     instrs = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    # A caller of Python code (3.11+) reports an offset inside the CALL's inline cache: take
+    # the last real instruction at or before it.
     idx = None
     for j, ins in enumerate(instrs):
-        if ins.offset == lasti:
-            idx = j
+        if ins.offset > lasti:
             break
+        idx = j
     if idx is None:
         return None
     ins = instrs[idx]
@@ -1036,15 +1087,19 @@ def _finalize():
             if g is cur:
                 start = st.cur_start if st.cur is g else now
                 _rec.emit('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
-                if g is st.main or g.parent is None:
+                if g is not st.main and g.parent is not None:
+                    # The program ended (sys.exit / os._exit / a signal) while this greenlet ran.
+                    _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":null,"site":null,"cause":"shutdown"}'
+                              % (inf.tid, now))
+                    _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"cancelled","error":{"type":"GreenletExit","message":"running when the program ended","site":null}}'
+                              % (inf.tid, now))
+                else:
                     err = _rec.exit_error
                     if err is not None:
                         _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":{"type":%s,"message":%s,"site":null}}'
                                   % (inf.tid, now, _rec.jstr(err[0]), _rec.jstr(err[1])))
                     else:
                         _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (inf.tid, now))
-                else:
-                    _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (inf.tid, now))
             elif g.dead:
                 _emit_end(st, g, inf, now)
             else:
