@@ -114,6 +114,16 @@ def main():
         summary.append("%-60s %s in %.1f s" % (label, "ok" if r.returncode == 0 else "FAILED", dt))
         if r.returncode != 0:
             failed.append(label)
+        if not pattern and os.environ.get("ASYNCTRACE_SKIP_CPYTHON") != "1":
+            # A quick subset of CPython's asyncio tests, traced vs not (the full run is
+            # test/runtime/cpython_asyncio_tests.py).
+            t0 = time.time()
+            r = subprocess.run([sys.executable, os.path.join(HERE, "cpython_asyncio_tests.py"), "--fast",
+                                "--python", py], cwd=ROOT)
+            summary.append("%-60s %s in %.1f s" % ("  CPython asyncio tests (fast subset)",
+                                                 "same outcomes" if r.returncode == 0 else "DIFFERENT", time.time() - t0))
+            if r.returncode != 0:
+                failed.append(label + " cpython-tests")
     print("\n== runtime tests, %.1f s in all" % (time.time() - t_all))
     for s in summary:
         print(s)

@@ -1,9 +1,7 @@
 """Command line of ``python -m asynctrace``: run a script or module as Python would, traced."""
 import atexit
-import json
 import os
 import signal
-import socket
 import sys
 import time
 
@@ -129,6 +127,7 @@ def _open_sinks(opts):
             _die("cannot write the trace to %s: %s" % (out, e.strerror or e))
     if opts["connect"] is not None:
         host, port = opts["connect"]
+        import socket
         token = os.environ.pop("ASYNCTRACE_TOKEN", "")
         try:
             s = socket.create_connection((host, port), timeout=10)
@@ -144,17 +143,20 @@ def _open_sinks(opts):
 
 def _header(opts, argv0):
     rec = _rec.get_recorder()
-    started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%03dZ" % (int(time.time() * 1000) % 1000)
+    j = rec.jstr
+    now = time.time()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (int(now * 1000) % 1000)
+    bm = opts["block_ms"]
     fields = ['"type":"run"', '"v":%d' % FORMAT_VERSION, '"pid":%d' % os.getpid(),
-              '"python":%s' % json.dumps("%d.%d.%d" % sys.version_info[:3]),
-              '"argv":%s' % json.dumps([argv0] + list(opts["args"]), ensure_ascii=False),
-              '"cwd":%s' % json.dumps(os.getcwd(), ensure_ascii=False),
-              '"started":%s' % json.dumps(started),
-              '"blockMs":%s' % json.dumps(int(opts["block_ms"]) if float(opts["block_ms"]).is_integer() else opts["block_ms"]),
-              '"runtime":%s' % json.dumps(__version__),
-              '"implementation":%s' % json.dumps(sys.implementation.name)]
+              '"python":%s' % j("%d.%d.%d" % sys.version_info[:3]),
+              '"argv":[%s]' % ",".join(j(a) for a in [argv0] + list(opts["args"])),
+              '"cwd":%s' % j(os.getcwd()),
+              '"started":%s' % j(started),
+              '"blockMs":%s' % (int(bm) if float(bm).is_integer() else repr(float(bm))),
+              '"runtime":%s' % j(__version__),
+              '"implementation":%s' % j(sys.implementation.name)]
     if opts["module"]:
-        fields.append('"module":%s' % json.dumps(opts["module"]))
+        fields.append('"module":%s' % j(opts["module"]))
     rec.emit("{" + ",".join(fields) + "}")
 
 
@@ -280,16 +282,16 @@ def main(argv=None):
                 pass
         if all_gone:
             rec.enabled = False
-            from . import asyncio_hooks
-            asyncio_hooks.uninstall()
+            ah = sys.modules.get("asynctrace.asyncio_hooks")
+            if ah is not None:
+                ah.uninstall()
 
     writer.on_broken = on_broken
     writer.start()
     argv0 = script_path if script_path is not None else opts["module"]
     _header(opts, argv0)
 
-    from . import asyncio_hooks
-    asyncio_hooks.install(rec)
+    _hook_asyncio(rec)
     try:
         from . import greenlet_hooks
         greenlet_hooks.install(rec)
@@ -352,6 +354,76 @@ def main(argv=None):
         sys.exit(1)
 
 
+class _AfterImport:
+    """Loader proxy: runs `then()` right after the module executed (asyncio is hooked only
+    when the program imports it, so programs that never use it pay nothing, and before any
+    module that builds on it, such as uvloop, binds its functions)."""
+
+    def __init__(self, loader, then):
+        self._loader = loader
+        self._then = then
+
+    def __getattr__(self, attr):
+        return getattr(self._loader, attr)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        try:
+            module.__loader__ = self._loader
+            if getattr(module, "__spec__", None) is not None:
+                module.__spec__.loader = self._loader
+        except Exception:
+            pass
+        self._loader.exec_module(module)
+        try:
+            self._then()
+        except Exception:
+            pass
+
+
+class _AsyncioFinder:
+    def __init__(self, then):
+        self._then = then
+        self._busy = False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "asyncio" or self._busy:
+            return None
+        self._busy = True
+        try:
+            try:
+                sys.meta_path.remove(self)
+            except ValueError:
+                pass
+            import importlib.util
+            spec = importlib.util.find_spec("asyncio")
+            if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                self._then()
+                return None
+            spec.loader = _AfterImport(spec.loader, self._then)
+            return spec
+        except Exception:
+            return None
+        finally:
+            self._busy = False
+
+    def invalidate_caches(self):
+        pass
+
+
+def _hook_asyncio(rec):
+    def install():
+        from . import asyncio_hooks
+        asyncio_hooks.install(rec)
+
+    if "asyncio" in sys.modules:
+        install()
+    else:
+        sys.meta_path.insert(0, _AsyncioFinder(install))
+
+
 def _report(e):
     tb = _strip_tb(e.__traceback__)
     try:
@@ -365,8 +437,9 @@ def _report(e):
 def _in_child(rec):
     # A forked child runs untraced and writes nothing: the parent's trace stays whole.
     try:
-        from . import asyncio_hooks
-        asyncio_hooks.uninstall()
+        ah = sys.modules.get("asynctrace.asyncio_hooks")
+        if ah is not None:
+            ah.uninstall()
     except Exception:
         pass
     rec.enabled = False

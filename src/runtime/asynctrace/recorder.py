@@ -6,10 +6,8 @@ keyed by ``id(code)`` (the code object is kept alive so its id is never reused) 
 """
 import _thread
 import itertools
-import json
 import os
 import sys
-import sysconfig
 import time
 
 _RECORDER = None
@@ -22,16 +20,19 @@ def get_recorder():
     return _RECORDER
 
 
+try:
+    from _json import encode_basestring as _encode_str  # C, no import of the json package
+except ImportError:  # pragma: no cover
+    from json.encoder import py_encode_basestring as _encode_str
+
+
 def _library_roots():
     roots = set()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        try:
-            p = sysconfig.get_paths().get(key)
-        except Exception:
-            p = None
-        if p:
-            roots.add(os.path.realpath(p))
-            roots.add(os.path.abspath(p))
+    # The standard library is where `os` lives (lib-dynload is below it); site-packages and
+    # dist-packages are recognised by name (see _classify). No sysconfig: it is slow to import.
+    std = os.path.dirname(os.__file__)
+    roots.add(os.path.realpath(std))
+    roots.add(os.path.abspath(std))
     for p in (getattr(sys, "base_prefix", None), getattr(sys, "prefix", None)):
         if p:
             # Covers lib/pythonX.Y (stdlib) of pyenv, venvs and Debian builds.
@@ -84,7 +85,8 @@ class _Writer:
         return chunk
 
     def _write_chunk(self, chunk):
-        data = ("\n".join(chunk) + "\n").encode("utf-8", "surrogatepass")
+        # backslashreplace turns a lone surrogate into its JSON escape: the output stays UTF-8
+        data = ("\n".join(chunk) + "\n").encode("utf-8", "backslashreplace")
         for s in list(self.sinks):
             try:
                 s.write(data, self)
@@ -232,7 +234,7 @@ class Recorder:
     @staticmethod
     def jstr(s):
         try:
-            return json.dumps(s if isinstance(s, str) else str(s), ensure_ascii=False)
+            return _encode_str(s if type(s) is str else str(s))
         except Exception:
             return '""'
 
