@@ -193,6 +193,25 @@ class GeventTest(unittest.TestCase):
         self.assertEqual((evs[0]["task"], evs[0]["delay"]), (main, 0.01))
         self.assertEqual(res.line(evs[0]["site"]), line_of(prog, "empty.get(timeout=0.01)"))
 
+    def test_spawn_raw_and_its_failure(self):
+        src = ("import gevent\n"
+               "def f(x):\n"
+               "    gevent.sleep(0.01)\n"
+               "    raise RuntimeError('raw fail %d' % x)\n"
+               "g = gevent.spawn_raw(f, 1)\n"
+               "gevent.sleep(0.05)\n"
+               "print('after', g.dead)\n")
+        res = run_traced(src)
+        self.assertEqual((res.code, res.stdout.strip()), (0, "after True"), res.stderr)
+        self.assertIn("raw fail 1", res.stderr)  # gevent still reports it as it would
+        f = res.by_name("f")
+        self.assertEqual(res.tasks[f]["parent"], res.by_name("main"))
+        self.assertEqual(res.line(res.tasks[f]["site"]), 5)
+        end = res.ends[f]
+        self.assertEqual((end["state"], end["error"]["type"], end["error"]["message"]),
+                         ("failed", "RuntimeError", "raw fail 1"))
+        self.assertEqual(res.line(end["error"]["site"]), 4)
+
     def test_block_names_the_blocking_line(self):
         prog = os.path.join(PROGRAMS, "gevent_block.py")
         res = run_traced(prog)

@@ -160,6 +160,7 @@ class _State:
         self.ended = weakref.WeakKeyDictionary()  # ended greenlet -> task id (joins name them)
         self.timeouts = {}        # id(Timeout) -> [timeout id, task id, Timeout]
         self.firing = None        # greenlet a gevent Timeout is being thrown into
+        self.trap = None          # the armed _Trap, if any
         self.active = True
         import _thread
         import time
@@ -244,6 +245,12 @@ def _declare(inf, g=None, frame=None):
             while f.f_back is not None:
                 f = f.f_back
             coro = f.f_code.co_name
+        else:
+            try:
+                # Before it starts a plain greenlet still has its `run` (gevent.spawn_raw).
+                coro = _callable_name(g.run)
+            except Exception:
+                coro = None
         name = coro
     if name is None:
         name = "greenlet"
@@ -343,6 +350,8 @@ def _trace(event, args):
 def _on_switch(st, event, args):
     origin, target = args
     now = (_ns() - st.t0) // 1000
+    if st.trap is not None:
+        st.trap.disarm(_UNKNOWN_ERR)
     info = st.info
     oinf = info.get(origin)
     if oinf is None and origin is st.main and st.main_info is None:
@@ -520,45 +529,70 @@ def _on_death(st, g, inf, start, now, event, trap=None):
     _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
     if now - start > st.block_us:
         _block(st, inf.tid, start, now)
-    if trap is not None and _trap_exception(trap, inf.tid, now):
+    if trap is not None and _Trap(trap, inf.tid, now).arm():
         return
     _emit_end(st, g, inf, now, event)
 
 
-def _trap_exception(frame, tid, now):
-    """Learn which exception killed a plain greenlet: it is raised in `frame` right after the
-    switch, where a one-shot frame tracer sees it. Only when no other tracer (debugger,
-    coverage) is active, as sys.settrace would replace it."""
-    if sys.gettrace() is not None or frame.f_trace is not None:
-        return False
+_UNKNOWN_ERR = '{"type":"Exception","message":"raised into its parent greenlet","site":null}'
 
-    def local(fr, event, arg):
-        if event == "exception":
-            sys.settrace(None)
-            fr.f_trace = None
-            try:
-                _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":%s}'
-                          % (tid, now, _error_json(arg[1], arg[2])))
-            except Exception:
-                pass
-            return None
-        return local
 
-    def glob(fr, event, arg):
-        return None  # no new frame is traced
+class _Trap:
+    """Learns which exception killed a plain greenlet. It is raised in the parent right after the
+    switch: a one-shot frame tracer on the parent's frame sees it there. If compiled code (the
+    gevent hub) catches it first, the first Python call made meanwhile disarms the trap (taking
+    the exception from gevent's ``handle_error`` arguments when that is the call), and any next
+    switch disarms it too. Only used when no other tracer (debugger, coverage) is active, since
+    sys.settrace would replace it."""
 
-    try:
-        frame.f_trace_lines = False
-        frame.f_trace = local
-        sys.settrace(glob)
-        return True
-    except Exception:
+    def __init__(self, frame, tid, now):
+        self.frame, self.tid, self.now = frame, tid, now
+
+    def arm(self):
+        if sys.gettrace() is not None or self.frame.f_trace is not None:
+            return False
         try:
-            sys.settrace(None)
-            frame.f_trace = None
+            self.frame.f_trace_lines = False
+            self.frame.f_trace = self.local
+            sys.settrace(self.glob)
+            _st.trap = self
+            return True
+        except Exception:
+            self.tid = None
+            self.disarm(None)
+            return False
+
+    def local(self, fr, event, arg):
+        if event == "exception":
+            self.disarm(_error_json(arg[1], arg[2]))
+            return None
+        return self.local
+
+    def glob(self, fr, event, arg):
+        err = None
+        try:
+            if event == "call" and fr.f_code.co_name == "handle_error" and "gevent" in fr.f_code.co_filename:
+                exc = fr.f_locals.get("value")
+                if isinstance(exc, BaseException):
+                    err = _error_json(exc, fr.f_locals.get("tb"))
         except Exception:
             pass
-        return False
+        self.disarm(err or _UNKNOWN_ERR)
+        return None
+
+    def disarm(self, err):
+        if _st is not None and _st.trap is self:
+            _st.trap = None
+        try:
+            sys.settrace(None)
+            if self.frame is not None and self.frame.f_trace == self.local:
+                self.frame.f_trace = None
+        except Exception:
+            pass
+        self.frame = None
+        if err is not None and self.tid is not None:
+            tid, self.tid = self.tid, None
+            _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":%s}' % (tid, self.now, err))
 
 
 def _emit_end(st, g, inf, now, event=None):
@@ -580,7 +614,7 @@ def _emit_end(st, g, inf, now, event=None):
     elif event == "throw":
         # The exception propagates into the parent; it is not observable from here.
         state = "failed"
-        err = '{"type":"Exception","message":"raised into its parent greenlet","site":null}'
+        err = _UNKNOWN_ERR
     elif inf.thrown:
         # A plain greenlet that had an exception thrown into it and then finished normally:
         # greenlet swallows GreenletExit, so it was killed.
@@ -924,7 +958,7 @@ def _patch_gevent(gevent):
     import gevent.greenlet as ggreenlet
     st.hub_type = ghub.Hub
     st.gevent_greenlet = ggreenlet.Greenlet
-    for name in ("spawn", "spawn_later"):
+    for name in ("spawn", "spawn_later", "spawn_raw"):
         orig = getattr(gevent, name, None)
         if orig is not None:
             setattr(gevent, name, _wrap_spawn(orig))
@@ -967,7 +1001,9 @@ def _created(g, frame):
     site = _rec.site_of_frame(frame)
     if site is None and pinf is not None:
         site = pinf.site  # spawned by library code (a pool's map) running in that greenlet
-    inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None, site, False)
+    gg = st.gevent_greenlet
+    raw = gg is None or not isinstance(g, gg)
+    inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None, site, raw)
     _declare(inf, g)
 
 
