@@ -546,12 +546,13 @@ function drawLinks(rows: ReturnType<GanttStore['rows']>, r0: number, r1: number)
       const x = xOf(store.created[idx]);
       if (x >= labelW && x <= width) arrow(x, clampY(rowY(pRow)), x, clampY(rowY(row) - 5), P.muted, alpha);
     }
-    if (!strong) continue;
+    if (!strong && !few) continue;
     // This task -> its children.
     if (row !== undefined) {
       for (const c of store.children(id)) {
         const cRow = rows.rowOf.get(c);
         const ci = store.index.get(c);
+        // With few tasks every visible child already drew its own creator link above.
         if (cRow === undefined || ci === undefined || (cRow >= r0 && cRow < r1 && few)) continue;
         const x = xOf(store.created[ci]);
         if (x >= labelW && x <= width) arrow(x, clampY(rowY(row)), x, clampY(rowY(cRow) - 5), P.muted, alpha);
@@ -564,7 +565,7 @@ function drawLinks(rows: ReturnType<GanttStore['rows']>, r0: number, r1: number)
       for (const c of to.cancelled) {
         const cRow = rows.rowOf.get(c);
         if (cRow === undefined || c === id) continue;
-        arrow(x, clampY(rowY(row) - 6), x + 2, clampY(rowY(cRow)), P.timeout, 0.95);
+        arrow(x, clampY(rowY(row) - 6), x + 2, clampY(rowY(cRow)), P.timeout, strong ? 0.95 : 0.6);
       }
     }
   }
@@ -1279,6 +1280,12 @@ const perfLog: string[] = [];
   stats: (): GanttStats => collectStats(),
   perf: (): string[] => perfLog,
   view: (): { t0: number; upp: number; labelW: number; width: number; height: number } => ({ t0, upp, labelW, width, height }),
+  /** Puts time `us` at `px` from the chart's left edge (keeps the zoom). */
+  center: (us: number, px: number): void => { t0 = us - px * upp; },
+  taskSpan: (id: number): [number, number] | null => {
+    const idx = store.index.get(id);
+    return idx === undefined ? null : [store.created[idx], store.laneEnd(idx)];
+  },
 };
 
 readPalette();
