@@ -1055,7 +1055,9 @@ def _timeout_armed(t, frame):
     inf = st.info.get(cur)
     if inf is None and cur is st.main and st.main_info is None:
         inf = _register_main(st)
-    if inf is not None and not inf.declared:
+    if inf is None:
+        return  # armed by the hub itself (or an untracked thread): no task to show it on
+    if not inf.declared:
         _declare(inf, cur)
     old = st.timeouts.pop(id(t), None)
     tid = _rec.new_timeout_id() if old is None else old[0]
