@@ -482,10 +482,16 @@ async function pickFilter(provider: TaskTreeProvider, updateUi: () => void): Pro
     if (before) list.push({ label: `$(clear-all) ${t('Clear filter')}`, mode: 'clear', alwaysShow: true });
     return list;
   };
-  qp.items = items();
+  const refreshItems = (): void => {
+    const list = items();
+    qp.items = list;
+    // Enter keeps the typed text: QuickPick would otherwise activate the best fuzzy match (a preset).
+    if (list[0]?.mode === 'text') qp.activeItems = [list[0]];
+  };
+  refreshItems();
   let accepted = false;
   await new Promise<void>((resolve) => {
-    qp.onDidChangeValue(() => { qp.items = items(); apply(); });
+    qp.onDidChangeValue(() => { refreshItems(); apply(); });
     qp.onDidAccept(() => {
       const mode = qp.selectedItems[0]?.mode;
       accepted = true;

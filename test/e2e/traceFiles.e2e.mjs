@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launch } from './harness.mjs';
-import { openTasksView, waitForRows, rowByLabel, notificationText, dismissNotifications, treeMessage, waitForMessage } from './treeDom.mjs';
+import { openTasksView, waitForRows, rowByLabel, notificationText, dismissNotifications, waitForMessage, waitForQuickPick } from './treeDom.mjs';
 
 let h;
 before(async () => {
@@ -59,8 +59,7 @@ test('a trace opened by Uri shows its run and tasks with their states', async ()
 test('the filter narrows the tree live as the user types, keeping ancestors', async () => {
   const { page } = h;
   await h.palette('Async Trace: Filter Tasks...');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
+  await waitForQuickPick(h, 'Filter Tasks');
   await page.keyboard.type('beta');
   // Live: the tree changes while the QuickPick is still open.
   const rows = await waitForRows(h, (rs) => !rs.some((r) => r.label === 'fetch-alpha') && rs.some((r) => r.label === 'fetch-beta'),
@@ -75,7 +74,7 @@ test('the filter narrows the tree live as the user types, keeping ancestors', as
   await h.palette('Async Trace: Clear Task Filter');
   await waitForRows(h, (rs) => rs.some((r) => r.label === 'fetch-alpha'), 'all tasks back after clearing');
   await h.palette('Async Trace: Filter Tasks...');
-  await input.waitFor({ state: 'visible' });
+  await waitForQuickPick(h, 'Filter Tasks');
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Only failed or cancelled' }).first().click();
   const problems = await waitForRows(h, (rs) => !rs.some((r) => r.label === 'fetch-alpha') && rs.some((r) => r.label === 'slow-gamma'),
     'only failed or cancelled tasks');
@@ -86,18 +85,23 @@ test('the filter narrows the tree live as the user types, keeping ancestors', as
   await h.palette('Async Trace: Clear Task Filter');
   await waitForRows(h, (rs) => rs.some((r) => r.label === 'fetch-alpha'), 'all tasks back');
   assert.equal((await h.state()).tree.filter, null);
-  assert.equal(await treeMessage(page), '');
+  await waitForMessage(h, /^$/);
 });
 
 test('a damaged trace opened through the file dialog loads with a warning saying what was skipped', async () => {
   const { page } = h;
-  await dismissNotifications(page);
+  await dismissNotifications(h);
   await h.palette('Async Trace: Open Trace File...');
   // code-server uses VS Code's simple file dialog: a quick input holding a path.
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await h.waitFor(async () => (await input.inputValue()).startsWith('/'), 10000, 'the dialog path');
-  await input.fill(trace('damaged.trace.jsonl'));
+  const input = await waitForQuickPick(h, 'Open Trace File');
+  // The dialog fills in its folder and lists it asynchronously, and may overwrite early input.
+  await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible' });
+  const file = trace('damaged.trace.jsonl');
+  await h.waitFor(async () => {
+    if ((await input.inputValue()) !== file) await input.fill(file);
+    await page.waitForTimeout(300);
+    return (await input.inputValue()) === file;
+  }, 10000, 'the path typed into the dialog');
   await page.keyboard.press('Enter');
   const text = await notificationText(h, /malformed/);
   assert.match(text, /damaged\.trace\.jsonl/);
@@ -114,15 +118,15 @@ test('a damaged trace opened through the file dialog loads with a warning saying
 
 test('a newer format loads with a note; a file without a trace is refused with a clear error', async () => {
   const { page } = h;
-  await dismissNotifications(page);
+  await dismissNotifications(h);
   await h.command('asyncTrace.openTraceFile', { $uri: trace('newer.trace.jsonl') });
   assert.match(await notificationText(h, /newer Async Trace/), /format v3\): some details may be missing/);
-  await dismissNotifications(page);
+  await dismissNotifications(h);
   const before = (await h.state()).runs.length;
   await h.command('asyncTrace.openTraceFile', { $uri: trace('notes.json') });
   assert.match(await notificationText(h, /holds no Async Trace events/), /notes\.json/);
   assert.equal((await h.state()).runs.length, before);
-  await dismissNotifications(page);
+  await dismissNotifications(h);
 });
 
 test('save a run as a new file, then remove runs from the tree', async () => {

@@ -66,10 +66,10 @@ export async function notificationText(h, re, timeoutMs = 15000) {
   }, timeoutMs, what));
 }
 
-export async function dismissNotifications(page) {
-  // Hide toasts so the next assertion only sees new ones.
-  const close = page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear, .notifications-toasts .notification-toast .codicon-close');
-  for (let i = 0; i < 10 && (await close.count()) > 0; i++) await close.first().click({ force: true }).catch(() => {});
+export async function dismissNotifications(h) {
+  // Clear toasts (and the notification center) so the next assertion only sees new ones.
+  await h.command('notifications.clearAll');
+  await h.waitFor(async () => (await h.page.locator('.notifications-toasts .notification-toast').count()) === 0, 5000, 'toasts to clear');
 }
 
 /** The message line above the tree (the active filter). */
@@ -99,4 +99,10 @@ export async function widenSidebar(page, width) {
 export async function waitForMessage(h, re, timeoutMs = 10000) {
   const what = `the tree message to match ${re}`;
   return onFailureShot(h, what, () => h.waitFor(async () => re.test(await treeMessage(h.page)), timeoutMs, what));
+}
+
+/** Waits for the QuickPick titled `title` (the palette's input is reused: typing too early goes to it). */
+export async function waitForQuickPick(h, title) {
+  await h.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 10000 });
+  return h.page.locator('.quick-input-widget .quick-input-box input');
 }
