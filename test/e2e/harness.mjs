@@ -296,13 +296,26 @@ export async function openBrowser(url) {
 }
 
 const live = new Set();
-// If the test process dies without close(), don't leave code-server running.
-process.once('exit', () => {
+// If the test process ends without close() (crash, Ctrl+C, the test runner's SIGTERM), don't leave
+// code-server running: it leads its own process group, so it would not get the signal itself.
+const liveTmp = new Set();
+const killLive = () => {
   for (const pid of live) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
-});
+  live.clear();
+  if (!process.env.ASYNC_TRACE_E2E_KEEP) for (const dir of liveTmp) rmSync(dir, { recursive: true, force: true });
+  liveTmp.clear();
+};
+process.once('exit', killLive);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    killLive();
+    process.kill(process.pid, sig); // then die of the same signal, as without this handler
+  });
+}
 
 export async function launch({ workspace = 'examples', settings = {}, trusted = true, vsix } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-e2e-'));
+  liveTmp.add(tmp);
   const src = path.resolve(ROOT, workspace);
   const workspaceDir = path.join(tmp, path.basename(src));
   const userDataDir = path.join(tmp, 'user-data');
@@ -315,6 +328,7 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
     await browser?.close().catch(() => {});
     if (server) { await server.stop(); live.delete(server.child.pid); }
     if (!process.env.ASYNC_TRACE_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
+    liveTmp.delete(tmp);
   };
   try {
     cpSync(src, workspaceDir, { recursive: true, filter: (s) => !s.includes('__pycache__') });

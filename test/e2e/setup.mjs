@@ -118,8 +118,14 @@ export function ensureSetup({ quiet = false } = {}) {
     if (!existsSync(p.codeServer)) throw new Error(`code-server installed but ${p.codeServer} is missing`);
   }
 
-  // Smoke check: the server starts far enough to print its version.
-  const v = spawnSync(p.node, [p.codeServer, '--version'], { encoding: 'utf8', env: node24Env() });
+  // Smoke check: the server starts far enough to print its version. Its own config and data dirs
+  // point into .e2e/ so that nothing is written to the user's home.
+  const configFile = path.join(TOOLS, 'code-server.yaml');
+  writeFileSync(configFile, 'auth: none\n');
+  const v = spawnSync(p.node, [p.codeServer, '--config', configFile, '--version'], {
+    encoding: 'utf8',
+    env: { ...node24Env(), XDG_DATA_HOME: path.join(TOOLS, 'xdg-data'), XDG_CONFIG_HOME: path.join(TOOLS, 'xdg-config') },
+  });
   if (v.status !== 0) throw new Error(`code-server --version failed:\n${v.stdout}\n${v.stderr}`);
   writeFileSync(
     MARKER,
