@@ -43,8 +43,6 @@ export interface AwaitLine {
   /** total / run's total waiting. */
   share: number;
   heat: Heat;
-  /** Per task, longest total first. */
-  tasks: TaskAwaitStats[];
 }
 
 export interface TimeoutLine {
@@ -86,14 +84,17 @@ export interface RunAnnotations {
   totalWait: number;
 }
 
-interface Acc { count: number; total: number; max: number; unfinished: number; on?: AwaitOn }
+/** Waiting totals of one await stack (all tasks together). */
+interface Acc { count: number; total: number; max: number }
 
 const NO_STACK = -1;
 const UNKNOWN = -2;
 
 /**
- * Folds a run's steps into per-stack, per-task waiting statistics, incrementally.
- * `update()` reads only the steps that arrived (or whose wait ended) since the last call.
+ * Folds a run's steps into per-await-stack waiting totals, incrementally: `update()` reads only
+ * the steps that arrived (or whose wait ended) since the last call. Totals are kept per stack, not
+ * per task, so memory and snapshots stay small for 100,000 tasks; the per-task breakdown of one
+ * line (for a hover) is computed on demand by `tasksAt` with one pass over the step columns.
  */
 export class LineAnnotator {
   private cursor = 0;
@@ -102,9 +103,9 @@ export class LineAnnotator {
   private stackByAwait = new Int32Array(1024).fill(UNKNOWN);
   private readonly stackIndex = new Map<string, number>();
   private readonly stacks: number[][] = [];
-  /** Per stack index: task -> completed wait stats. */
-  private readonly acc: Map<number, Acc>[] = [];
+  private readonly acc: Acc[] = [];
   private totalWait = 0;
+  private readonly tasksCache = new Map<string, TaskAwaitStats[]>();
 
   constructor(readonly run: TraceRunView) {}
 
@@ -124,6 +125,7 @@ export class LineAnnotator {
       if (!this.fold(i)) this.pending.push(i);
     }
     this.cursor = Math.max(this.cursor, count);
+    this.tasksCache.clear();
   }
 
   /** Adds step i's completed wait; false when the wait is still open. */
@@ -134,21 +136,12 @@ export class LineAnnotator {
     const stack = this.stackOf(s.awaitId[i]);
     if (stack === NO_STACK) return true;
     const wait = Math.max(0, end - (s.ts[i] + s.dur[i]));
-    const a = this.accFor(stack, s.task[i]);
+    const a = this.acc[stack];
     a.count++;
     a.total += wait;
     if (wait > a.max) a.max = wait;
-    a.on = this.run.awaitAt(s.awaitId[i])?.on ?? a.on;
     this.totalWait += wait;
     return true;
-  }
-
-  private accFor(stack: number, task: number): Acc {
-    let byTask = this.acc[stack];
-    if (!byTask) this.acc[stack] = byTask = new Map();
-    let a = byTask.get(task);
-    if (!a) byTask.set(task, (a = { count: 0, total: 0, max: 0, unfinished: 0 }));
-    return a;
   }
 
   /** Interns the await stack of an await table entry (the model may or may not dedupe entries). */
@@ -171,6 +164,7 @@ export class LineAnnotator {
       else {
         idx = this.stacks.length;
         this.stacks.push([...entry.stack]);
+        this.acc.push({ count: 0, total: 0, max: 0 });
         this.stackIndex.set(key, idx);
       }
     }
@@ -178,73 +172,72 @@ export class LineAnnotator {
     return idx;
   }
 
+  /** The (file, line) of each frame of a stack, innermost last, a line listed once (recursion). */
+  private stackLines(stack: readonly number[]): Array<{ file: string; line: number; func: string; inner: boolean }> {
+    const out: Array<{ file: string; line: number; func: string; inner: boolean }> = [];
+    const seen = new Set<string>();
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const site = this.run.sites.get(stack[k]);
+      if (!site) continue;
+      const key = `${site.line}\n${site.file}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ file: site.file, line: site.line, func: site.func, inner: k === stack.length - 1 });
+    }
+    return out;
+  }
+
   /** The annotations of every file the run touched, as of the last `update()`. */
   snapshot(): RunAnnotations {
     const run = this.run;
     const files = new Map<string, FileAnnotations>();
+    const lineOf = (file: string, line: number, func: string): LineInfo => {
+      let f = files.get(file);
+      if (!f) files.set(file, (f = { file, lines: new Map() }));
+      let l = f.lines.get(line);
+      if (!l) f.lines.set(line, (l = { line, func }));
+      return l;
+    };
     const lineAt = (siteId: number | null | undefined): LineInfo | undefined => {
       if (siteId === null || siteId === undefined) return undefined;
       const site = run.sites.get(siteId);
-      if (!site) return undefined;
-      let f = files.get(site.file);
-      if (!f) files.set(site.file, (f = { file: site.file, lines: new Map() }));
-      let l = f.lines.get(site.line);
-      if (!l) f.lines.set(site.line, (l = { line: site.line, func: site.func }));
-      return l;
+      return site ? lineOf(site.file, site.line, site.func) : undefined;
     };
 
-    // Unfinished waits: counted apart, their 'on' kept for the hover.
-    const unfinished = new Map<number, Map<number, Acc>>();
+    // Awaits: each stack's totals go to all its lines; the innermost is "inner", the others "outer".
+    const unfinished = new Map<number, number>();
     const s = run.steps;
     for (const i of this.pending) {
       const stack = this.stackOf(s.awaitId[i]);
-      if (stack === NO_STACK) continue;
-      let byTask = unfinished.get(stack);
-      if (!byTask) unfinished.set(stack, (byTask = new Map()));
-      const task = s.task[i];
-      const a = byTask.get(task) ?? { count: 0, total: 0, max: 0, unfinished: 0 };
-      a.unfinished++;
-      a.on = run.awaitAt(s.awaitId[i])?.on;
-      byTask.set(task, a);
+      if (stack !== NO_STACK) unfinished.set(stack, (unfinished.get(stack) ?? 0) + 1);
     }
-
-    // Awaits: expand each stack to its lines; innermost = inner, the others = outer.
-    type LineAcc = { info: LineInfo; tasks: Map<number, TaskAwaitStats>; inner: boolean };
-    const awaitLines = new Map<LineInfo, LineAcc>();
-    const addStack = (stackIdx: number, byTask: Map<number, Acc>) => {
-      const stack = this.stacks[stackIdx];
-      const seen = new Set<LineInfo>();
-      for (let k = stack.length - 1; k >= 0; k--) {
-        const info = lineAt(stack[k]);
-        if (!info || seen.has(info)) continue; // recursion: a line counts once per wait
-        seen.add(info);
-        const inner = k === stack.length - 1;
-        let la = awaitLines.get(info);
-        if (!la) awaitLines.set(info, (la = { info, tasks: new Map(), inner: false }));
-        if (inner) la.inner = true;
-        for (const [task, a] of byTask) {
-          let t = la.tasks.get(task);
-          if (!t) la.tasks.set(task, (t = { task, count: 0, total: 0, max: 0, unfinished: 0, outer: true }));
-          t.count += a.count;
-          t.total += a.total;
-          if (a.max > t.max) t.max = a.max;
-          t.unfinished += a.unfinished;
-          if (inner) t.outer = false;
-          if (a.on && (inner || !t.on)) t.on = a.on;
-        }
+    const inner = new Set<LineInfo>();
+    for (let idx = 0; idx < this.stacks.length; idx++) {
+      const a = this.acc[idx];
+      const unf = unfinished.get(idx) ?? 0;
+      if (a.count === 0 && unf === 0) continue;
+      for (const fl of this.stackLines(this.stacks[idx])) {
+        const info = lineOf(fl.file, fl.line, fl.func);
+        const aw = (info.await ??= { count: 0, total: 0, max: 0, unfinished: 0, outer: true, share: 0, heat: 0 });
+        aw.count += a.count;
+        aw.total += a.total;
+        if (a.max > aw.max) aw.max = a.max;
+        aw.unfinished += unf;
+        if (fl.inner) inner.add(info);
       }
-    };
-    this.acc.forEach((byTask, idx) => { if (byTask) addStack(idx, byTask); });
-    for (const [idx, byTask] of unfinished) addStack(idx, byTask);
-    for (const la of awaitLines.values()) {
-      const tasks = [...la.tasks.values()].sort((a, b) => b.total - a.total || b.unfinished - a.unfinished || a.task - b.task);
-      let count = 0, total = 0, max = 0, unf = 0;
-      for (const t of tasks) { count += t.count; total += t.total; max = Math.max(max, t.max); unf += t.unfinished; }
-      const share = this.totalWait > 0 ? total / this.totalWait : 0;
-      la.info.await = { count, total, max, unfinished: unf, outer: !la.inner, share, heat: heatOf(share), tasks };
+    }
+    for (const f of files.values()) {
+      for (const info of f.lines.values()) {
+        const aw = info.await;
+        if (!aw) continue;
+        aw.outer = !inner.has(info);
+        aw.share = this.totalWait > 0 ? aw.total / this.totalWait : 0;
+        aw.heat = heatOf(aw.share);
+      }
     }
 
     // Timeouts, by arming site.
+    const cancelledSets = new Map<TimeoutLine, Set<number>>();
     for (const to of run.timeouts.values()) {
       const info = lineAt(to.site);
       if (!info) continue;
@@ -256,7 +249,9 @@ export class LineAnnotator {
       }
       if (to.state === 'fired') {
         t.fired++;
-        for (const c of to.cancelled) if (!t.cancelled.includes(c)) t.cancelled.push(c);
+        let seen = cancelledSets.get(t);
+        if (!seen) cancelledSets.set(t, (seen = new Set()));
+        for (const c of to.cancelled) if (!seen.has(c)) { seen.add(c); t.cancelled.push(c); }
       } else if (to.state === 'cleared') {
         t.cleared++;
         if (to.delay && to.endTs !== undefined) {
@@ -275,6 +270,7 @@ export class LineAnnotator {
         if (raised) (raised.failures ??= []).push(task.id);
       }
     }
+    const blockTasks = new Map<LineInfo, Set<number>>();
     for (const b of run.blocks) {
       const info = lineAt(b.site);
       if (!info) continue;
@@ -282,13 +278,60 @@ export class LineAnnotator {
       blk.count++;
       blk.total += b.dur;
       blk.max = Math.max(blk.max, b.dur);
-      if (b.task !== null && !blk.tasks.includes(b.task)) blk.tasks.push(b.task);
+      let seen = blockTasks.get(info);
+      if (!seen) blockTasks.set(info, (seen = new Set()));
+      if (b.task !== null && !seen.has(b.task)) { seen.add(b.task); blk.tasks.push(b.task); }
     }
     for (const c of run.cancels) {
       const info = lineAt(c.site);
       if (info) (info.cancels ??= []).push(c);
     }
     return { files, totalWait: this.totalWait };
+  }
+
+  /**
+   * Per task waiting at one line (innermost or outer frame), longest total first: one pass over
+   * the step columns, cached until the next `update()`.
+   */
+  tasksAt(file: string, line: number): TaskAwaitStats[] {
+    const key = `${line}\n${file}`;
+    const cached = this.tasksCache.get(key);
+    if (cached) return cached;
+    // 0: stack does not touch the line, 1: outer frame, 2: innermost.
+    const role = new Int8Array(this.stacks.length);
+    let any = false;
+    this.stacks.forEach((stack, idx) => {
+      for (const fl of this.stackLines(stack)) {
+        if (fl.line === line && fl.file === file) { role[idx] = fl.inner ? 2 : 1; any = true; }
+      }
+    });
+    const byTask = new Map<number, TaskAwaitStats>();
+    if (any) {
+      const s = this.run.steps;
+      const n = Math.min(this.cursor, s.count);
+      for (let i = 0; i < n; i++) {
+        const awaitId = s.awaitId[i];
+        if (awaitId < 0) continue;
+        const stack = this.stackByAwait[awaitId];
+        if (stack < 0 || role[stack] === 0) continue;
+        const task = s.task[i];
+        let t = byTask.get(task);
+        if (!t) byTask.set(task, (t = { task, count: 0, total: 0, max: 0, unfinished: 0, outer: true }));
+        const end = s.waitEnd[i];
+        if (Number.isNaN(end)) t.unfinished++;
+        else {
+          const wait = Math.max(0, end - (s.ts[i] + s.dur[i]));
+          t.count++;
+          t.total += wait;
+          if (wait > t.max) t.max = wait;
+        }
+        if (role[stack] === 2) t.outer = false;
+        t.on = this.run.awaitAt(awaitId)?.on ?? t.on;
+      }
+    }
+    const list = [...byTask.values()].sort((a, b) => b.total - a.total || b.unfinished - a.unfinished || a.task - b.task);
+    this.tasksCache.set(key, list);
+    return list;
   }
 }
 
@@ -439,12 +482,28 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
     const s = site(task?.site);
     return s && task ? [{ file: s.file, line: s.line, message: t('{0} created here', task.name) }] : [];
   };
+  /** Creation sites of the first tasks, unique, at most MAX_RELATED (a line may concern thousands). */
+  const relatedOf = (ids: readonly number[]) => {
+    const out: Array<{ file: string; line: number; message: string }> = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (out.length >= MAX_RELATED) break;
+      for (const r of createdAt(run.tasks.get(id))) {
+        const k = `${r.file}\n${r.line}\n${r.message}`;
+        if (!seen.has(k)) { seen.add(k); out.push(r); }
+      }
+    }
+    return out;
+  };
   for (const f of ann.files.values()) {
     for (const info of f.lines.values()) {
       const tl = info.timeout;
       if (tl && tl.fired > 0) {
-        const related = tl.cancelled.flatMap((id) => createdAt(run.tasks.get(id)));
-        for (const to of tl.timeouts) if (to.state === 'fired') related.push(...createdAt(run.tasks.get(to.task)));
+        const ids = [...tl.cancelled];
+        for (const to of tl.timeouts) {
+          if (ids.length >= MAX_RELATED * 4) break;
+          if (to.state === 'fired') ids.push(to.task);
+        }
         out.push({
           kind: 'timeoutFired', severity: 'warning', file: f.file, line: info.line,
           message: tl.fired === 1
@@ -454,7 +513,7 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
             : (tl.cancelled.length
               ? t('Timeout of {0} fired {1} times and cancelled {2}', delayText(tl, t), tl.fired, taskList(run, tl.cancelled, t))
               : t('Timeout of {0} fired {1} times', delayText(tl, t), tl.fired)),
-          related: dedupe(related),
+          related: relatedOf(ids),
           task: tl.timeouts.find((x) => x.state === 'fired')?.task,
         });
       }
@@ -465,7 +524,7 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
           message: b.count === 1
             ? t('A step blocked the event loop for {0}', formatDuration(b.max))
             : t('Steps blocked the event loop {0} times, longest {1}, total {2}', b.count, formatDuration(b.max), formatDuration(b.total)),
-          related: dedupe(b.tasks.flatMap((id) => createdAt(run.tasks.get(id)))),
+          related: relatedOf(b.tasks),
           task: b.tasks[0],
         });
       }
@@ -498,15 +557,8 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
   return out;
 }
 
-function dedupe<T extends { file: string; line: number; message: string }>(items: T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter((i) => {
-    const k = `${i.file}\n${i.line}\n${i.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
+/** Related locations listed per problem, at most. */
+const MAX_RELATED = 10;
 
 // ---------------------------------------------------------------------------------------------
 // Keeping annotations on their lines while the user edits.

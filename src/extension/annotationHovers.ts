@@ -2,7 +2,7 @@
 // and in the timeline. Markdown is trusted only for those two commands; every trace string is escaped.
 import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
-import { describeOn, formatDelay, lineHints, taskName, type LineInfo } from '../core/lineAnnotations';
+import { describeOn, formatDelay, lineHints, taskName, type LineInfo, type TaskAwaitStats } from '../core/lineAnnotations';
 import { formatDuration } from '../core/format';
 
 const t = vscode.l10n.t;
@@ -28,7 +28,8 @@ function name(run: TraceRunView, task: number): string {
   return escapeMarkdown(taskName(run, task));
 }
 
-export function hoverMarkdown(run: TraceRunView, info: LineInfo): vscode.MarkdownString {
+/** `tasks`: the per-task waiting at this line (computed only when hovered). */
+export function hoverMarkdown(run: TraceRunView, info: LineInfo, tasks: readonly TaskAwaitStats[]): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: HOVER_COMMANDS };
   md.supportHtml = false;
@@ -37,14 +38,14 @@ export function hoverMarkdown(run: TraceRunView, info: LineInfo): vscode.Markdow
   md.appendMarkdown('\n');
 
   const aw = info.await;
-  if (aw && aw.tasks.length) {
+  if (aw && tasks.length) {
     md.appendMarkdown(`${escapeMarkdown(aw.outer ? t('Waits inside calls made from this line ({0} of the run\'s waiting):', pct(aw.share)) : t('Waits at this line ({0} of the run\'s waiting):', pct(aw.share)))}\n\n`);
     md.appendMarkdown(`| ${[t('Task'), t('Waits'), t('Total'), t('Longest'), t('Awaited'), ''].map(escapeMarkdown).join(' | ')} |\n|---|---:|---:|---:|---|---|\n`);
-    for (const ts of aw.tasks.slice(0, MAX_ROWS)) {
+    for (const ts of tasks.slice(0, MAX_ROWS)) {
       const waits = ts.unfinished ? `${ts.count} + ${ts.unfinished}\u2026` : String(ts.count);
       md.appendMarkdown(`| ${name(run, ts.task)} | ${waits} | ${formatDuration(ts.total)} | ${formatDuration(ts.max)} | ${escapeMarkdown(describeOn(run, ts.on, t))} | ${taskLinks(run, ts.task)} |\n`);
     }
-    if (aw.tasks.length > MAX_ROWS) md.appendMarkdown(`\n${escapeMarkdown(t('\u2026 and {0} more tasks', aw.tasks.length - MAX_ROWS))}\n`);
+    if (tasks.length > MAX_ROWS) md.appendMarkdown(`\n${escapeMarkdown(t('\u2026 and {0} more tasks', tasks.length - MAX_ROWS))}\n`);
     md.appendMarkdown('\n');
   }
 
@@ -121,13 +122,13 @@ function pct(share: number): string {
 
 /** Registers the hover provider for Python files on disk; `lookup` finds the annotated line. */
 export function registerAnnotationHovers(
-  lookup: (document: vscode.TextDocument, line1: number) => { run: TraceRunView; info: LineInfo } | undefined,
+  lookup: (document: vscode.TextDocument, line1: number) => { run: TraceRunView; info: LineInfo; tasks: () => TaskAwaitStats[] } | undefined,
 ): vscode.Disposable {
   return vscode.languages.registerHoverProvider({ scheme: 'file', language: 'python' }, {
     provideHover(document, position) {
       const found = lookup(document, position.line + 1);
       if (!found) return undefined;
-      return new vscode.Hover(hoverMarkdown(found.run, found.info), document.lineAt(position.line).range);
+      return new vscode.Hover(hoverMarkdown(found.run, found.info, found.info.await ? found.tasks() : []), document.lineAt(position.line).range);
     },
   });
 }

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
 import {
   LineAnnotator, collectProblems, lineEditOf, lineHints, mapTraceLine,
-  type FileAnnotations, type LineEdit, type LineHint, type LineInfo, type Problem, type RunAnnotations,
+  type FileAnnotations, type LineEdit, type LineHint, type LineInfo, type Problem, type RunAnnotations, type TaskAwaitStats,
 } from '../core/lineAnnotations';
 import { AnnotationDecorations, primaryKind, type LineDecoration } from './annotationDecorations';
 import { registerAnnotationHovers } from './annotationHovers';
@@ -19,11 +19,13 @@ import type { TraceRuns } from './traceRuns';
 
 const SETTING = 'asyncTrace.annotations.enabled';
 const MIN_LIVE_REFRESH_MS = 300;
+const LIVE_PROBLEMS_MS = 2000;
 /** Files up to this size are remembered as traced, so undoing every edit restores their annotations. */
 const MAX_ORIGINAL_BYTES = 2 * 1024 * 1024;
 
 interface Current {
   run: TraceRunView;
+  annotator: LineAnnotator;
   ann: RunAnnotations;
   /** Local file key -> the trace's annotations for it. */
   files: Map<string, { uri: vscode.Uri; file: FileAnnotations }>;
@@ -84,6 +86,10 @@ class SourceAnnotations implements vscode.Disposable {
   private enabled: boolean;
   private timer: NodeJS.Timeout | undefined;
   private editTimer: NodeJS.Timeout | undefined;
+  private lastRefreshMs = 0;
+  private problemsAt = 0;
+  /** What the Problems panel shows now, to skip identical updates. */
+  private diagnosticsKey = '';
   private readonly resolved = new WeakMap<TraceRunView, Map<string, string | undefined>>();
   /** Per run, per local file: the file's text when the run was first annotated (what the trace's lines refer to). */
   private readonly originals = new WeakMap<TraceRunView, Map<string, string>>();
@@ -129,7 +135,9 @@ class SourceAnnotations implements vscode.Disposable {
   /** Live runs fold many batches a second: redraw at most every interval (throttle, not debounce, so a streaming run still updates). */
   private schedule(): void {
     if (this.timer) return;
-    const interval = Math.max(MIN_LIVE_REFRESH_MS, vscode.workspace.getConfiguration().get<number>('asyncTrace.liveUpdateIntervalMs', 250));
+    // Huge runs: never spend more than about a fifth of the time refreshing.
+    const interval = Math.max(MIN_LIVE_REFRESH_MS, this.lastRefreshMs * 5,
+      vscode.workspace.getConfiguration().get<number>('asyncTrace.liveUpdateIntervalMs', 250));
     this.timer = setTimeout(() => { this.timer = undefined; this.refresh(); }, interval);
   }
 
@@ -139,11 +147,21 @@ class SourceAnnotations implements vscode.Disposable {
   }
 
   private refresh(): void {
+    const started = Date.now();
+    try {
+      this.refreshSelected();
+    } finally {
+      this.lastRefreshMs = Date.now() - started;
+    }
+  }
+
+  private refreshSelected(): void {
     const run = this.runs.selected;
+    const started = Date.now();
     if (!this.enabled || !run) {
       this.current = undefined;
       this.renderEditors();
-      this.diagnostics.clear();
+      this.clearDiagnostics();
       return;
     }
     let annotator = this.annotators.get(run);
@@ -155,7 +173,12 @@ class SourceAnnotations implements vscode.Disposable {
       const local = this.localPath(run, f.file);
       if (local) files.set(fileKey(local), { uri: vscode.Uri.file(local), file: f });
     }
-    this.current = { run, ann, files, problems: collectProblems(run, ann, vscode.l10n.t), hints: new Map() };
+    // While a run streams, problems (a pass over all tasks) refresh less often than hints.
+    const prev = this.current;
+    const problems = prev && prev.run === run && run.live && started - this.problemsAt < LIVE_PROBLEMS_MS
+      ? prev.problems : collectProblems(run, ann, vscode.l10n.t);
+    if (!prev || problems !== prev.problems) this.problemsAt = started;
+    this.current = { run, annotator, ann, files, problems, hints: new Map() };
     this.renderEditors();
     this.renderDiagnostics();
   }
@@ -166,7 +189,8 @@ class SourceAnnotations implements vscode.Disposable {
     if (cache.has(traceFile)) return cache.get(traceFile);
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     const local = resolveTraceFile(traceFile, run.info?.cwd, folders);
-    // A file not found yet may appear later (live run): only remember hits.
+    // A file not found yet may appear later while a run is live: then only remember hits.
+    if (!local && !run.live) cache.set(traceFile, undefined);
     if (local) {
       cache.set(traceFile, local);
       let originals = this.originals.get(run);
@@ -200,10 +224,14 @@ class SourceAnnotations implements vscode.Disposable {
     return out;
   }
 
-  private lookup(doc: vscode.TextDocument, line1: number): { run: TraceRunView; info: LineInfo } | undefined {
-    if (!this.current) return undefined;
-    const found = this.linesFor(fileKey(doc.uri.fsPath)).find((l) => l.line === line1);
-    return found ? { run: this.current.run, info: found.info } : undefined;
+  private lookup(doc: vscode.TextDocument, line1: number): { run: TraceRunView; info: LineInfo; tasks: () => TaskAwaitStats[] } | undefined {
+    const cur = this.current;
+    if (!cur) return undefined;
+    const key = fileKey(doc.uri.fsPath);
+    const found = this.linesFor(key).find((l) => l.line === line1);
+    const traceFile = cur.files.get(key)?.file.file;
+    if (!found || traceFile === undefined) return undefined;
+    return { run: cur.run, info: found.info, tasks: () => cur.annotator.tasksAt(traceFile, found.info.line) };
   }
 
   private renderEditors(): void {
@@ -226,7 +254,7 @@ class SourceAnnotations implements vscode.Disposable {
 
   private renderDiagnostics(): void {
     const cur = this.current;
-    if (!cur) { this.diagnostics.clear(); return; }
+    if (!cur) { this.clearDiagnostics(); return; }
     const fileLines = new Map<string, string[] | undefined>();
     const textOf = (uri: vscode.Uri): string[] | undefined => {
       const k = uri.fsPath;
@@ -262,7 +290,15 @@ class SourceAnnotations implements vscode.Disposable {
       });
       resolved.push({ problem, uri: at.uri, line: at.line, related });
     }
+    const key = resolved.map((r) => `${r.uri.fsPath}:${r.line}:${r.problem.message}:${r.related.length}`).join('\n');
+    if (key === this.diagnosticsKey) return;
+    this.diagnosticsKey = key;
     this.diagnostics.set(resolved, lineRange);
+  }
+
+  private clearDiagnostics(): void {
+    this.diagnostics.clear();
+    this.diagnosticsKey = '';
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {

@@ -34,15 +34,20 @@ test('awaits: counts, totals, max per innermost line; outer frames counted and m
     step(1, 3_500_030, 10),
     { type: 'end', task: 1, ts: 3_500_040, state: 'done' },
   ]);
-  const ann = computeLineAnnotations(r);
+  const annotator = new LineAnnotator(r);
+  annotator.update();
+  const ann = annotator.snapshot();
   const lines = ann.files.get(F)!.lines;
   const inner = lines.get(3)!.await!;
   assert.equal(inner.count, 2);
   assert.equal(inner.total, 3_000_000);
   assert.equal(inner.max, 2_000_000);
   assert.equal(inner.outer, false);
-  assert.deepEqual(inner.tasks.map((t) => [t.task, t.count, t.total]), [[1, 2, 3_000_000]]);
-  assert.equal(inner.tasks[0].on?.kind, 'sleep');
+  const perTask = annotator.tasksAt(F, 3);
+  assert.deepEqual(perTask.map((t) => [t.task, t.count, t.total, t.max, t.outer]), [[1, 2, 3_000_000, 2_000_000, false]]);
+  assert.deepEqual(perTask[0].on, { kind: 'sleep', delay: 2 }, 'the last thing awaited there');
+  assert.deepEqual(annotator.tasksAt(F, 10).map((t) => [t.task, t.count, t.outer]), [[1, 2, true]]);
+  assert.deepEqual(annotator.tasksAt(F, 99), []);
 
   const outer = lines.get(10)!.await!;
   assert.equal(outer.outer, true, 'line 10 is only an outer frame');
@@ -73,9 +78,11 @@ test('awaits across files and tasks, per-task breakdown sorted by total', () => 
     step(2, 1010, 10), step(3, 5020, 10),
     { type: 'end', task: 2, ts: 1020, state: 'done' }, { type: 'end', task: 3, ts: 5030, state: 'done' },
   ]);
-  const ann = computeLineAnnotations(r);
-  const aw = ann.files.get(G)!.lines.get(5)!.await!;
-  assert.deepEqual(aw.tasks.map((t) => [t.task, t.total]), [[3, 5000], [2, 1000]]);
+  const annotator = new LineAnnotator(r);
+  annotator.update();
+  const ann = annotator.snapshot();
+  assert.equal(ann.files.get(G)!.lines.get(5)!.await!.total, 6000);
+  assert.deepEqual(annotator.tasksAt(G, 5).map((t) => [t.task, t.total]), [[3, 5000], [2, 1000]]);
   const creates = ann.files.get(F)!.lines.get(20)!;
   assert.deepEqual(creates.creates, [2, 3]);
   assert.deepEqual(lineHints(r, creates).map((h) => h.text), ['creates 2 tasks']);
