@@ -40,6 +40,9 @@ export class RunSession implements vscode.Disposable {
   private streamDone = false;
   private finished = false;
   exitCode: number | null = null;
+  /** ms from start: process exit, event stream end (for the test hook's figures). */
+  exitAtMs: number | undefined;
+  streamEndAtMs: number | undefined;
   exitSignal: NodeJS.Signals | null = null;
   private readonly stderrTail = new TailBuffer();
   private readonly finishedEmitter = new vscode.EventEmitter<RunSession>();
@@ -136,6 +139,7 @@ export class RunSession implements vscode.Disposable {
   private onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException): void {
     if (this.exited) return;
     this.exited = true;
+    this.exitAtMs = Date.now() - this.startedAt;
     this.exitCode = code;
     this.exitSignal = signal;
     for (const t of this.stopTimers) clearTimeout(t);
@@ -159,6 +163,7 @@ export class RunSession implements vscode.Disposable {
   /** The event socket ended (called by the stream handler and after the drain timeout). */
   streamEnded(): void {
     this.streamDone = true;
+    this.streamEndAtMs ??= Date.now() - this.startedAt;
     if (this.exited) this.finish();
   }
 
@@ -439,7 +444,7 @@ async function startSession(
 }
 
 /** Finished sessions, newest last (for the test hook). */
-const recent: { key: string; pid: number | undefined; exitCode: number | null; signal: string | null; connected: boolean; rejected: number; terminal: string }[] = [];
+const recent: { key: string; pid: number | undefined; durationMs: number; exitAtMs?: number; streamEndAtMs?: number; exitCode: number | null; signal: string | null; connected: boolean; rejected: number; terminal: string }[] = [];
 
 function onSessionFinished(s: RunSession): void {
   sessions.delete(s.run.key);
@@ -452,7 +457,7 @@ function onSessionFinished(s: RunSession): void {
     : vscode.l10n.t('[Async Trace] Process exited with code {0} — {1} tasks, {2} events', code ?? '?', counts.tasks, counts.events);
   s.terminal.writeNote(summary, code === 0 || s.isStopping ? 'info' : 'error');
   recent.push({
-    key: s.run.key, pid: s.pid, exitCode: s.exitCode, signal: s.exitSignal, connected: s.stream.connected, rejected: s.stream.rejected,
+    key: s.run.key, pid: s.pid, durationMs: Date.now() - s.startedAt, exitAtMs: s.exitAtMs, streamEndAtMs: s.streamEndAtMs, exitCode: s.exitCode, signal: s.exitSignal, connected: s.stream.connected, rejected: s.stream.rejected,
     terminal: s.terminal.text.slice(-4000),
   });
   if (recent.length > 10) recent.shift();
