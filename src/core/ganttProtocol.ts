@@ -122,6 +122,8 @@ export interface GanttStats {
   selected: number | null;
   tooltip: string | null;
   firstFrameMs: number | null;
+  /** Colours the last frame used (read from the theme's CSS variables). */
+  colors: { background: string; running: string; waiting: string };
 }
 
 export type FromWebview =

@@ -857,7 +857,10 @@ function runSearch(next: boolean): void {
   if (!q) { searchMatches = []; searchPos = -1; searchCount.textContent = ''; return; }
   if (!next || !searchMatches.length) {
     searchMatches = [];
-    for (let i = 0; i < store.taskCount; i++) if (store.haystack[i].includes(q)) searchMatches.push(store.id[i]);
+    // In lane order, so Enter walks down the chart.
+    const rows = store.rows();
+    searchMatches = store.search(q).map((i) => store.id[i]);
+    searchMatches.sort((a, b) => (rows.rowOf.get(a) ?? rows.count + a) - (rows.rowOf.get(b) ?? rows.count + b));
     searchPos = -1;
   }
   if (!searchMatches.length) { searchCount.textContent = t('noMatch'); return; }
@@ -1122,6 +1125,7 @@ function collectStats(): GanttStats {
   return {
     runKey: store.runKey, frames, lastFrameMs, slicesDrawn, visibleLanes: lanes, totalLanes: rows?.count ?? 0, steps: store.n,
     t0: tOf(labelW), t1: tOf(width), usPerPx: upp, labelW, axisH: AXIS_H, follow, selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs,
+    colors: { background: P.bg, running: P.running, waiting: P.waiting },
   };
 }
 

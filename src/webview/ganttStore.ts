@@ -31,8 +31,8 @@ export class GanttStore {
   name: string[] = [];
   coro: string[] = [];
   error: string[] = [];
-  /** Lowercased "name coro" for search. */
-  haystack: string[] = [];
+  /** Lowercased "name coro" per task for search, built on first use (costly for 100,000 tasks). */
+  private haystackCache: string[] | undefined;
 
   // Steps in arrival order.
   n = 0;
@@ -82,7 +82,7 @@ export class GanttStore {
     this.awaits = [];
     this.index.clear();
     this.id = []; this.parent = []; this.kind = []; this.created = []; this.end = []; this.endState = [];
-    this.site = []; this.errorSite = []; this.name = []; this.coro = []; this.error = []; this.haystack = [];
+    this.site = []; this.errorSite = []; this.name = []; this.coro = []; this.error = []; this.haystackCache = undefined;
     this.n = 0;
     this.sortedN = -1;
     this.timeouts.clear(); this.timeoutsByTask.clear(); this.cancelledBy.clear();
@@ -98,6 +98,15 @@ export class GanttStore {
 
   get taskCount(): number { return this.id.length; }
 
+  /** Indices of tasks whose name or coroutine contains `q` (lowercase). */
+  search(q: string): number[] {
+    if (!this.haystackCache) this.haystackCache = this.id.map((_, i) => `${this.name[i]} ${this.coro[i]}`.toLowerCase());
+    const out: number[] = [];
+    const h = this.haystackCache;
+    for (let i = 0; i < h.length; i++) if (h[i].includes(q)) out.push(i);
+    return out;
+  }
+
   addSites(list: SiteEntry[]): void { for (const s of list) this.sites.set(s.id, s); }
 
   addAwaits(from: number, entries: AwaitEntry[]): void {
@@ -111,7 +120,8 @@ export class GanttStore {
     this.index.set(id, i);
     this.id.push(id); this.parent.push(-1); this.kind.push(0); this.created.push(this.now); this.end.push(NaN);
     this.endState.push(0); this.site.push(-1); this.errorSite.push(-1);
-    this.name.push(`Task ${id}`); this.coro.push(''); this.error.push(''); this.haystack.push(`task ${id}`);
+    this.name.push(`Task ${id}`); this.coro.push(''); this.error.push('');
+    this.haystackCache = undefined;
     this.childIndex = undefined;
     return i;
   }
@@ -140,11 +150,11 @@ export class GanttStore {
       this.name[i] = c.name[k];
       this.coro[i] = c.coro[k];
       this.error[i] = c.error[k];
-      this.haystack[i] = `${c.name[k]} ${c.coro[k]}`.toLowerCase();
       if (created[k] < this.minTs) this.minTs = created[k];
       if (end[k] > this.maxTs) this.maxTs = end[k];
     }
     if (structural) { this.childIndex = undefined; this.rowsCache = undefined; }
+    this.haystackCache = undefined;
     this.taskVersion++;
   }
 

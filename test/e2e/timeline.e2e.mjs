@@ -3,6 +3,8 @@
 // hover a waiting slice (tooltip text), click it (the editor jumps to the await line), select a task
 // from the tree's command (the chart scrolls/selects it), and take screenshots for the README.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch } from './harness.mjs';
 
@@ -58,7 +60,7 @@ describe('timeline', () => {
     assert.ok(sayAfter.every((l) => l.depth === 1 && l.slices === 2), JSON.stringify(sayAfter));
     assert.ok(drawn.slicesDrawn >= 6, `slices drawn: ${drawn.slicesDrawn}`);
     assert.ok(drawn.lastFrameMs < 100, `frame took ${drawn.lastFrameMs} ms`);
-    await h.screenshot('timeline-dark');
+    await h.screenshot('timeline-light');
 
     // Hover the second say_after lane in the middle of its 2 s sleep.
     const task3 = sayAfter[1];
@@ -121,5 +123,80 @@ describe('timeline', () => {
     assert.ok(zoomed.t1 - zoomed.t0 < before.t1 - before.t0);
     await page.keyboard.press('f');
     await h.waitFor(async () => (await h.state()).timeline.drawn.usPerPx > zoomed.usPerPx, 5000, 'F fits all');
+  });
+
+  test('search jumps to matching tasks; a theme change repaints with the new colours', async () => {
+    const { page } = h;
+    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
+    const search = frame.locator('input.search');
+    await search.fill('say_after');
+    await h.waitFor(async () => (await frame.locator('.search-count').textContent()) === '1 of 2', 5000, 'first of two matches');
+    await h.waitFor(async () => (await h.state()).timeline.drawn.selected === 2, 5000, 'first match selected');
+    await search.press('Enter');
+    await h.waitFor(async () => (await h.state()).timeline.drawn.selected === 3, 5000, 'Enter goes to the next match');
+    await search.fill('no such task');
+    await h.waitFor(async () => (await frame.locator('.search-count').textContent()) === 'No match', 5000, 'no match shown');
+    await search.fill('');
+
+    const before = (await h.state()).timeline.drawn.colors;
+    await h.command('workbench.action.toggleLightDarkThemes');
+    const after = await h.waitFor(async () => {
+      const c = (await h.state()).timeline.drawn.colors;
+      return c.background !== before.background && c;
+    }, 10000, 'the chart to repaint with the other theme');
+    assert.notEqual(after.running, before.running, 'theme colour asyncTrace.running re-read');
+    await page.mouse.move(5, 5);
+    await h.screenshot('timeline-dark');
+    await h.command('workbench.action.toggleLightDarkThemes');
+  });
+
+  test('a live run grows on the chart while it runs, following "now"', async () => {
+    const program = 'live_timeline.py';
+    writeFileSync(path.join(h.workspaceDir, program), [
+      '# Starts a worker every 100 ms for about 3 s: the timeline grows while it runs.',
+      'import asyncio',
+      '',
+      '',
+      'async def worker(i):',
+      '    for _ in range(3):',
+      '        await asyncio.sleep(0.05)',
+      '',
+      '',
+      'async def main():',
+      '    tasks = []',
+      '    for i in range(30):',
+      "        tasks.append(asyncio.create_task(worker(i), name=f'worker-{i}'))",
+      '        await asyncio.sleep(0.1)',
+      '    await asyncio.gather(*tasks)',
+      '',
+      'asyncio.run(main())',
+      '',
+    ].join('\n'));
+    await h.openFile(program);
+    await h.palette('Async Trace: Trace Async Run');
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.live && r.label.includes('live_timeline')), 20000, 'the live run');
+    await h.command('asyncTrace.showTimeline', run.key);
+    const first = await h.waitFor(async () => {
+      const s = await h.state();
+      const d = s.timeline?.drawn;
+      return d?.runKey === run.key && d.steps > 0 && s.runs.find((r) => r.key === run.key)?.live && d;
+    }, 15000, 'the live run drawn');
+    assert.equal(first.follow, true, 'follow mode is on for a live run');
+    const later = await h.waitFor(async () => {
+      const s = await h.state();
+      const d = s.timeline.drawn;
+      return d.steps > first.steps && d.visibleLanes.length > first.visibleLanes.length && d;
+    }, 15000, 'more steps and lanes while it runs');
+    assert.ok(later.t1 >= first.t1, 'the view moved along with "now"');
+    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
+    assert.equal(await frame.locator('.live-badge').isVisible(), true, 'the live badge shows');
+    await h.screenshot('timeline-live');
+    const done = await h.waitFor(async () => {
+      const s = await h.state();
+      const r = s.runs.find((x) => x.key === run.key);
+      const d = s.timeline.drawn;
+      return r && !r.live && d.totalLanes >= 31 && !(await frame.locator('.live-badge').isVisible()) && d;
+    }, 20000, 'all 31 tasks drawn after the run ends');
+    assert.ok(done.steps >= 30 * 4, `steps drawn: ${done.steps}`);
   });
 });
