@@ -107,5 +107,69 @@ class GreenletSwitchTest(unittest.TestCase):
         self.assertEqual([t for t in res.tasks.values() if t.get("kind") == "greenlet"], [])
 
 
+class DecodeCallTest(unittest.TestCase):
+    """Why a greenlet waits in gevent's compiled code is read from the calling instruction of the
+    user's frame. The bytecode differs on every Python, so this runs everywhere (no greenlet
+    needed): each call is decoded into (method, receiver, first argument)."""
+
+    SRC = (
+        "gevent.joinall([g1, g2])\n"       # 1
+        "joinall(gs, timeout=3)\n"         # 2
+        "self.evt.wait()\n"                # 3
+        "k.kill()\n"                       # 4
+        "x = q.get(block=True)\n"          # 5
+        "print(sorted(pool.map(work, range(4))))\n"  # 6
+        "def f(a):\n"                      # 7
+        "    return a.join()\n"            # 8
+        "with sem:\n"                      # 9
+        "    pass\n"                       # 10
+        "def h(x, y):\n"                   # 11
+        "    gevent.joinall([x, y])\n"     # 12 (one superinstruction loads x and y on 3.13)
+    )
+
+    def decoded(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src", "runtime"))
+        try:
+            from asynctrace import greenlet_hooks as gh
+        finally:
+            sys.path.pop(0)
+        import dis
+        code = compile(self.SRC, "prog.py", "exec")
+        out = {}
+        for c in [code] + [k for k in code.co_consts if hasattr(k, "co_code")]:
+            lines = dict((i.offset, ln) for i, ln in _offset_lines(c))
+            for ins in dis.get_instructions(c):
+                if ins.opname.startswith("CALL") or ins.opname in ("BEFORE_WITH", "SETUP_WITH"):
+                    d = gh._decode_call(c, ins.offset)
+                    if d is not None:
+                        out.setdefault(lines.get(ins.offset), []).append(d)
+        return out
+
+    def test_calls_are_decoded(self):
+        d = self.decoded()
+        var = lambda name, *attrs: ("var", "name", name, tuple(attrs))  # noqa: E731
+        self.assertIn(("joinall", var("gevent"), ("list", [var("g1"), var("g2")])), d[1])
+        self.assertIn(("joinall", None, var("gs")), d[2])
+        self.assertIn(("wait", var("self", "evt"), None), d[3])
+        self.assertIn(("kill", var("k"), None), d[4])
+        self.assertIn(("get", var("q"), None), d[5])
+        self.assertIn(("map", var("pool"), var("work")), d[6])
+        self.assertIn(("join", ("var", "fast", "a", ()), None), d[8])
+        self.assertIn(("__enter__", var("sem"), None), d[9])
+        fast = lambda name: ("var", "fast", name, ())  # noqa: E731
+        self.assertIn(("joinall", ("var", "global", "gevent", ()), ("list", [fast("x"), fast("y")])), d[12])
+
+
+def _offset_lines(code):
+    import dis
+    line = None
+    for ins in dis.get_instructions(code):
+        ln = getattr(ins, "positions", None)
+        ln = ln.lineno if ln is not None and ln.lineno is not None else ins.starts_line
+        if isinstance(ln, int) and not isinstance(ln, bool):
+            line = ln
+        yield ins, line
+
+
 if __name__ == "__main__":
     unittest.main()

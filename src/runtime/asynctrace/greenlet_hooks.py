@@ -852,7 +852,16 @@ _MISSING = object()
 def _decode_call(code, lasti):
     """(method name, receiver path, first-argument path) of the call at `lasti`, or None."""
     import dis
-    instrs = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    instrs = []
+    for i in dis.get_instructions(code):
+        if i.opname in ("CACHE", "EXTENDED_ARG"):
+            continue
+        if i.opname == "LOAD_FAST_LOAD_FAST" and isinstance(i.argval, tuple) and len(i.argval) == 2:
+            # 3.13 superinstruction: two loads in one; split so each value has its producer.
+            for name in i.argval:
+                instrs.append(_Ins("LOAD_FAST", dis.opmap["LOAD_FAST"], 0, name, i.offset))
+            continue
+        instrs.append(i)
     # A caller of Python code (3.11+) reports an offset inside the CALL's inline cache: take
     # the last real instruction at or before it.
     idx = None
@@ -873,7 +882,7 @@ def _decode_call(code, lasti):
     j = idx - 1
     while j >= 0 and instrs[j].opname in ("PRECALL", "KW_NAMES"):
         j -= 1
-    if op == "CALL_FUNCTION_KW":
+    if op in ("CALL_FUNCTION_KW", "CALL_KW"):
         j -= 1  # the kw-names tuple constant
     # Walk back over the arguments (each a balanced expression).
     args = []
@@ -884,6 +893,8 @@ def _decode_call(code, lasti):
         args.append(e[0])
         j = e[1] - 1
     args.reverse()
+    while j >= 0 and instrs[j].opname == "PUSH_NULL":
+        j -= 1  # 3.13 pushes the NULL after the callable
     if j < 0:
         return None
     callee = instrs[j]
@@ -894,6 +905,13 @@ def _decode_call(code, lasti):
     if callee.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF"):
         return (callee.argval, None, first)
     return None
+
+
+class _Ins:
+    __slots__ = ("opname", "opcode", "arg", "argval", "offset")
+
+    def __init__(self, opname, opcode, arg, argval, offset):
+        self.opname, self.opcode, self.arg, self.argval, self.offset = opname, opcode, arg, argval, offset
 
 
 _LOADS = {"LOAD_FAST": "fast", "LOAD_NAME": "name", "LOAD_GLOBAL": "global", "LOAD_DEREF": "name",
@@ -920,8 +938,8 @@ def _expr_before(instrs, j):
         if total >= 1:
             break
         k -= 1
-    if k < 0:
-        return None
+    if k < 0 or total != 1:
+        return None  # an instruction that produces several values at once: do not guess
     return (_simple_path(instrs, k, j), k)
 
 
