@@ -100,6 +100,30 @@ class GreenletSwitchTest(unittest.TestCase):
         # Every task line comes with an end line.
         self.assertEqual(set(res.tasks), set(res.ends))
 
+    def test_abandoned_greenlet_is_collected_as_untraced(self):
+        # Tracing must not keep a dropped greenlet alive: its GreenletExit (and finally block)
+        # happens at gc.collect(), before "after collect", exactly as untraced.
+        src = ("import gc\n"
+               "from greenlet import greenlet, getcurrent\n"
+               "main = getcurrent()\n"
+               "def gen():\n"
+               "    try:\n"
+               "        main.switch(1)\n"
+               "    finally:\n"
+               "        print('gen cleaned up')\n"
+               "g = greenlet(gen)\n"
+               "print(g.switch())\n"
+               "del g\n"
+               "gc.collect()\n"
+               "print('after collect')\n")
+        res = run_traced(src)
+        plain = run_plain(src)
+        self.assertEqual(res.stdout, plain.stdout)
+        self.assertEqual(res.stdout.split(), ["1", "gen", "cleaned", "up", "after", "collect"])
+        gen = res.by_name("gen")
+        self.assertEqual(res.ends[gen]["state"], "cancelled")
+        self.assertLess(res.ends[gen]["ts"], res.ends[res.by_name("main")]["ts"])
+
     def test_no_greenlet_no_tasks(self):
         # A program that imports greenlet but never switches shows no greenlet task.
         res = run_traced("import greenlet\nprint('ok')\n")

@@ -15,6 +15,7 @@ once per code location and its receiver/arguments looked up in the frame.
 """
 import sys
 from time import perf_counter_ns as _ns
+from weakref import ref as _weakref
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
@@ -126,7 +127,7 @@ def _on_import(name, module):
 # Per-greenlet bookkeeping and the switch callback.
 
 class _Info:
-    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps")
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -138,6 +139,7 @@ class _Info:
         self.site = None          # its creation site (children spawned from library code inherit it)
         self.name = None          # the name in its task line
         self.steps = 0
+        self.ref = None           # weak reference to the greenlet
 
 
 class _State:
@@ -145,8 +147,11 @@ class _State:
         self.greenlet_type = gmod.greenlet
         self.getcurrent = gmod.getcurrent
         self.settrace = gmod.settrace
-        self.info = {}            # greenlet -> _Info (strong refs, dropped when it ends)
-        self.hubs = set()         # gevent hubs seen (never tasks)
+        # id(greenlet) -> _Info. Keyed by id with a weak reference whose callback drops the
+        # entry, so tracing never keeps an abandoned greenlet alive (its GreenletExit at
+        # collection, and the finally blocks it runs, happen when they would untraced).
+        self.info = {}
+        self.hubs = {}            # id(hub) -> weakref: gevent hubs seen (never tasks)
         self.cur = None           # the greenlet whose step is running
         self.cur_start = 0        # ts its step started
         self.t_hook = _rec.now_us()
@@ -200,7 +205,7 @@ def _current_tid():
     if st is None or not st.active:
         return None
     try:
-        inf = st.info.get(st.getcurrent())
+        inf = st.info.get(id(st.getcurrent()))
     except Exception:
         return None
     if inf is None:
@@ -213,7 +218,15 @@ def _new_info(g, ts, parent_tid, site, raw):
     inf = _Info(_rec.new_task_id(), raw)
     inf.fields = (ts, parent_tid, site)
     inf.site = site
-    _st.info[g] = inf
+    info = _st.info
+    key = id(g)
+
+    def gone(_ref, key=key, inf=inf, info=info):
+        if info.get(key) is inf:
+            del info[key]
+
+    inf.ref = _weakref(g, gone)
+    info[key] = inf
     return inf
 
 
@@ -226,10 +239,7 @@ def _declare(inf, g=None, frame=None):
     inf.fields = None
     st = _st
     if g is None:
-        for k, v in st.info.items():
-            if v is inf:
-                g = k
-                break
+        g = inf.ref() if inf.ref is not None else None
     name = coro = None
     if g is st.main or (g is not None and g.parent is None):
         name, coro = "main", None
@@ -276,7 +286,8 @@ def _discover(g, origin, now):
     st = _st
     ht = st.hub_type
     if ht is not None and isinstance(g, ht):
-        st.hubs.add(g)
+        key = id(g)
+        st.hubs[key] = _weakref(g, lambda _r, key=key, hubs=st.hubs: hubs.pop(key, None))
         return None
     if g.parent is None:
         # A thread's main greenlet (ours is normally registered at the first switch).
@@ -291,7 +302,7 @@ def _discover(g, origin, now):
         try:
             sp = g.spawning_greenlet
             sp = sp() if sp is not None else None
-            pinf = st.info.get(sp) if sp is not None else None
+            pinf = st.info.get(id(sp)) if sp is not None else None
             parent = pinf.tid if pinf is not None else None
             site = _site_of_light_stack(g.spawning_stack)
             if site is None and pinf is not None:
@@ -303,19 +314,19 @@ def _discover(g, origin, now):
         return inf
     # A plain greenlet: by default its parent is the greenlet that created it. The creation call
     # is invisible to us; the switch that started it is the closest user line we know.
-    pinf = st.info.get(g.parent)
+    pinf = st.info.get(id(g.parent))
     parent = pinf.tid if pinf is not None else None
     site = None
-    if origin is not None and origin not in st.hubs:
+    if origin is not None and id(origin) not in st.hubs:
         try:
             site = _rec.site_of_frame(origin.gr_frame)
         except Exception:
             site = None
-    if parent is None and g.parent in st.hubs:
+    if parent is None and id(g.parent) in st.hubs:
         # gevent.spawn_raw: started by the hub on behalf of its spawner.
         try:
             sp = g.spawning_greenlet()
-            pinf = st.info.get(sp)
+            pinf = st.info.get(id(sp))
             parent = pinf.tid if pinf is not None else None
         except Exception:
             pass
@@ -353,12 +364,12 @@ def _on_switch(st, event, args):
     if st.trap is not None:
         st.trap.disarm(_UNKNOWN_ERR)
     info = st.info
-    oinf = info.get(origin)
+    oinf = info.get(id(origin))
     if oinf is None and origin is st.main and st.main_info is None:
         # First switch of the run: the main greenlet becomes a task.
         oinf = _register_main(st)
-    tinf = info.get(target)
-    if tinf is None and target not in st.hubs:
+    tinf = info.get(id(target))
+    if tinf is None and id(target) not in st.hubs:
         tinf = _discover(target, origin, now)
     if event == "throw" and tinf is not None:
         _on_throw(st, target, tinf, origin, now)
@@ -434,13 +445,13 @@ def _on_throw(st, g, inf, origin, now):
     if inf.kill is not None:
         by, site = inf.kill
         inf.kill = None
-    elif origin in st.hubs:
+    elif id(origin) in st.hubs:
         # The hub also throws SystemExit/KeyboardInterrupt raised in a greenlet into main:
         # that is not a kill of main.
         if g is st.main or g.parent is None:
             return
     else:
-        oinf = st.info.get(origin)
+        oinf = st.info.get(id(origin))
         if oinf is None:
             return
         by = oinf.tid
@@ -455,7 +466,7 @@ def _on_throw(st, g, inf, origin, now):
 
 
 def _tid_of(st, g):
-    inf = st.info.get(g)
+    inf = st.info.get(id(g))
     if inf is not None:
         return inf.tid
     try:
@@ -488,7 +499,7 @@ def _start_sampler(st):
                 g, start = st.cur, st.cur_start
                 if g is None or start in st.block_sites or _rec.now_us() - start <= st.block_us:
                     continue
-                if g not in st.info:
+                if id(g) not in st.info:
                     continue
                 top = sys._current_frames().get(target)
                 if top is None or g is not st.cur or start != st.cur_start:
@@ -517,7 +528,7 @@ def _check_name(g, inf):
 
 
 def _on_death(st, g, inf, start, now, event, trap=None):
-    del st.info[g]
+    st.info.pop(id(g), None)
     if not inf.raw:
         _check_name(g, inf)
     try:
@@ -734,7 +745,7 @@ def _classify_user(st, f, inf, now):
         gg = st.gevent_greenlet
         gt = st.greenlet_type
         if recv is not None and isinstance(recv, gt):
-            tinf = st.info.get(recv)
+            tinf = st.info.get(id(recv))
             if meth == "kill":
                 _note_kill(st, recv, tinf, inf, f)
             t = _tid_of(st, recv)
@@ -748,7 +759,7 @@ def _classify_user(st, f, inf, now):
                     arg = [arg]
                 if meth == "kill" and arg:
                     for g in arg:
-                        _note_kill(st, g, st.info.get(g), inf, f)
+                        _note_kill(st, g, st.info.get(id(g)), inf, f)
                     t = _tid_of(st, arg[0])
                     return '{"kind":"task","task":%d}' % t if t is not None else _HUB_ON
                 if isinstance(arg, (list, tuple, set, frozenset)):
@@ -759,7 +770,7 @@ def _classify_user(st, f, inf, now):
                             if t is not None:
                                 ids.append(str(t))
                             if meth == "killall":
-                                _note_kill(st, g, st.info.get(g), inf, f)
+                                _note_kill(st, g, st.info.get(id(g)), inf, f)
                         elif meth == "wait":
                             k = _sync_kind(g)
                             if k is not None and not ids:
@@ -1010,10 +1021,10 @@ def _wrap_spawn(orig):
 def _created(g, frame):
     """A gevent greenlet was just spawned: record it with its creation time, creator and site."""
     st = _st
-    if st is None or not st.active or g in st.info or not isinstance(g, st.greenlet_type):
+    if st is None or not st.active or id(g) in st.info or not isinstance(g, st.greenlet_type):
         return
     cur = st.getcurrent()
-    pinf = st.info.get(cur)
+    pinf = st.info.get(id(cur))
     if pinf is None and cur is st.main and st.main_info is None:
         pinf = _register_main(st)
     site = _rec.site_of_frame(frame)
@@ -1070,7 +1081,7 @@ def _timeout_armed(t, frame):
     if st is None or not st.active or t.seconds is None or not t.pending:
         return
     cur = st.getcurrent()
-    inf = st.info.get(cur)
+    inf = st.info.get(id(cur))
     if inf is None and cur is st.main and st.main_info is None:
         inf = _register_main(st)
     if inf is None:
@@ -1099,7 +1110,7 @@ def _timeout_fired(ent, g):
     tid, task = ent[0], ent[1]
     _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"fired"}'
               % (tid, "null" if task is None else task, now))
-    ginf = st.info.get(g)
+    ginf = st.info.get(id(g))
     if ginf is not None:
         _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":null,"site":%s,"cause":"timeout","timeout":%d}'
                   % (ginf.tid, now, "null" if ent[3] is None else ent[3], tid))
@@ -1136,7 +1147,10 @@ def _finalize():
         cur = st.getcurrent()
     except Exception:
         cur = None
-    for g, inf in list(st.info.items()):
+    for inf in list(st.info.values()):
+        g = inf.ref()
+        if g is None:
+            continue
         try:
             if not inf.declared:
                 _declare(inf, g, getattr(g, "gr_frame", None))
