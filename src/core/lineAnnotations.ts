@@ -84,6 +84,8 @@ export interface RunAnnotations {
   totalWait: number;
 }
 
+interface StackLine { file: string; line: number; func: string; inner: boolean }
+
 /** Waiting totals of one await stack (all tasks together). */
 interface Acc { count: number; total: number; max: number }
 
@@ -106,6 +108,7 @@ export class LineAnnotator {
   private readonly acc: Acc[] = [];
   private totalWait = 0;
   private readonly tasksCache = new Map<string, TaskAwaitStats[]>();
+  private readonly linesOfStack: StackLine[][] = [];
 
   constructor(readonly run: TraceRunView) {}
 
@@ -172,9 +175,12 @@ export class LineAnnotator {
     return idx;
   }
 
-  /** The (file, line) of each frame of a stack, innermost last, a line listed once (recursion). */
-  private stackLines(stack: readonly number[]): Array<{ file: string; line: number; func: string; inner: boolean }> {
-    const out: Array<{ file: string; line: number; func: string; inner: boolean }> = [];
+  /** The (file, line) of each frame of a stack, innermost first, a line listed once (recursion). */
+  private stackLines(idx: number): StackLine[] {
+    const cached = this.linesOfStack[idx];
+    if (cached) return cached;
+    const stack = this.stacks[idx];
+    const out: StackLine[] = [];
     const seen = new Set<string>();
     for (let k = stack.length - 1; k >= 0; k--) {
       const site = this.run.sites.get(stack[k]);
@@ -184,6 +190,8 @@ export class LineAnnotator {
       seen.add(key);
       out.push({ file: site.file, line: site.line, func: site.func, inner: k === stack.length - 1 });
     }
+    // Sites are declared before the first event naming them, so a complete result never changes.
+    if (stack.every((id) => this.run.sites.has(id))) this.linesOfStack[idx] = out;
     return out;
   }
 
@@ -216,7 +224,7 @@ export class LineAnnotator {
       const a = this.acc[idx];
       const unf = unfinished.get(idx) ?? 0;
       if (a.count === 0 && unf === 0) continue;
-      for (const fl of this.stackLines(this.stacks[idx])) {
+      for (const fl of this.stackLines(idx)) {
         const info = lineOf(fl.file, fl.line, fl.func);
         const aw = (info.await ??= { count: 0, total: 0, max: 0, unfinished: 0, outer: true, share: 0, heat: 0 });
         aw.count += a.count;
@@ -300,8 +308,8 @@ export class LineAnnotator {
     // 0: stack does not touch the line, 1: outer frame, 2: innermost.
     const role = new Int8Array(this.stacks.length);
     let any = false;
-    this.stacks.forEach((stack, idx) => {
-      for (const fl of this.stackLines(stack)) {
+    this.stacks.forEach((_stack, idx) => {
+      for (const fl of this.stackLines(idx)) {
         if (fl.line === line && fl.file === file) { role[idx] = fl.inner ? 2 : 1; any = true; }
       }
     });
