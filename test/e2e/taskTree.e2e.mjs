@@ -1,0 +1,144 @@
+// The task tree in a real VS Code, on a real traced run: open the examples, run "Trace Async Run"
+// from the palette on 03_create_task.py, and check what the user sees: the run (live, then
+// finished), its tasks by name and state nested by creator, detail rows that open the source at
+// the await line, the program's output in its terminal, and reveal from another view.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launch } from './harness.mjs';
+import { onFailureShot, openTasksView, rowByLabel, waitForRows } from './treeDom.mjs';
+
+// The DOM terminal renderer keeps rows as text the test can read (no GPU in headless Chromium).
+const SETTINGS = { 'terminal.integrated.gpuAcceleration': 'off' };
+
+// About one second, as the tree writes it (a wait a hair under 1 s reads "999 ms" or "1000 ms").
+const aboutOneSecond = '(?:1\\.\\d\\d s|\\d{3,4} ms)';
+
+let h;
+before(async () => {
+  h = await launch({ workspace: 'examples', settings: SETTINGS });
+});
+after(async () => {
+  await h?.close();
+});
+
+async function terminalText(page) {
+  const rows = page.locator('.part.panel .terminal-wrapper.active .xterm-rows').first();
+  return (await rows.count()) ? rows.innerText() : '';
+}
+
+/** The 1-based line of the cursor in the active editor, as the status bar shows it ("Ln 7, Col 5"). */
+async function activeLineNumber(page) {
+  const text = await page.locator('#status\\.editor\\.selection').first().innerText();
+  const m = /Ln (\d+)/.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+test('Trace Async Run on 03_create_task.py: the tree shows the run live, then its tasks and states', async () => {
+  const { page } = h;
+  await h.openFile('03_create_task.py');
+  await openTasksView(h);
+  // Record, in the page itself, every run row drawn while the program runs (about 2 s): polling
+  // from the test process could miss the live phase on a busy machine.
+  await page.evaluate(() => {
+    const seen = (window.__runRows = []);
+    window.__runRowsTimer = setInterval(() => {
+      for (const el of document.querySelectorAll('.part.sidebar .pane-body .monaco-list-row[aria-level="1"]')) {
+        const icon = el.querySelector('.custom-view-tree-node-item-icon');
+        seen.push({
+          label: el.querySelector('.label-name')?.textContent?.trim(),
+          description: el.querySelector('.label-description')?.textContent?.trim(),
+          spinning: !!icon?.classList.contains('codicon-modifier-spin'),
+          tasks: [...document.querySelectorAll('.part.sidebar .pane-body .monaco-list-row[aria-level="3"] .label-name')].map((n) => n.textContent.trim()),
+        });
+      }
+    }, 25);
+  });
+  await h.palette('Async Trace: Trace Async Run');
+
+  const rows = await waitForRows(h, (rs) => rs.some((r) => r.level === 1 && /· exit 0$/.test(r.description))
+    && rs.some((r) => r.label === 'Task-3' && /done$/.test(r.description)), 'the finished run with its tasks', 30000);
+  const seen = await page.evaluate(() => { clearInterval(window.__runRowsTimer); return window.__runRows; });
+  const live = seen.filter((r) => /· live$/.test(r.description ?? ''));
+  assert.ok(live.length > 0, `the run row showed "live" while the program ran (saw: ${JSON.stringify(seen.slice(0, 3))})`);
+  assert.equal(live[0].label, '03_create_task.py');
+  assert.ok(live.every((r) => r.spinning), 'a live run spins');
+  // Tasks appear while the run is live (throttled updates, not only at the end).
+  assert.ok(live.some((r) => r.tasks.includes('Task-2')), 'Task-2 listed before the run ended');
+  const run = rows.find((r) => r.level === 1);
+  assert.equal(run.label, '03_create_task.py');
+  assert.equal(run.icon, 'pass-filled');
+
+  const main = rowByLabel(rows, 'Task-1');
+  assert.equal(main.level, 2);
+  assert.match(main.description, /^main · 2\.\d\d s · done$/);
+  assert.equal(main.icon, 'pass');
+  assert.equal(main.expanded, 'true', 'a small run shows its root tasks expanded');
+  const t2 = rowByLabel(rows, 'Task-2');
+  const t3 = rowByLabel(rows, 'Task-3');
+  for (const [r, secs] of [[t2, 1], [t3, 2]]) {
+    assert.equal(r.level, 3, `${r.label} nested under Task-1, its creator`);
+    assert.match(r.description, new RegExp(`^say_after · ${secs}\\.\\d\\d s · done$`));
+    assert.equal(r.icon, 'pass');
+  }
+  // Children come right after their parent, in creation order.
+  const labels = rows.map((r) => r.label);
+  assert.ok(labels.indexOf('Task-1') < labels.indexOf('Task-2') && labels.indexOf('Task-2') < labels.indexOf('Task-3'));
+
+  // Task-1's own await sites: `await task1` (line 22) and `await task2` (line 23).
+  const waitRow = (what) => new RegExp(`^×1 · total ${aboutOneSecond} · longest ${aboutOneSecond} · ${what}$`);
+  assert.match(rowByLabel(rows, '03_create_task.py:22').description, waitRow('task Task-2'));
+  assert.match(rowByLabel(rows, '03_create_task.py:23').description, waitRow('task Task-3'));
+
+  // The program's own output is in its terminal.
+  await onFailureShot(h, 'program output', () =>
+    h.waitFor(async () => /hello[\s\S]*world/.test(await terminalText(page)), 20000, 'hello/world in the terminal'));
+});
+
+test('expanding a task shows its await site; clicking it opens the await line', async () => {
+  const { page } = h;
+  // Move the cursor away first so the click is what puts it on line 7.
+  await h.openFile('03_create_task.py', 1);
+  await openTasksView(h);
+  const row = page.locator('.part.sidebar .monaco-list-row[aria-level="3"]', { hasText: 'Task-2' }).first();
+  await row.locator('.monaco-tl-twistie').click();
+  const rows = await waitForRows(h, (rs) => rs.some((r) => r.label === '03_create_task.py:7'), 'the await-site row of Task-2');
+  const site = rowByLabel(rows, '03_create_task.py:7');
+  assert.equal(site.level, 4);
+  assert.match(site.description, new RegExp(`^×1 · total ${aboutOneSecond} · longest ${aboutOneSecond} · sleep 1\\.0 s$`));
+  assert.equal(site.icon, 'debug-pause');
+
+  await page.locator('.part.sidebar .monaco-list-row[aria-level="4"]', { hasText: '03_create_task.py:7' }).first().click();
+  await onFailureShot(h, 'editor at line 7', () => h.waitFor(async () => {
+    const tab = (await page.locator('.editor-group-container.active .tab.active').first().getAttribute('aria-label')) ?? '';
+    return tab.startsWith('03_create_task.py') && (await activeLineNumber(page)) === 7;
+  }, 15000, 'the editor on 03_create_task.py line 7'));
+  const lineText = await page.locator('.editor-group-container.active .monaco-editor .view-line').nth(6).innerText();
+  assert.match(lineText.replace(/\u00a0/g, ' '), /await asyncio\.sleep\(delay\)/);
+  const s = await h.state();
+  assert.ok(s.activeEditor.file.endsWith('03_create_task.py'));
+  assert.equal(s.activeEditor.line, 7);
+  await h.screenshot('task-tree');
+});
+
+test('clicking a task opens its creation site and selects it for the other views', async () => {
+  const { page } = h;
+  await page.locator('.part.sidebar .monaco-list-row[aria-level="3"]', { hasText: 'Task-3' }).first().click();
+  // Task-3 was created by `asyncio.create_task(` on line 15.
+  await h.waitFor(async () => (await activeLineNumber(page)) === 15, 15000, 'the creation line of Task-3');
+  const s = await h.state();
+  const sel = s.tree.selection;
+  assert.equal(sel.length, 1);
+  assert.match(sel[0], /\/task:3$/);
+});
+
+test('revealTask from another view selects the task row', async () => {
+  const { page } = h;
+  const s = await h.state();
+  const key = s.tree.runs[0].key;
+  // Collapse everything first: reveal must expand the path to the task.
+  await page.locator('.part.sidebar > .composite.title .action-label[aria-label="Collapse All"]').click();
+  await waitForRows(h, (rs) => !rs.some((r) => r.label === 'Task-2'), 'collapsed tree');
+  await h.command('asyncTrace.revealTask', key, 2);
+  const rows = await waitForRows(h, (rs) => rs.some((r) => r.label === 'Task-2' && r.selected), 'Task-2 revealed and selected');
+  assert.equal(rowByLabel(rows, 'Task-2').level, 3);
+});
