@@ -98,7 +98,7 @@ def run_once(cmd, env):
     p.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
     if p.returncode != 0:
         raise RuntimeError("%s failed (%s): %s" % (" ".join(cmd), p.returncode, err[-2000:]))
-    return wall, ru.ru_maxrss / 1024.0  # MB (ru_maxrss is KiB on Linux)
+    return wall, ru.ru_maxrss / 1024.0, ru.ru_utime + ru.ru_stime  # MB (ru_maxrss is KiB on Linux)
 
 
 def count_lines(path):
@@ -119,15 +119,18 @@ def bench_case(name, source, python, reps, tmp):
     # Compiled bytecode cached for both runs, as on a user's machine (kept out of the tree).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
-    plain, traced, mem_p, mem_t, events = [], [], [], [], []
+    plain, traced, mem_p, mem_t, events, cpu_p, cpu_t = [], [], [], [], [], [], []
     run_once([python, prog], env)  # warm the page cache and .pyc files
+    run_once([python, "-m", "asynctrace", "-o", trace, prog], env)
     for i in range(reps):
-        w, m = run_once([python, prog], env)
+        w, m, c = run_once([python, prog], env)
         plain.append(w)
         mem_p.append(m)
-        w, m = run_once([python, "-m", "asynctrace", "-o", trace, prog], env)
+        cpu_p.append(c)
+        w, m, c = run_once([python, "-m", "asynctrace", "-o", trace, prog], env)
         traced.append(w)
         mem_t.append(m)
+        cpu_t.append(c)
         events.append(count_lines(trace))
     mp, mt = statistics.median(plain), statistics.median(traced)
     return {
@@ -135,6 +138,8 @@ def bench_case(name, source, python, reps, tmp):
         "events": int(statistics.median(events)), "events_per_s": statistics.median(events) / mt,
         "rss_untraced_mb": statistics.median(mem_p), "rss_traced_mb": statistics.median(mem_t),
         "rss_delta_mb": statistics.median(mem_t) - statistics.median(mem_p),
+        "cpu_ratio": statistics.median(cpu_t) / statistics.median(cpu_p),
+        "ratios": [t / p for t, p in zip(traced, plain)],
     }
 
 
@@ -182,9 +187,11 @@ def main():
         cases = list(PROGRAMS) + ["echo"]
     py = python or find_python(12) or sys.executable
     ver = subprocess.run([py, "-c", "import sys;print(sys.version.split()[0])"], stdout=subprocess.PIPE).stdout.decode().strip()
-    print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians" % (ver, py, reps))
-    print("%-8s %10s %10s %7s %7s %10s %12s %10s %10s  %s" % (
-        "case", "untraced", "traced", "ratio", "target", "events", "events/s", "RSS base", "RSS +", "verdict"))
+    print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians; whole-process wall time"
+          " (ratio) and CPU time (CPU) traced/untraced; load average now %.1f"
+          % (ver, py, reps, os.getloadavg()[0]))
+    print("%-8s %10s %10s %7s %7s %7s %10s %12s %10s %10s  %s" % (
+        "case", "untraced", "traced", "ratio", "target", "CPU", "events", "events/s", "RSS base", "RSS +", "verdict"))
     failed = []
     with tempfile.TemporaryDirectory(prefix="asynctrace-bench-") as tmp:
         for name in cases:
@@ -195,8 +202,8 @@ def main():
             ok = r["ratio"] <= target["ratio"] and r["rss_delta_mb"] <= 50
             if not ok:
                 failed.append(name)
-            print("%-8s %9.3fs %9.3fs %6.2fx %6.1fx %10d %12.0f %8.1fMB %8.1fMB  %s" % (
-                name, r["untraced_s"], r["traced_s"], r["ratio"], target["ratio"], r["events"],
+            print("%-8s %9.3fs %9.3fs %6.2fx %6.1fx %6.2fx %10d %12.0f %8.1fMB %8.1fMB  %s" % (
+                name, r["untraced_s"], r["traced_s"], r["ratio"], target["ratio"], r["cpu_ratio"], r["events"],
                 r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"], "ok" if ok else "MISSES TARGET"),
                 flush=True)
         if "echo" in cases:

@@ -55,6 +55,7 @@ _stack_cache = {}      # tuple of (id(code), lasti) -> (stack text, innermost si
 _lasti_site = {}       # (id(code), lasti) -> site id
 _user = {}             # id(code) -> bool (mirror of the recorder cache, local for speed)
 _kinds = {}            # code object of a library coroutine -> what a task waits on there
+_MISS = object()
 _info = {}             # id(code) -> True (user code) | kind text (library, known) | None
 
 _TASK_TYPES = set()
@@ -396,6 +397,27 @@ def _describe_slow(task, c):
     return tuple(keys), frames, kind, kframe
 
 
+def _frame_of_kind(task, kind):
+    """The frame of the (innermost) library coroutine whose wait kind is `kind`, if needed."""
+    if kind is None or kind[0] == "{":
+        return None
+    c = task._coro
+    found = None
+    while c is not None:
+        t = type(c)
+        if t is _CoroType:
+            if _info.get(id(c.cr_code)) == kind:
+                found = c.cr_frame
+            c = c.cr_await
+        elif t is _GenType:
+            if _info.get(id(c.gi_code)) == kind:
+                found = c.gi_frame
+            c = c.gi_yieldfrom
+        else:
+            break
+    return found
+
+
 def _on_text(task, kind, kframe):
     w = task._fut_waiter
     if w is None:
@@ -522,6 +544,7 @@ def _make_run(orig):
     CoroT = _CoroType
     GenT = _GenType
     info = _info
+    MISS = _MISS
     cache = _stack_cache
     last_site = _last_site
     ns = _ns
@@ -545,49 +568,37 @@ def _make_run(orig):
                 if tid is None:
                     tid = _tid_of(task)
                 c = task._coro
-                if type(c) is not CoroT or t1 - t0 > block_ns:
-                    _after_step(task, tid, t0, t1)
+                if type(c) is not CoroT or t1 - t0 > block_ns or c.cr_frame is None:
+                    _after_step(task, tid, t0, t1)  # finished, blocking, or unusual
                 else:
                     # Inline walk of the await chain (see _describe_slow). info[id(code)] is
                     # True for user code, else the library function's wait kind or None.
+                    # Frames are read for user code only: a library coroutine is usually new
+                    # at each suspension (sleep(), get()) and reading its frame would build one.
                     keys = []
                     kind = None
-                    kframe = None
-                    frames = None
                     while True:
                         tc = type(c)
                         if tc is CoroT:
-                            fr = c.cr_frame
-                            if fr is None:
-                                break
                             code = c.cr_code
                             nxt = c.cr_await
                         elif tc is GenT:
-                            fr = c.gi_frame
-                            if fr is None:
-                                break
                             code = c.gi_code
                             nxt = c.gi_yieldfrom
                         else:
                             break
                         k = id(code)
-                        u = info.get(k, 0)
+                        u = info.get(k, MISS)
+                        if u is MISS:
+                            u = _code_info(code)
                         if u is True:
+                            fr = c.cr_frame if tc is CoroT else c.gi_frame
+                            if fr is None:
+                                break
                             keys.append(k)
                             keys.append(fr.f_lasti)
                         elif u is not None:
-                            if u == 0:
-                                u = _code_info(code)
-                                if u is True:
-                                    keys.append(k)
-                                    keys.append(fr.f_lasti)
-                                    c = nxt
-                                    if c is None:
-                                        break
-                                    continue
-                            if u is not None:
-                                kind = u
-                                kframe = fr
+                            kind = u
                         c = nxt
                         if c is None:
                             break
@@ -607,7 +618,8 @@ def _make_run(orig):
                         else:
                             suffix = hit[2]
                         if suffix is None:
-                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on_text(task, kind, kframe))
+                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (
+                                hit[0], _on_text(task, kind, _frame_of_kind(task, kind)))
                         emit(FMT % (tid, (t0 - base) // 1000, (t1 - t0) // 1000, suffix))
             except Exception:
                 pass
