@@ -176,6 +176,7 @@ class _State:
         self.real_start_thread = _thread.start_new_thread
         # Read now: gevent's monkey-patching later makes get_ident() return greenlet ids.
         self.thread = _thread.get_ident()
+        self.real_get_ident = _thread.get_ident
 
 
 def _hook_greenlet(gmod):
@@ -1023,6 +1024,8 @@ def _created(g, frame):
     st = _st
     if st is None or not st.active or id(g) in st.info or not isinstance(g, st.greenlet_type):
         return
+    if st.real_get_ident() != st.thread:
+        return  # spawned in another thread (its own hub): switches there are not traced
     cur = st.getcurrent()
     pinf = st.info.get(id(cur))
     if pinf is None and cur is st.main and st.main_info is None:
