@@ -28,16 +28,32 @@ FULL = ["test_tasks", "test_taskgroups", "test_timeouts", "test_waitfor", "test_
         "test_events", "test_subprocess", "test_threads", "test_server"]
 FAST = ["test_timeouts", "test_waitfor", "test_locks", "test_queues"]
 
-_LINE = re.compile(r"^(test\w*) \(([\w.]+)\)(?:\n.*?)? \.\.\. (.*)$", re.M)
+_HEAD = re.compile(r"^(test\w*) \(([\w.]+)\)")
+_STATUS = re.compile(r"(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
 
 
 def outcomes(text):
+    """Outcome of each test in `unittest -v` output. A log line (asyncio's slow-callback warning
+    on a loaded machine) may split "name ... status": the status is then found on a later line."""
     out = {}
-    for name, where, status in _LINE.findall(text):
-        status = status.strip()
-        if status.startswith("skipped"):
-            status = "skipped"
-        out["%s.%s" % (where, name) if not where.endswith(name) else where] = status
+    pending = None
+    for line in text.splitlines():
+        m = _HEAD.match(line)
+        if m:
+            name, where = m.groups()
+            pending = where if where.endswith("." + name) else "%s.%s" % (where, name)
+            if " ... " not in line:
+                continue  # docstring on the next line
+            line = line.split(" ... ", 1)[1]
+        elif pending is None:
+            continue
+        elif " ... " in line:
+            line = line.split(" ... ", 1)[1]
+        st = _STATUS.search(line.strip())
+        if st and pending is not None:
+            status = st.group(1)
+            out[pending] = "skipped" if status.startswith("skipped") else status
+            pending = None
     return out
 
 

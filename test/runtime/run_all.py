@@ -94,6 +94,7 @@ def main():
     failed = []
     summary = []
     t_all = time.time()
+    jobs = []
     for py, v, gev in pys:
         label = "%s (%s%s)" % (".".join(map(str, v)), py, ", gevent" if gev else "")
         if v < (3, 9):
@@ -104,26 +105,41 @@ def main():
             if not ok:
                 failed.append(label)
             continue
+        jobs.append((py, v, label))
+
+    def run_one(job):
+        py, v, label = job
+        lines = []
         cmd = [py, "-m", "unittest", "discover", "-s", HERE, "-t", HERE, "-p", "test_*.py"]
         if pattern:
             cmd += ["-k", pattern]
-        print("== %s" % label, flush=True)
         t0 = time.time()
-        r = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-        dt = time.time() - t0
-        summary.append("%-60s %s in %.1f s" % (label, "ok" if r.returncode == 0 else "FAILED", dt))
-        if r.returncode != 0:
-            failed.append(label)
+        r = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = r.stdout.decode("utf-8", "replace")
+        lines.append("%-60s %s in %.1f s" % (label, "ok" if r.returncode == 0 else "FAILED", time.time() - t0))
+        bad = [] if r.returncode == 0 else [label]
         if not pattern and os.environ.get("ASYNCTRACE_SKIP_CPYTHON") != "1":
             # A quick subset of CPython's asyncio tests, traced vs not (the full run is
             # test/runtime/cpython_asyncio_tests.py).
             t0 = time.time()
-            r = subprocess.run([sys.executable, os.path.join(HERE, "cpython_asyncio_tests.py"), "--fast",
-                                "--python", py], cwd=ROOT)
-            summary.append("%-60s %s in %.1f s" % ("  CPython asyncio tests (fast subset)",
-                                                 "same outcomes" if r.returncode == 0 else "DIFFERENT", time.time() - t0))
-            if r.returncode != 0:
-                failed.append(label + " cpython-tests")
+            c = subprocess.run([sys.executable, os.path.join(HERE, "cpython_asyncio_tests.py"), "--fast",
+                                "--python", py], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out += c.stdout.decode("utf-8", "replace")
+            lines.append("%-60s %s in %.1f s" % ("  CPython asyncio tests (fast subset)",
+                                               "same outcomes" if c.returncode == 0 else "DIFFERENT", time.time() - t0))
+            if c.returncode != 0:
+                bad.append(label + " cpython-tests")
+        return label, out, lines, bad
+
+    # The tests mostly wait on child processes and sleeps: three interpreters at a time.
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(3) as ex:
+        for label, out, lines, bad in ex.map(run_one, jobs):
+            print("== %s" % label)
+            print(out, flush=True)
+            summary.extend(lines)
+            failed.extend(bad)
     print("\n== runtime tests, %.1f s in all" % (time.time() - t_all))
     for s in summary:
         print(s)
