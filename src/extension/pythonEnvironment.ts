@@ -56,18 +56,20 @@ export function clearInterpreterCache(): void {
   probeCache.clear();
 }
 
-function probe(command: string, env: NodeJS.ProcessEnv): Promise<Probe> {
-  let p = probeCache.get(command);
+/** Runs the version probe in `cwd` (a pyenv shim picks the interpreter by the folder's .python-version). */
+function probe(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): Promise<Probe> {
+  const key = `${command}\0${cwd ?? ''}`;
+  let p = probeCache.get(key);
   if (!p) {
     p = new Promise<Probe>((resolve) => {
-      execFile(command, ['-I', '-c', VERSION_PROBE], { timeout: 15_000, env, windowsHide: true }, (err, stdout, stderr) => {
+      execFile(command, ['-I', '-c', VERSION_PROBE], { timeout: 15_000, env, cwd, windowsHide: true }, (err, stdout, stderr) => {
         const parsed = parseVersionProbe(String(stdout));
         if (parsed) {
           resolve({ ok: true, version: parsed.version, executable: parsed.executable });
           return;
         }
         // `-I` is unknown to Python 2 and very old 3.x: ask the plain way for the version.
-        execFile(command, ['--version'], { timeout: 15_000, env, windowsHide: true }, (err2, out2, errOut2) => {
+        execFile(command, ['--version'], { timeout: 15_000, env, cwd, windowsHide: true }, (err2, out2, errOut2) => {
           const v = parseVersionProbe(String(out2) || String(errOut2));
           if (v) resolve({ ok: true, version: v.version });
           else {
@@ -78,9 +80,9 @@ function probe(command: string, env: NodeJS.ProcessEnv): Promise<Probe> {
         });
       });
     });
-    probeCache.set(command, p);
+    probeCache.set(key, p);
     // A missing interpreter may be installed a minute later: do not cache failures.
-    void p.then((r) => { if (!r.ok) probeCache.delete(command); });
+    void p.then((r) => { if (!r.ok) probeCache.delete(key); });
   }
   return p;
 }
@@ -121,7 +123,7 @@ export async function findInterpreter(resource: vscode.Uri | undefined, folder: 
   const env = process.env;
   const fromExt = await interpreterFromPythonExtension(resource);
   if (fromExt) {
-    const r = await probe(fromExt, env);
+    const r = await probe(fromExt, env, folder);
     if (r.ok) {
       checkVersion(fromExt, r.version, vscode.l10n.t('selected in the Python extension'));
       return { command: fromExt, version: r.version, source: 'pythonExtension' };
@@ -132,7 +134,7 @@ export async function findInterpreter(resource: vscode.Uri | undefined, folder: 
   const configured = vscode.workspace.getConfiguration('asyncTrace', resource).get<string>('pythonPath', '').trim();
   if (configured) {
     const command = resolveVariables(configured, { workspaceFolder: folder, userHome: os.homedir(), env });
-    const r = await probe(command, env);
+    const r = await probe(command, env, folder);
     if (!r.ok) {
       throw new RunSetupError(
         r.notFound
@@ -147,7 +149,7 @@ export async function findInterpreter(resource: vscode.Uri | undefined, folder: 
 
   let tooOld: { command: string; version: PythonVersion } | undefined;
   for (const name of defaultInterpreterCandidates(process.platform)) {
-    const r = await probe(name, env);
+    const r = await probe(name, env, folder);
     if (!r.ok) continue;
     const command = r.executable || name;
     if (isSupportedPython(r.version)) return { command, version: r.version, source: 'path' };

@@ -177,12 +177,9 @@ export class RunSession implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (!this.exited) {
-      this.stop();
-      // If the extension host goes away before the escalation timers fire, do not leave the program running.
-      this.killNow();
-    }
-    this.stream.dispose();
+    // Stop as the user would; if the extension host exits before the escalation timers fire, its
+    // 'exit' hook (registerRunner) kills what is left.
+    if (!this.exited) this.stop();
   }
 }
 
@@ -532,9 +529,8 @@ export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns
     },
   );
   // Last resort if the extension host exits without deactivating: no orphaned traced programs.
-  const onHostExit = () => { for (const s of sessions.values()) s.killNow(); };
-  process.once('exit', onHostExit);
-  context.subscriptions.push({ dispose: () => process.off('exit', onHostExit) });
+  // Not removed on deactivate: deactivation is exactly when stopping programs may still be running.
+  process.once('exit', () => { for (const s of sessions.values()) s.killNow(); });
 
   contributeTestState('runner', () => ({
     sessions: activeSessions().map((s) => ({

@@ -27,20 +27,25 @@ export function registerStatusBar(context: vscode.ExtensionContext, runs: TraceR
     return all.find((s) => s.run === runs.selected) ?? all[all.length - 1];
   };
 
+  let shownFor: RunSession | undefined;
   const render = () => {
     const s = current();
     if (!s) return;
     const c = s.run.counts;
     const others = activeSessions().length - 1;
-    item.text = vscode.l10n.t(
+    const text = vscode.l10n.t(
       '$(sync~spin) Async Trace: {0} tasks alive · {1} events · {2}',
       formatCount(c.alive, locale), formatCount(c.events, locale), formatElapsed(Date.now() - s.startedAt),
     ) + (others > 0 ? ` (+${others})` : '');
-    item.tooltip = new vscode.MarkdownString(
-      vscode.l10n.t('Tracing **{0}** (pid {1}): {2} tasks in all, {3} alive. Click to stop the run.', s.run.label, s.pid ?? '?', c.tasks, c.alive),
-    );
-    item.command = { title: vscode.l10n.t('Stop Traced Run'), command: 'asyncTrace.stop', arguments: [s.run.key] };
-    item.backgroundColor = undefined;
+    if (item.text !== text) item.text = text;
+    // Command and tooltip change only with the session: re-setting them 4x/s would rebuild the
+    // item's click and hover handlers under the user's mouse.
+    if (shownFor !== s) {
+      shownFor = s;
+      item.tooltip = vscode.l10n.t('Tracing {0} (pid {1}). Click to stop the run.', s.run.label, s.pid ?? '?');
+      item.command = { title: vscode.l10n.t('Stop Traced Run'), command: 'asyncTrace.stop', arguments: [s.run.key] };
+      item.backgroundColor = undefined;
+    }
     item.show();
   };
 
@@ -56,6 +61,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, runs: TraceR
       ok ? '$(pass)' : s.isStopping ? '$(debug-stop)' : '$(error)', status,
       formatCount(c.tasks, locale), formatCount(c.events, locale), formatElapsed(Date.now() - s.startedAt),
     );
+    shownFor = undefined;
     item.tooltip = vscode.l10n.t('{0} finished. Click to show its tasks.', s.run.label);
     item.command = { title: vscode.l10n.t('Show Tasks'), command: 'workbench.view.extension.asyncTrace' };
     item.show();
