@@ -195,6 +195,56 @@ def one_run(python, traced, clients, rounds, tmp, control=False):
     return int(done) / float(secs), lines, float(secs), rss, cpu
 
 
+SWITCHES = r'''
+import gevent
+def worker():
+    for _ in range(100):
+        gevent.sleep(0)
+gevent.joinall([gevent.spawn(worker) for _ in range(1000)])
+'''
+
+
+def _timed(cmd, tmp):
+    """Wall seconds, CPU seconds (children's user+sys) of one process."""
+    before = os.times()
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=tmp)
+    wall = time.perf_counter() - t0
+    after = os.times()
+    if p.returncode != 0:
+        raise RuntimeError("failed: %s" % p.stderr.decode(errors="replace")[-500:])
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def run_switch_bench(python=None, reps=5, tmp=None):
+    """Worst case for the greenlet hook: 1,000 greenlets x 100 gevent.sleep(0), nothing else."""
+    python = python or find_gevent_python()
+    if python is None:
+        return {"skipped": True, "reason": "no Python with gevent found"}
+    own = tmp is None
+    if own:
+        td = tempfile.TemporaryDirectory(prefix="asynctrace-bench-")
+        tmp = td.name
+    try:
+        prog = os.path.join(tmp, "gevent_switches.py")
+        with open(prog, "w") as f:
+            f.write(SWITCHES)
+        trace = os.path.join(tmp, "gevent_switches.jsonl")
+        plain, traced, lines = [], [], 0
+        for _ in range(reps):
+            plain.append(_timed([python, prog], tmp))
+            traced.append(_timed([python, "-m", "asynctrace", "-o", trace, prog], tmp))
+            with open(trace, "rb") as f:
+                lines = sum(1 for _ in f)
+    finally:
+        if own:
+            td.cleanup()
+    wp, wt = statistics.median(w for w, _ in plain), statistics.median(w for w, _ in traced)
+    cp, ct = statistics.median(c for _, c in plain), statistics.median(c for _, c in traced)
+    return {"untraced_s": wp, "traced_s": wt, "ratio": wt / wp, "cpu_ratio": ct / cp if cp else float("nan"),
+            "events": lines, "events_per_s": lines / wt, "reps": reps}
+
+
 def run_echo_bench(python=None, reps=5, clients=50, rounds=400, tmp=None):
     """Interleaved traced/untraced runs; medians. Returns a dict of figures (or skipped=True)."""
     python = python or find_gevent_python()
@@ -262,10 +312,22 @@ def format_lines(r):
     ]
 
 
+def format_switch(r):
+    if r.get("skipped"):
+        return ["gswitch  skipped: %s" % r["reason"]]
+    return ["gswitch  1,000 greenlets x 100 gevent.sleep(0) (informational worst case): untraced %.3fs, "
+            "traced %.3fs, ratio %.2fx, CPU %.2fx, %d events, %.0f events/s"
+            % (r["untraced_s"], r["traced_s"], r["ratio"], r["cpu_ratio"], r["events"], r["events_per_s"])]
+
+
 def run(reps=5, tmp=None, python=None):
     """Entry point used by bench.py: figures plus printable lines."""
     r = run_echo_bench(python=python, reps=reps, tmp=tmp)
     r["lines"] = format_lines(r)
+    if not r.get("skipped"):
+        sw = run_switch_bench(python=r["python"], reps=reps, tmp=tmp)
+        r["switch"] = sw
+        r["lines"] += format_switch(sw)
     r.setdefault("ok", True)
     return r
 
@@ -283,6 +345,8 @@ def main():
         print(ln)
     if not r.get("skipped"):
         print("echo     per-repetition ratios: " + " ".join("%.3f" % x for x in r["all_ratios"]))
+        for ln in format_switch(run_switch_bench(python=r["python"], reps=a.reps)):
+            print(ln)
     sys.exit(0 if r.get("skipped") or r["ok"] else 1)
 
 
