@@ -354,9 +354,11 @@ def _trace(event, args):
             _on_switch(st, event, args)
         except Exception:
             pass
-    p = st.prev_trace if st is not None else None
-    if p is not None:
-        p(event, args)
+        p = st.prev_trace
+        if p is not None:
+            p(event, args)
+    elif st is not None and st.prev_trace is not None:
+        st.prev_trace(event, args)
 
 
 def _on_switch(st, event, args):
@@ -394,7 +396,23 @@ def _on_switch(st, event, args):
                 oinf.steps = 1
                 if not oinf.raw:
                     _check_name(origin, oinf)
-            stack = _stack(f) if f is not None else ""
+            # The user sites of its frames, outermost first (inlined _stack: the hot path).
+            out = []
+            cache = _site_at
+            g = f
+            n = 0
+            while g is not None and n < 64:
+                code = g.f_code
+                sid = cache.get((id(code), g.f_lasti), _MISSING)
+                if sid is _MISSING:
+                    sid = _site_for(code, g)
+                if sid is not None:
+                    out.append(sid)
+                g = g.f_back
+                n += 1
+            if len(out) > 1:
+                out.reverse()
+            stack = ",".join(out)
             if tinf is not None:
                 # A new plain greenlet is named here before its task line (written at its first
                 # suspension, once its function is known); readers accept the forward reference.
@@ -410,30 +428,16 @@ def _on_switch(st, event, args):
     st.cur_start = now
 
 
-_site_at = {}  # (id(code), lasti) -> site id or None (library code); codes kept by the recorder
+# (id(code), lasti) -> site id text, or None for library code; the recorder keeps the codes
+# alive. Keyed by instruction offset so the line number (a line-table scan) is computed once.
+_site_at = {}
 
 
-def _stack(f):
-    """The user sites of a suspended greenlet's frames, outermost first, as JSON list items.
-    Keyed by instruction offset so the line number (a line-table scan) is computed once."""
-    out = []
-    cache = _site_at
-    n = 0
-    while f is not None and n < 64:
-        code = f.f_code
-        key = (id(code), f.f_lasti)
-        s = cache.get(key, _MISSING)
-        if s is _MISSING:
-            s = _rec.site_of_code(code, f.f_lineno) if _rec.is_user_code(code) else None
-            s = None if s is None else str(s)
-            cache[key] = s
-        if s is not None:
-            out.append(s)
-        f = f.f_back
-        n += 1
-    if len(out) > 1:
-        out.reverse()
-    return ",".join(out)
+def _site_for(code, f):
+    s = _rec.site_of_code(code, f.f_lineno) if _rec.is_user_code(code) else None
+    s = None if s is None else str(s)
+    _site_at[(id(code), f.f_lasti)] = s
+    return s
 
 
 def _on_throw(st, g, inf, origin, now):
