@@ -396,7 +396,7 @@ def _on_switch(st, event, args):
                 oinf.steps = 1
                 if not oinf.raw:
                     _check_name(origin, oinf)
-            # The user sites of its frames, outermost first (inlined _stack: the hot path).
+            # The user sites of its frames, outermost first (inlined: this is the hot path).
             out = []
             cache = _site_at
             g = f
