@@ -217,6 +217,47 @@ class CliTest(unittest.TestCase):
         self.assertEqual(err.count("asynctrace:"), 1, err)
         self.assertIn("continues untraced", err)
 
+    def test_slow_reader_bounded_buffer_counts_drops(self):
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        got = []
+
+        def accept():
+            c, _ = srv.accept()
+            f = c.makefile("rb")
+            f.readline()  # the token
+            time.sleep(1.5)  # a reader that falls behind
+            got.append(f.read())
+            c.close()
+
+        th = threading.Thread(target=accept)
+        th.start()
+        src = ("import asyncio\nasync def w():\n    for i in range(1000):\n        await asyncio.sleep(0)\n"
+               "async def m():\n    await asyncio.gather(*(w() for _ in range(20)))\n    print('finished')\n"
+               "asyncio.run(m())\n")
+        try:
+            res = run_traced(src, extra_cli=["--connect", "127.0.0.1:%d" % srv.getsockname()[1]],
+                             env={"ASYNCTRACE_BUFFER_LINES": "2000"})
+        finally:
+            th.join(30)
+            srv.close()
+        self.assertEqual((res.code, res.stdout), (0, "finished\n"), res.stderr)
+        self.assertEqual(res.stderr, "")
+        streamed = [json.loads(l) for l in got[0].decode("utf-8").split("\n") if l]
+        self.assertEqual(streamed[-1]["type"], "exit")
+        self.assertGreater(streamed[-1]["dropped"], 0)
+        steps = sum(1 for e in streamed if e["type"] == "step")
+        # every line either arrived or was counted
+        self.assertGreaterEqual(steps + streamed[-1]["dropped"], 20000)
+        sites = {e["id"] for e in streamed if e["type"] == "site"}
+        for e in streamed:
+            if e["type"] == "step" and "await" in e:
+                self.assertTrue(set(e["await"]["stack"]) <= sites)
+        # the file got everything
+        self.assertEqual(res.exit["dropped"], streamed[-1]["dropped"])
+
     def test_sigterm_leaves_complete_trace(self):
         src = "import asyncio\nasync def m():\n    print('ready', flush=True)\n    await asyncio.sleep(30)\nasyncio.run(m())\n"
         with tempfile.TemporaryDirectory() as tmp:

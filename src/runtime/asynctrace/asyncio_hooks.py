@@ -746,11 +746,15 @@ def _install_monitoring():
             if fn is c1 or fn is c2:
                 target = arg0
             else:
+                if getattr(fn, "__name__", None) != "cancel":
+                    return DISABLE  # this call site never sees a cancel() again
                 tf = type(fn)
-                if (tf is BuiltinMethod or tf is MethodType) and fn.__name__ == "cancel":
+                if tf is BuiltinMethod or tf is MethodType:
                     target = fn.__self__
                 else:
-                    return DISABLE
+                    # Handle.cancel, Future.cancel, ...: keep watching, the same line may
+                    # cancel a task next time.
+                    target = arg0
             if not _state["on"] or not _is_task_type(type(target)) or target.done():
                 return None
             tid = _tid_of(target)

@@ -53,7 +53,12 @@ class _Writer:
     before use, and there are few of them).
     """
 
-    def __init__(self, sinks, limit=400000, interval=0.02):
+    def __init__(self, sinks, limit=None, interval=0.02):
+        if limit is None:
+            try:
+                limit = int(os.environ.get("ASYNCTRACE_BUFFER_LINES", "")) or 200000
+            except ValueError:
+                limit = 200000
         self.buf = []
         self.sinks = list(sinks)  # objects with write(bytes) and close()
         self.limit = limit
@@ -67,6 +72,8 @@ class _Writer:
         self.broken = False
         self.on_broken = None
         self._thread = None
+        self._wlock = _thread.allocate_lock()  # one writer at a time on the sinks
+        self.deadline = None
 
     def start(self):
         self._thread = _thread.start_new_thread(self._run, ())
@@ -105,9 +112,10 @@ class _Writer:
         try:
             while not self._stop:
                 self._wake.acquire(True, self.interval)
-                chunk = self._take()
-                if chunk and not self.broken:
-                    self._write_chunk(chunk)
+                with self._wlock:
+                    chunk = self._take()
+                    if chunk and not self.broken:
+                        self._write_chunk(chunk)
         finally:
             self._done.release()
 
@@ -122,8 +130,10 @@ class _Writer:
             if keep:
                 self.buf[0:0] = keep
 
-    def close(self, timeout=5.0):
-        """Flush everything written so far, then close the sinks."""
+    def close(self, last=None, timeout=5.0):
+        """Flush everything written so far, then `last(dropped)` (the exit line, which so
+        carries the final count of dropped lines), then close the sinks."""
+        self.deadline = time.monotonic() + timeout  # a stuck reader gives up after this
         self._stop = True
         try:
             self._wake.release()
@@ -131,21 +141,19 @@ class _Writer:
             pass
         if self._thread is not None:
             self._done.acquire(True, timeout)
-        chunk = self._take()
-        if chunk and not self.broken:
-            self._write_chunk(chunk)
-        for s in self.sinks:
-            try:
-                s.close()
-            except Exception:
-                pass
-        self.sinks = []
+        with self._wlock:
+            chunk = self._take()
+            if chunk and not self.broken:
+                self._write_chunk(chunk)
+            if last is not None and not self.broken:
+                self._write_chunk([last(self.dropped)])
+            for s in self.sinks:
+                try:
+                    s.close()
+                except Exception:
+                    pass
+            self.sinks = []
 
-    def flush_now(self):
-        """Write what is buffered from the calling thread (used when the process is dying)."""
-        chunk = self._take()
-        if chunk and not self.broken:
-            self._write_chunk(chunk)
 
 
 class FileSink:
@@ -179,6 +187,8 @@ class SocketSink:
             _, w, _ = select.select([], [sock], [], 0.1)
             if not w:
                 writer.trim()  # the reader is slow: keep memory bounded meanwhile
+                if writer.deadline is not None and time.monotonic() > writer.deadline:
+                    raise TimeoutError("the trace reader stopped reading")
                 continue
             try:
                 n = sock.send(view)
@@ -369,12 +379,10 @@ class Recorder:
         if self.exit_error is not None:
             et, em = self.exit_error
             err = ',"error":{"type":%s,"message":%s}' % (self.jstr(et), self.jstr(em))
-        w = self._writer
-        # Lines dropped so far plus those that will be dropped by the last take.
-        pending_drop = max(0, len(w.buf) + 1 - w.limit)
-        self.emit('{"type":"exit","ts":%d,"code":%d,"dropped":%d%s}'
-                  % (self.now_us(), _as_int(self.exit_code), w.dropped + pending_drop, err))
-        w.close()
+        ts = self.now_us()
+        code = _as_int(self.exit_code)
+        self._writer.close(lambda dropped: '{"type":"exit","ts":%d,"code":%d,"dropped":%d%s}'
+                           % (ts, code, dropped, err))
 
 
 def _as_int(code):
