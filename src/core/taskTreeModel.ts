@@ -12,7 +12,7 @@ export const plainLocalize: Localize = (message, ...args) =>
   message.replace(/\{(\d+)\}/g, (m, i: string) => (args[Number(i)] !== undefined ? String(args[Number(i)]) : m));
 
 /** Children shown per page under one parent; a "… N more" row reveals the next page. */
-export const PAGE_SIZE = 500;
+export const PAGE_SIZE = 200;
 
 /** Codicon + contributed theme colour (without the `asyncTrace.` prefix handled by the caller). */
 export interface IconSpec { icon: string; color?: string }

@@ -206,6 +206,18 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return item;
   }
 
+  /** Tooltips are built on hover only: a page of rows must not pay for a Markdown tooltip each. */
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'run') {
+      const sourcePath = (node.run as { sourcePath?: string }).sourcePath;
+      item.tooltip = tooltip(programLabel(node.run), runTooltipRows(node.run, t, sourcePath));
+    } else if (node.kind === 'task') {
+      const task = node.run.tasks.get(node.taskId);
+      if (task) item.tooltip = tooltip(task.name, taskTooltipRows(node.run, task, t));
+    }
+    return item;
+  }
+
   private runItem(s: RunState): vscode.TreeItem {
     const run = s.run;
     const selected = this.runs.selected === run;
@@ -216,8 +228,6 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       const d = new Date(iso);
       return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString();
     });
-    const sourcePath = (run as { sourcePath?: string }).sourcePath;
-    item.tooltip = tooltip(programLabel(run), runTooltipRows(run, t, sourcePath));
     item.contextValue = run.live ? 'run.live' : 'run';
     item.iconPath = run.live ? themeIcon({ icon: 'sync~spin', color: 'asyncTrace.running' })
       : !run.exit ? themeIcon({ icon: 'debug-disconnect', color: 'asyncTrace.cancelled' })
@@ -240,7 +250,6 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     item.description = taskDescription(run, task, t);
     item.iconPath = themeIcon(STATUS_ICONS[task.status] ?? { icon: 'circle-outline' });
     item.contextValue = `task.${task.status}`;
-    item.tooltip = tooltip(task.name, taskTooltipRows(run, task, t));
     if (task.site !== null) item.command = openSiteCommand(run, task.site, t('Open Creation Site'));
     return item;
   }
