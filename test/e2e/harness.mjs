@@ -182,6 +182,28 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** All descendants of `root` (Linux /proc; empty elsewhere). */
+export function descendants(root) {
+  const children = new Map();
+  let entries = [];
+  try { entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return []; }
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may contain spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch { /* exited meanwhile */ }
+  }
+  const out = [];
+  const todo = [root];
+  while (todo.length) {
+    for (const c of children.get(todo.pop()) ?? []) { out.push(c); todo.push(c); }
+  }
+  return out;
+}
+
 export async function waitFor(fn, timeoutMs = 15000, what = 'condition') {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -246,14 +268,23 @@ export async function startCodeServer({ folder, userDataDir, extensionsDir, port
   let exited = false;
   child.on('exit', () => { exited = true; });
   const stop = async () => {
-    if (exited || child.pid === undefined) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
-    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
-    await gone;
-    clearTimeout(t);
+    if (child.pid === undefined) return;
+    // Traced programs lead their own process groups (so Stop reaches their children): note every
+    // descendant now, before they are re-parented, and kill the stragglers after the server.
+    const tree = descendants(child.pid);
+    if (!exited) {
+      const gone = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+      await gone;
+      clearTimeout(t);
+    }
     // Leftovers (extension host, pty host) share the group: make sure none survive.
     try { process.kill(-child.pid, 'SIGKILL'); } catch { /* all gone */ }
+    for (const pid of tree) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
   };
   const url = `http://${host}:${port}/?folder=${encodeURIComponent(folder)}`;
   try {
