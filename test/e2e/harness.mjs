@@ -180,6 +180,14 @@ export function freePort() {
   });
 }
 
+function portAvailable(port, host) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** All descendants of `root` (Linux /proc; empty elsewhere). */
@@ -229,7 +237,11 @@ export async function waitFor(fn, timeoutMs = 15000, what = 'condition') {
  */
 export async function startCodeServer({ folder, userDataDir, extensionsDir, port, host = '127.0.0.1', env = {}, logFile, stdio }) {
   const setup = ensureSetup();
-  port ??= await freePort();
+  if (port === undefined) port = await freePort();
+  else if (!(await portAvailable(port, host))) {
+    // Checked up front: a server already there would answer the health check in our place.
+    throw new Error(`port ${port} on ${host} is already in use`);
+  }
   const configFile = path.join(userDataDir, 'code-server.yaml');
   mkdirSync(userDataDir, { recursive: true });
   // Our own config file: otherwise code-server writes one with a password to ~/.config.

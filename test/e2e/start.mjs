@@ -89,7 +89,7 @@ let server;
 try {
   server = await startCodeServer({ folder, userDataDir, extensionsDir, port, stdio: ['ignore', 'ignore', 'inherit'] });
 } catch (e) {
-  console.error(`[start] ${e.message}${port ? ` (is port ${port} already in use? try --port)` : ''}`);
+  console.error(`[start] ${e.message}${/in use/.test(e.message) ? ' (choose another with --port N)' : ''}`);
   process.exit(1);
 }
 
