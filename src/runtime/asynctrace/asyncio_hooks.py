@@ -722,6 +722,33 @@ def _make_gather_cancel(orig):
     return cancel
 
 
+def _make_call_soon(orig):
+    """<= 3.11: see task.cancel() through the wakeup it schedules. Cancelling a task cancels
+    the future it waits on, whose callbacks (the task's wakeup) go through loop.call_soon while
+    the frame that called cancel() is still the innermost Python frame."""
+    fut_types = set()
+    for name in ("Future", "_CFuture", "_PyFuture"):
+        t = getattr(futures, name, None)
+        if isinstance(t, type):
+            fut_types.add(t)
+
+    def call_soon(self, callback, *args, **kwargs):
+        if args and type(args[0]) in fut_types:
+            try:
+                f = args[0]
+                if f.cancelled():
+                    t = getattr(callback, "__self__", None)
+                    if t is not None and type(t) in _TASK_TYPES and t._fut_waiter is f:
+                        tid = _tid_of(t)
+                        if tid not in _noted_cancel:
+                            _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
+            except Exception:
+                pass
+        return orig(self, callback, *args, **kwargs)
+    call_soon.__wrapped__ = orig
+    return call_soon
+
+
 def _install_monitoring():
     """3.12+: see the user's task.cancel() calls (who and where) at almost no cost."""
     mon = sys.monitoring
@@ -990,6 +1017,7 @@ def install(rec):
     if _taskgroups is not None and hasattr(_taskgroups.TaskGroup, "_abort"):
         _patch(_taskgroups.TaskGroup, "_abort", _make_tg_abort(_taskgroups.TaskGroup._abort))
     if _PY <= (3, 11):
+        _patch(base_events.BaseEventLoop, "call_soon", _make_call_soon(base_events.BaseEventLoop.call_soon))
         # wait_for wraps its awaitable in an inner task and cancels that on expiry.
         wf = _make_wait_for(tasks.wait_for)
         _patch(tasks, "wait_for", wf)
