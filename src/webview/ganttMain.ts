@@ -988,8 +988,8 @@ window.addEventListener('mouseup', (e) => {
 canvas.addEventListener('dblclick', (e) => {
   const rect = canvas.getBoundingClientRect();
   const h = hitTest(e.clientX - rect.left, e.clientY - rect.top);
-  if (h && h.kind === 'label') { if (h.site >= 0) vscode.postMessage({ type: 'open', taskId: h.task, siteId: h.site }); }
-  else if (h) zoomToTask(h.task);
+  // Double-click on a name opens where the task was created (a single click only selects it).
+  if (h && h.kind === 'label' && h.site >= 0) vscode.postMessage({ type: 'open', taskId: h.task, siteId: h.site });
 });
 
 canvas.addEventListener('keydown', (e) => {
@@ -1108,6 +1108,7 @@ function scheduleReport(): void {
 }
 
 function collectStats(): GanttStats {
+  if (hasRun) store.ensureSorted();
   const rows = hasRun ? store.rows() : undefined;
   const lanes: GanttStats['visibleLanes'] = [];
   if (rows) {

@@ -3,7 +3,7 @@
 // hover a waiting slice (tooltip text), click it (the editor jumps to the await line), select a task
 // from the tree's command (the chart scrolls/selects it), and take screenshots for the README.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch } from './harness.mjs';
@@ -153,7 +153,7 @@ describe('timeline', () => {
   test('a live run grows on the chart while it runs, following "now"', async () => {
     const program = 'live_timeline.py';
     writeFileSync(path.join(h.workspaceDir, program), [
-      '# Starts a worker every 100 ms for about 3 s: the timeline grows while it runs.',
+      '# Starts a worker every 100 ms for about 5 s: the timeline grows while it runs.',
       'import asyncio',
       '',
       '',
@@ -164,7 +164,7 @@ describe('timeline', () => {
       '',
       'async def main():',
       '    tasks = []',
-      '    for i in range(30):',
+      '    for i in range(50):',
       "        tasks.append(asyncio.create_task(worker(i), name=f'worker-{i}'))",
       '        await asyncio.sleep(0.1)',
       '    await asyncio.gather(*tasks)',
@@ -172,15 +172,17 @@ describe('timeline', () => {
       'asyncio.run(main())',
       '',
     ].join('\n'));
-    await h.openFile(program);
-    await h.palette('Async Trace: Trace Async Run');
-    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.live && r.label.includes('live_timeline')), 20000, 'the live run');
-    await h.command('asyncTrace.showTimeline', run.key);
+    // The timeline is open before the run starts: it follows the newly selected (live) run.
+    await h.command('asyncTrace.showTimeline');
+    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
+    await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, program) });
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.label.includes('live_timeline')), 20000, 'the live run');
     const first = await h.waitFor(async () => {
       const s = await h.state();
       const d = s.timeline?.drawn;
-      return d?.runKey === run.key && d.steps > 0 && s.runs.find((r) => r.key === run.key)?.live && d;
-    }, 15000, 'the live run drawn');
+      return d?.runKey === run.key && d.steps > 0 && s.runs.find((r) => r.key === run.key)?.live
+        && (await frame.locator('.live-badge').isVisible()) && d;
+    }, 15000, 'the live run drawn, with its live badge');
     assert.equal(first.follow, true, 'follow mode is on for a live run');
     const later = await h.waitFor(async () => {
       const s = await h.state();
@@ -188,15 +190,42 @@ describe('timeline', () => {
       return d.steps > first.steps && d.visibleLanes.length > first.visibleLanes.length && d;
     }, 15000, 'more steps and lanes while it runs');
     assert.ok(later.t1 >= first.t1, 'the view moved along with "now"');
-    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
-    assert.equal(await frame.locator('.live-badge').isVisible(), true, 'the live badge shows');
     await h.screenshot('timeline-live');
     const done = await h.waitFor(async () => {
       const s = await h.state();
       const r = s.runs.find((x) => x.key === run.key);
       const d = s.timeline.drawn;
-      return r && !r.live && d.totalLanes >= 31 && !(await frame.locator('.live-badge').isVisible()) && d;
-    }, 20000, 'all 31 tasks drawn after the run ends');
-    assert.ok(done.steps >= 30 * 4, `steps drawn: ${done.steps}`);
+      return r && !r.live && d.totalLanes >= 51 && !(await frame.locator('.live-badge').isVisible()) && d;
+    }, 20000, 'all 51 tasks drawn after the run ends');
+    assert.ok(done.steps >= 50 * 4, `steps drawn: ${done.steps}`);
+  });
+
+  // Last: the reload restarts the extension host, so the harness's state() no longer answers.
+  test('a window reload restores the timeline with its run (reopened from its trace file) and view', async () => {
+    const { page } = h;
+    const before = (await h.state()).timeline.drawn;
+    await h.waitFor(async () => !(await h.state()).runs.some((r) => r.live), 20000, 'no live run');
+    const portFile = path.join(path.dirname(h.logFile), 'hooks.port');
+    const oldPort = readFileSync(portFile, 'utf8').trim();
+    await page.waitForTimeout(500); // the webview saves its view state (debounced)
+    await page.reload();
+    const port = await h.waitFor(() => { const p = readFileSync(portFile, 'utf8').trim(); return p && p !== oldPort && p; }, 60000, 'the new extension host');
+    const state = async () => (await fetch(`http://127.0.0.1:${port}/state`)).json();
+    // A restored panel comes back as a tab; VS Code revives its webview when the tab is shown.
+    const tab = page.locator('.tabs-container .tab', { hasText: 'Timeline:' }).first();
+    await tab.waitFor({ state: 'visible', timeout: 30000 });
+    await tab.click();
+    let last;
+    const drawn = await h.waitFor(async () => {
+      last = await state();
+      const d = last.timeline?.drawn;
+      return d && d.totalLanes >= 51 && d;
+    }, 60000, 'the restored timeline drawn').catch(async (e) => {
+      throw new Error(`${e.message}\n${JSON.stringify({ timeline: last?.timeline, runs: last?.runs?.map((r) => r.label) }).slice(0, 2000)}`);
+    });
+    const s = await state();
+    assert.ok(s.runs.some((r) => r.key === drawn.runKey && /live_timeline/.test(r.label)), 'the run was reopened from its trace file');
+    assert.ok(drawn.visibleLanes.some((l) => /^worker-/.test(l.name)));
+    assert.ok(Math.abs(drawn.usPerPx - before.usPerPx) / before.usPerPx < 0.05, `zoom kept: ${before.usPerPx} -> ${drawn.usPerPx}`);
   });
 });
