@@ -212,6 +212,27 @@ class GeventTest(unittest.TestCase):
                          ("failed", "RuntimeError", "raw fail 1"))
         self.assertEqual(res.line(end["error"]["site"]), 4)
 
+    def test_monkey_patched_threads_are_greenlets(self):
+        src = ("from gevent import monkey; monkey.patch_all()\n"
+               "import threading, time\n"
+               "def work(n):\n"
+               "    time.sleep(0.01 * n)\n"
+               "    print('thread', n)\n"
+               "ts = [threading.Thread(target=work, args=(i,)) for i in range(1, 4)]\n"
+               "for t in ts: t.start()\n"
+               "for t in ts: t.join()\n"
+               "print('done')\n")
+        res = run_traced(src)
+        plain = run_plain(src)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        main = res.by_name("main")
+        for n in (1, 2, 3):
+            t = res.by_name("Thread-%d (work)" % n)
+            self.assertEqual((res.tasks[t]["coro"], res.tasks[t]["parent"]), ("work", main))
+            self.assertEqual(res.line(res.tasks[t]["site"]), 7)
+            self.assertEqual(list(zip(res.ons(t), res.await_lines(t))), [({"kind": "sleep", "delay": 0.01 * n}, 4)])
+            self.assertEqual(res.ends[t]["state"], "done")
+
     def test_block_names_the_blocking_line(self):
         prog = os.path.join(PROGRAMS, "gevent_block.py")
         res = run_traced(prog)

@@ -250,6 +250,9 @@ def _declare(inf, g=None, frame=None):
         d = getattr(g, "__dict__", None) or {}
         # Reading gevent's `name` would allocate a minimal_ident and change the program's reprs.
         name = d.get("name") if isinstance(d.get("name"), str) else coro
+        tn = _thread_names(run)
+        if tn is not None:
+            name, coro = tn
     else:
         f = frame
         if f is not None:
@@ -259,10 +262,14 @@ def _declare(inf, g=None, frame=None):
         else:
             try:
                 # Before it starts a plain greenlet still has its `run` (gevent.spawn_raw).
-                coro = _callable_name(g.run)
+                run = g.run
+                coro = _callable_name(run)
+                tn = _thread_names(run)
             except Exception:
-                coro = None
-        name = coro
+                coro = tn = None
+            if tn is not None:
+                name, coro = tn
+        name = name or coro
     if name is None:
         name = "greenlet"
     inf.name = name
@@ -272,9 +279,26 @@ def _declare(inf, g=None, frame=None):
                  st.thread))
 
 
+def _thread_names(run):
+    """(name, function) of a monkey-patched threading.Thread running as a greenlet, else None."""
+    t = getattr(run, "__self__", None)
+    if t is None:
+        return None
+    for cls in type(t).__mro__:
+        if cls.__name__ == "Thread" and cls.__module__ == "threading":
+            d = getattr(t, "__dict__", {})
+            target = d.get("_target")
+            fn = _callable_name(target) if target is not None else _callable_name(getattr(type(t), "run", None))
+            name = d.get("_name")
+            return (name if isinstance(name, str) else fn), fn
+    return None
+
+
 def _callable_name(fn):
     if fn is None:
         return None
+    while type(fn).__name__ == "partial" and hasattr(fn, "func"):
+        fn = fn.func
     f = getattr(fn, "__func__", fn)
     n = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
     if n is None:
