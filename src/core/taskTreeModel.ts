@@ -371,12 +371,15 @@ export class RefreshPlanner {
 
   get pending(): boolean { return this.runChanged || this.changed.size > 0 || this.added.size > 0; }
 
-  add(delta: RunDelta): void {
+  /**
+   * `alsoChanged`: tasks whose detail rows changed without the task being listed in the delta
+   * (the owner of a changed timeout, the target of a new cancel, the task of a new block).
+   */
+  add(delta: RunDelta, alsoChanged: Iterable<number> = []): void {
     for (const id of delta.newTasks) this.added.add(id);
     for (const id of delta.changedTasks) this.changed.add(id);
-    // Timeouts, cancels and blocks show as detail rows of tasks already listed in changedTasks;
-    // a timeout change may arrive alone, so refresh its task too.
-    if (delta.runChanged || delta.newBlocks > 0 || delta.changedTimeouts.length > 0) this.runChanged = true;
+    for (const id of alsoChanged) this.changed.add(id);
+    if (delta.runChanged) this.runChanged = true;
   }
 
   /**

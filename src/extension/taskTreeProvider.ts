@@ -115,7 +115,13 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
 
   runUpdated(run: TraceRunView, delta: Parameters<RefreshPlanner['add']>[0]): void {
     if (!this.runs.runs.includes(run)) return;
-    this.state(run).planner.add(delta);
+    const also: number[] = [];
+    for (const id of delta.changedTimeouts) {
+      const to = run.timeouts.get(id);
+      if (to) also.push(to.task, ...to.cancelled);
+    }
+    for (let i = Math.max(0, run.cancels.length - delta.newCancels); i < run.cancels.length; i++) also.push(run.cancels[i].task);
+    this.state(run).planner.add(delta, also);
     if (this.timer) return;
     const ms = vscode.workspace.getConfiguration('asyncTrace').get<number>('liveUpdateIntervalMs', 250);
     this.timer = setTimeout(() => { this.timer = undefined; this.flush(); }, Math.max(50, ms));
@@ -353,7 +359,8 @@ function themeIcon(spec: IconSpec): vscode.ThemeIcon {
 }
 
 function openSiteCommand(run: TraceRunView, site: number, title: string): vscode.Command {
-  return { command: 'asyncTrace.openSite', title, arguments: [run.key, site] };
+  // Like the Explorer: a click previews the source and leaves focus in the tree for the next row.
+  return { command: 'asyncTrace.openSite', title, arguments: [run.key, site, { preserveFocus: true }] };
 }
 
 /** A Markdown tooltip whose every value is escaped (program names, messages and paths are untrusted). */

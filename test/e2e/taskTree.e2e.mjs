@@ -127,6 +127,8 @@ test('clicking a task opens its creation site and selects it for the other views
   await page.locator('.part.sidebar .monaco-list-row[aria-level="3"]', { hasText: 'Task-3' }).first().click();
   // Task-3 was created by `asyncio.create_task(` on line 15.
   await h.waitFor(async () => (await activeLineNumber(page)) === 15, 15000, 'the creation line of Task-3');
+  // Like the Explorer, the click previews the source and leaves focus in the tree.
+  assert.ok(await page.evaluate(() => !!document.activeElement?.closest('.part.sidebar')), 'focus stays in the tree');
   const s = await h.state();
   const sel = s.tree.selection;
   assert.equal(sel.length, 1);

@@ -143,6 +143,9 @@ test('refresh planner: new tasks refresh their parent row, changed tasks themsel
   assert.equal(p.pending, false);
   p.add(delta({ newTasks: [1], changedTasks: [1] }));
   assert.equal(p.take(parentOf).run, true);
+  // Detail rows changing (a timeout fired, a cancel arrived) refresh the tasks they belong to.
+  p.add(delta({ changedTimeouts: [7] }), [4]);
+  assert.deepEqual(p.take(parentOf), { run: false, tasks: [4], changed: [4] });
   // Too many rows at once: one refresh of the whole run is cheaper.
   p.add(delta({ changedTasks: Array.from({ length: 1000 }, (_, i) => i + 10) }));
   const big = p.take(parentOf, 300);
