@@ -274,7 +274,7 @@ asyncio.run(outer())
 import asyncio, time
 
 def crunch():
-    time.sleep(0.25)  # L:block
+    time.sleep(0.5)  # L:block
 
 async def main():
     await asyncio.sleep(0)
@@ -289,7 +289,7 @@ asyncio.run(main())
         self.assertEqual(len(res.blocks), 1)
         b = res.blocks[0]
         self.assertEqual(b["task"], main)
-        self.assertGreaterEqual(b["dur"], 240000)
+        self.assertGreaterEqual(b["dur"], 490000)
         self.assertEqual(res.line(b["site"]), line_of(src, "L:block"))
         res2 = run_traced(src, extra_cli=["--block-ms", "1000"])
         self.assertEqual(res2.blocks, [])

@@ -960,8 +960,10 @@ def _make_timeout_aexit(orig):
 def _sampler(run_code):
     """Names the line that holds the loop: finds each thread's running step (our _run frame,
     whose local t0 is when the step began) and samples the innermost user frame."""
-    interval = max(0.005, min(0.05, _rec.block_us / 4e6))
-    threshold_ns = _rec.block_us * 1000
+    interval = max(0.005, min(0.025, _rec.block_us / 4e6))
+    # Sample from half the threshold on: on a busy machine this thread may not get to run
+    # again before the step ends.
+    threshold_ns = _rec.block_us * 500
     sleep = time.sleep
     while _state["on"]:
         sleep(interval)
