@@ -24,7 +24,13 @@ export interface GanttRows {
 export function childrenIndex(tasks: readonly LayoutTask[]): Map<number, number[]> {
   const known = new Set<number>();
   for (const t of tasks) known.add(t.id);
-  const sorted = tasks.slice().sort((a, b) => a.created - b.created || a.id - b.id);
+  // Tasks usually arrive in creation order: skip the sort when they already are.
+  let inOrder = true;
+  for (let i = 1; i < tasks.length && inOrder; i++) {
+    const a = tasks[i - 1], b = tasks[i];
+    inOrder = a.created < b.created || (a.created === b.created && a.id < b.id);
+  }
+  const sorted = inOrder ? tasks : tasks.slice().sort((a, b) => a.created - b.created || a.id - b.id);
   const children = new Map<number, number[]>();
   for (const t of sorted) {
     const p = t.parent !== null && t.parent >= 0 && t.parent !== t.id && known.has(t.parent) ? t.parent : -1;
