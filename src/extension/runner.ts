@@ -17,7 +17,7 @@ import type { TraceRuns } from './traceRuns';
 import { LiveStream } from './liveStream';
 import { RunTerminal } from './runTerminal';
 import {
-  RunSetupError, findInterpreter, interpreterActions, registerPythonEnvironment, type ErrorAction, type Interpreter,
+  RunSetupError, findInterpreter, hasPythonExtension, interpreterActions, registerPythonEnvironment, type ErrorAction, type Interpreter,
 } from './pythonEnvironment';
 import { contributeTestState } from './testHooks';
 
@@ -53,6 +53,7 @@ export class RunSession implements vscode.Disposable {
     readonly target: RunTarget,
     readonly stream: LiveStream,
     readonly terminal: RunTerminal,
+    readonly interpreter: Interpreter,
   ) {}
 
   get pid(): number | undefined { return this.child?.pid; }
@@ -414,7 +415,7 @@ async function startSession(
     onClose: () => session?.stop(),
   });
   lastTerminals.set(label, terminal);
-  session = new RunSession(run, target, stream, terminal);
+  session = new RunSession(run, target, stream, terminal, interpreter);
   const s = session;
   // Registered before anyone else hears of the session, so the session list is updated first.
   s.onDidFinish(() => onSessionFinished(s));
@@ -441,7 +442,7 @@ async function startSession(
 }
 
 /** Finished sessions, newest last (for the test hook). */
-const recent: { key: string; pid: number | undefined; durationMs: number; exitAtMs?: number; streamEndAtMs?: number; exitCode: number | null; signal: string | null; connected: boolean; rejected: number; terminal: string }[] = [];
+const recent: { key: string; pid: number | undefined; interpreter: { command: string; source: string }; durationMs: number; exitAtMs?: number; streamEndAtMs?: number; exitCode: number | null; signal: string | null; connected: boolean; rejected: number; terminal: string }[] = [];
 
 function onSessionFinished(s: RunSession): void {
   sessions.delete(s.run.key);
@@ -454,7 +455,7 @@ function onSessionFinished(s: RunSession): void {
     : vscode.l10n.t('[Async Trace] Process exited with code {0} — {1} tasks, {2} events', code ?? '?', counts.tasks, counts.events);
   s.terminal.writeNote(summary, code === 0 || s.isStopping ? 'info' : 'error');
   recent.push({
-    key: s.run.key, pid: s.pid, durationMs: Date.now() - s.startedAt, exitAtMs: s.exitAtMs, streamEndAtMs: s.streamEndAtMs, exitCode: s.exitCode, signal: s.exitSignal, connected: s.stream.connected, rejected: s.stream.rejected,
+    key: s.run.key, pid: s.pid, interpreter: { command: s.interpreter.command, source: s.interpreter.source }, durationMs: Date.now() - s.startedAt, exitAtMs: s.exitAtMs, streamEndAtMs: s.streamEndAtMs, exitCode: s.exitCode, signal: s.exitSignal, connected: s.stream.connected, rejected: s.stream.rejected,
     terminal: s.terminal.text.slice(-4000),
   });
   if (recent.length > 10) recent.shift();
@@ -538,6 +539,7 @@ export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns
       stopping: s.isStopping, terminal: s.terminal.text.slice(-4000),
     })),
     finished: [...recent],
+    pythonExtension: hasPythonExtension(),
     settings: (() => {
       const c = vscode.workspace.getConfiguration('asyncTrace');
       return { pythonPath: c.get('pythonPath'), program: c.get('program'), module: c.get('module'), args: c.get('args'), cwd: c.get('cwd'), env: c.get('env') };

@@ -3,11 +3,11 @@
 // meets (bad interpreter, too old, gevent missing, untrusted workspace).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launch } from './harness.mjs';
+import { ROOT, launch } from './harness.mjs';
 
 // The DOM renderer keeps terminal rows as text the test can read (no GPU in headless Chromium).
 const SETTINGS = { 'terminal.integrated.gpuAcceleration': 'off' };
@@ -30,8 +30,8 @@ async function clearNotifications(h) {
 // The extension's own status bar entry (id = publisher.name.itemId), not the window progress item.
 const statusItem = (page) => page.locator('.part.statusbar [id$=".asyncTrace.run"]').first();
 
-/** A Python older than 3.9 on this machine, if any (pyenv), for the "too old" error. */
-function oldPython() {
+/** A pyenv Python whose version matches `re` (e.g. older than 3.9 for the "too old" error), if any. */
+function pyenvPython(re) {
   const roots = [];
   const pr = spawnSync('pyenv', ['root'], { encoding: 'utf8' });
   if (pr.status === 0 && pr.stdout.trim()) roots.push(pr.stdout.trim());
@@ -39,12 +39,46 @@ function oldPython() {
   for (const root of roots) {
     const dir = path.join(root, 'versions');
     if (!existsSync(dir)) continue;
-    for (const v of readdirSync(dir).filter((n) => /^3\.[5-8](\.\d+)?$/.test(n))) {
+    for (const v of readdirSync(dir).filter((n) => re.test(n)).sort()) {
       const exe = path.join(dir, v, 'bin', 'python3');
       if (existsSync(exe)) return exe;
     }
   }
   return undefined;
+}
+const oldPython = () => pyenvPython(/^3\.[5-8](\.\d+)?$/);
+
+/**
+ * A stand-in for the Python extension (ms-python.python) exposing the part of its published API
+ * the runner uses; its "selected interpreter" is read from `.selected-python` in the workspace.
+ * Packaged with vsce so it can be installed into the running VS Code like a real extension.
+ */
+function buildFakePythonExtension() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fake-python-ext-'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
+    name: 'python', publisher: 'ms-python', version: '9.9.9', displayName: 'Python API test double', description: 'test only',
+    license: 'MIT', repository: 'https://example.invalid/test', engines: { vscode: '^1.80.0' }, main: './extension.js', activationEvents: [],
+  }));
+  writeFileSync(path.join(dir, 'LICENSE'), 'MIT\n');
+  writeFileSync(path.join(dir, 'extension.js'), `
+const vscode = require('vscode');
+const fs = require('fs');
+const path = require('path');
+const selected = () => fs.readFileSync(path.join(vscode.workspace.workspaceFolders[0].uri.fsPath, '.selected-python'), 'utf8').trim();
+exports.activate = (context) => {
+  context.subscriptions.push(vscode.commands.registerCommand('python.setInterpreter', () => undefined));
+  return { environments: {
+    getActiveEnvironmentPath: () => ({ id: selected(), path: selected() }),
+    resolveEnvironment: async (p) => ({ id: p.path, path: p.path, executable: { uri: vscode.Uri.file(p.path) } }),
+    onDidChangeActiveEnvironmentPath: () => ({ dispose() {} }),
+  } };
+};
+`);
+  const vsix = path.join(dir, 'fake-python.vsix');
+  const vsce = path.join(ROOT, 'node_modules', '.bin', 'vsce');
+  const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vsce failed: ${r.stderr || r.stdout}`);
+  return { dir, vsix };
 }
 
 /** Sets workspace settings by writing .vscode/settings.json (VS Code picks the change up). */
@@ -331,6 +365,43 @@ describe('trusted workspace', () => {
     const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('too old')), 15000, 'too old notification');
     assert.match(msg, /Python 3\.[5-8]\.\d+ .* is too old: Async Trace needs Python 3\.9 or newer/);
     rmSync(path.join(h.workspaceDir, '.vscode'), { recursive: true, force: true });
+  });
+
+  // Last in this suite: once installed, the Python extension stays.
+  test('with the Python extension installed, its selected interpreter runs the program', async (t) => {
+    const selected = pyenvPython(/^3\.(9|10|11|13)(\.\d+)?$/);
+    const old = oldPython();
+    if (!selected) {
+      t.skip('no second Python >= 3.9 on this machine');
+      return;
+    }
+    const { dir, vsix } = buildFakePythonExtension();
+    try {
+      writeFileSync(path.join(h.workspaceDir, '.selected-python'), selected);
+      await h.command('workbench.extensions.installExtension', { $uri: vsix });
+      await h.waitFor(async () => (await h.state()).runner.pythonExtension, 30000, 'the Python extension to be installed');
+
+      // Its interpreter wins over asyncTrace.pythonPath (which the test profile sets).
+      const key = await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, '01_run_hello.py') });
+      const fin = await h.waitFor(async () => (await h.state()).runner.finished.find((f) => f.key === key), 20000, 'the run to end');
+      assert.deepEqual(fin.interpreter, { command: selected, source: 'pythonExtension' });
+      const version = spawnSync(selected, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).stdout.trim();
+      await h.waitFor(async () => (await terminalText(h.page)).includes(`Tracing 01_run_hello.py with Python ${version} (${selected})`), 10000, 'the interpreter in the terminal banner');
+
+      // A too old selection: the error offers "Select Interpreter" (the Python extension's picker).
+      if (old) {
+        await clearNotifications(h);
+        writeFileSync(path.join(h.workspaceDir, '.selected-python'), old);
+        await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, '01_run_hello.py') });
+        const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('too old')), 15000, 'too old notification');
+        assert.match(msg, /selected in the Python extension/);
+        const toast = h.page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'too old' }).first();
+        assert.equal(await toast.locator('.monaco-button', { hasText: 'Select Interpreter' }).count(), 1);
+        await h.screenshot('runner-python-extension-too-old');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
