@@ -233,6 +233,27 @@ class GeventTest(unittest.TestCase):
             self.assertEqual(list(zip(res.ons(t), res.await_lines(t))), [({"kind": "sleep", "delay": 0.01 * n}, 4)])
             self.assertEqual(res.ends[t]["state"], "done")
 
+    def test_uncaught_error_in_main(self):
+        src = ("import gevent\n"
+               "def bg():\n"
+               "    gevent.sleep(10)\n"
+               "g = gevent.spawn(bg)\n"
+               "gevent.sleep(0.01)\n"
+               "raise SystemError('main gave up')\n")
+        res = run_traced(src)
+        plain = run_plain(src)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout))
+        self.assertEqual(res.code, 1)
+        self.assertIn("SystemError: main gave up", res.stderr)
+        main, bg = res.by_name("main"), res.by_name("bg")
+        err = res.ends[main]["error"]
+        self.assertEqual((res.ends[main]["state"], err["type"], err["message"]), ("failed", "SystemError", "main gave up"))
+        self.assertEqual(res.line(err["site"]), 6)
+        # The greenlet still sleeping when the program died is closed as cancelled by shutdown.
+        self.assertEqual(res.ends[bg]["state"], "cancelled")
+        self.assertTrue(any(c["task"] == bg and c["cause"] == "shutdown" for c in res.cancels))
+        self.assertEqual(res.exit["code"], 1)
+
     def test_block_names_the_blocking_line(self):
         prog = os.path.join(PROGRAMS, "gevent_block.py")
         res = run_traced(prog)

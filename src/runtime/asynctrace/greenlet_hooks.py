@@ -1197,8 +1197,13 @@ def _finalize():
                 else:
                     err = _rec.exit_error
                     if err is not None:
-                        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":{"type":%s,"message":%s,"site":null}}'
-                                  % (inf.tid, now, _rec.jstr(err[0]), _rec.jstr(err[1])))
+                        # The uncaught exception, with the user line that raised it when known.
+                        exc = getattr(sys, "last_value", None)
+                        if isinstance(exc, BaseException) and type(exc).__qualname__ == err[0]:
+                            ej = _error_json(exc, getattr(sys, "last_traceback", None))
+                        else:
+                            ej = '{"type":%s,"message":%s,"site":null}' % (_rec.jstr(err[0]), _rec.jstr(err[1]))
+                        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"failed","error":%s}' % (inf.tid, now, ej))
                     else:
                         _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (inf.tid, now))
             elif g.dead:
