@@ -326,6 +326,30 @@ describe('trusted workspace', () => {
     console.log(`# 10,000-task run: ${lines} events, process start to exit ${fin.exitAtMs} ms, to stream end ${fin.streamEndAtMs} ms, to finished run ${fin.durationMs} ms, command to finished ${elapsed} ms`);
   });
 
+  test('the editor title run button traces the file; two runs at once do not mix', async () => {
+    const { page } = h;
+    await h.openFile('04_gather.py');
+    const before = (await h.state()).runs.length;
+    // The run button in the editor title (group "navigation" of editor/title/run).
+    const button = page.locator('.editor-actions .action-item a.action-label[aria-label*="Trace Async Run"]').first();
+    await button.waitFor({ state: 'visible', timeout: 10000 });
+    await button.click();
+    // While it runs, start another program from the Explorer's context menu command (a Uri argument).
+    const other = await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, '03_create_task.py') });
+    const [gather, create] = await h.waitFor(async () => {
+      const runs = (await h.state()).runs.slice(before);
+      const g = runs.find((r) => r.label === '04_gather.py');
+      const c = runs.find((r) => r.key === other);
+      return g && c && !g.live && !c.live && [g, c];
+    }, 30000, 'both runs to finish');
+    assert.notEqual(gather.key, create.key);
+    assert.equal(gather.exit?.code, 0);
+    assert.equal(create.exit?.code, 0);
+    const coros = (r) => new Set(r.tasks.map((t) => t.coro));
+    assert.ok(coros(gather).has('factorial') && !coros(gather).has('say_after'), `04_gather.py tasks: ${[...coros(gather)]}`);
+    assert.ok(coros(create).has('say_after') && !coros(create).has('factorial'), `03_create_task.py tasks: ${[...coros(create)]}`);
+  });
+
   test('gevent program without gevent: clear error with the fix', async (t) => {
     const hasGevent = spawnSync(h.python, ['-c', 'import gevent'], { encoding: 'utf8' }).status === 0;
     if (hasGevent) {
