@@ -77,10 +77,11 @@ class _LoaderProxy:
 class _Finder:
     def __init__(self):
         self._busy = set()
-        self._done = set()
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname not in _WATCHED or fullname in self._busy or fullname in self._done:
+        # (A find_spec without an import, e.g. importlib.util.find_spec("gevent"), only builds a
+        # spec nobody executes: the setup runs once, when a module really executes.)
+        if fullname not in _WATCHED or fullname in self._busy or fullname in _applied:
             return None
         self._busy.add(fullname)
         try:
@@ -94,7 +95,6 @@ class _Finder:
                 return None
             if spec.loader is None or not hasattr(spec.loader, "exec_module"):
                 return spec
-            self._done.add(fullname)
             spec.loader = _LoaderProxy(spec.loader, fullname)
             return spec
         except Exception:
