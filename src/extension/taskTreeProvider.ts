@@ -14,10 +14,11 @@ import type { TraceRuns } from './traceRuns';
 
 const t: Localize = (message, ...args) => vscode.l10n.t(message, ...args);
 
-export interface RunNode { kind: 'run'; id: string; run: TraceRunView }
-export interface TaskNode { kind: 'task'; id: string; run: TraceRunView; taskId: number }
-export interface DetailNode { kind: 'detail'; id: string; run: TraceRunView; taskId: number; row: DetailRow }
-export interface MoreNode { kind: 'more'; id: string; run: TraceRunView; parent: RunNode | TaskNode; hidden: number }
+// Every element carries `runKey` (and `taskId` where it has one): the shape menu commands accept.
+export interface RunNode { kind: 'run'; id: string; run: TraceRunView; runKey: string }
+export interface TaskNode { kind: 'task'; id: string; run: TraceRunView; runKey: string; taskId: number }
+export interface DetailNode { kind: 'detail'; id: string; run: TraceRunView; runKey: string; taskId: number; row: DetailRow }
+export interface MoreNode { kind: 'more'; id: string; run: TraceRunView; runKey: string; parent: RunNode | TaskNode; hidden: number }
 export type TreeNode = RunNode | TaskNode | DetailNode | MoreNode;
 
 /** Root tasks start expanded when the run is this small (the common "read my example" case). */
@@ -40,13 +41,13 @@ class RunState {
   lastRunRowRefresh = 0;
 
   constructor(readonly run: TraceRunView) {
-    this.node = { kind: 'run', id: `run:${run.key}`, run };
+    this.node = { kind: 'run', id: `run:${run.key}`, run, runKey: run.key };
     this.blocks.update(run);
   }
 
   taskNode(taskId: number): TaskNode {
     let n = this.tasks.get(taskId);
-    if (!n) this.tasks.set(taskId, (n = { kind: 'task', id: `${this.node.id}/task:${taskId}`, run: this.run, taskId }));
+    if (!n) this.tasks.set(taskId, (n = { kind: 'task', id: `${this.node.id}/task:${taskId}`, run: this.run, runKey: this.run.key, taskId }));
     return n;
   }
 
@@ -170,7 +171,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       const rows = taskDetails(node.run, task, s.blocks.of(task.id), t).map((row) => {
         const id = `${node.id}/${row.key}`;
         let d = s.details.get(id);
-        if (!d) s.details.set(id, (d = { kind: 'detail', id, run: node.run, taskId: task.id, row }));
+        if (!d) s.details.set(id, (d = { kind: 'detail', id, run: node.run, runKey: node.runKey, taskId: task.id, row }));
         d.row = row;
         return d;
       });
@@ -186,7 +187,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (hidden > 0) {
       const id = `${parent.id}/more`;
       let m = s.more.get(id);
-      if (!m) s.more.set(id, (m = { kind: 'more', id, run: s.run, parent, hidden }));
+      if (!m) s.more.set(id, (m = { kind: 'more', id, run: s.run, runKey: s.run.key, parent, hidden }));
       m.hidden = hidden;
       s.items.delete(id);
       out.push(m);

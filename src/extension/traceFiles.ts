@@ -169,7 +169,7 @@ async function removeRun(runs: TraceRuns, arg: unknown): Promise<void> {
     const stop = vscode.l10n.t('Stop and Remove');
     const pick = await vscode.window.showWarningMessage(vscode.l10n.t('{0} is still running.', programLabel(run)), { modal: true }, stop);
     if (pick !== stop) return;
-    await vscode.commands.executeCommand('asyncTrace.stop');
+    await vscode.commands.executeCommand('asyncTrace.stop', run.key);
   }
   runs.remove(run);
 }
@@ -179,7 +179,7 @@ async function clearRuns(runs: TraceRuns): Promise<void> {
     const stop = vscode.l10n.t('Stop and Clear');
     const pick = await vscode.window.showWarningMessage(vscode.l10n.t('A traced program is still running.'), { modal: true }, stop);
     if (pick !== stop) return;
-    await vscode.commands.executeCommand('asyncTrace.stop');
+    for (const r of runs.runs.filter((x) => x.live)) await vscode.commands.executeCommand('asyncTrace.stop', r.key);
   }
   runs.clear();
 }
