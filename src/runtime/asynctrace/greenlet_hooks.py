@@ -771,7 +771,6 @@ def _classify_user(st, f, inf, now):
         recv = _resolve(f, recv_path) if recv_path is not None else None
         if meth == "__enter__":
             return _sync_kind(recv) or _HUB_ON
-        gg = st.gevent_greenlet
         gt = st.greenlet_type
         if recv is not None and isinstance(recv, gt):
             tinf = st.info.get(id(recv))
@@ -1171,6 +1170,8 @@ def _finalize():
         st.settrace(st.prev_trace)
     except Exception:
         pass
+    if st.trap is not None:
+        st.trap.disarm(_UNKNOWN_ERR)
     if st.main_info is None and not st.info:
         return  # greenlet imported but never switched: nothing to say
     now = _rec.now_us()
