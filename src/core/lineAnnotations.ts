@@ -54,7 +54,7 @@ export interface TimeoutLine {
   /** Smallest and largest delay armed here, seconds (undefined if none had a delay). */
   minDelay?: number;
   maxDelay?: number;
-  /** Tasks cancelled by the timeouts that fired, in order, unique. */
+  /** Tasks cancelled by the timeouts that fired, unique, by id. */
   cancelled: number[];
   /** Among cleared timeouts with a delay: the one that came closest to firing. */
   closest?: { elapsed: number; delay: number; ratio: number };
@@ -82,6 +82,44 @@ export interface RunAnnotations {
   files: Map<string, FileAnnotations>;
   /** Sum of all completed innermost waits, us (the heat denominator). */
   totalWait: number;
+  /** Failed tasks whose exception nobody retrieved, in the order seen. */
+  unretrieved: number[];
+  /** Tasks still pending when their loop closed. */
+  pendingAtClose: number[];
+}
+
+/** Aggregates the timeouts armed at one line. */
+export function timeoutLineOf(timeouts: readonly TimeoutInfo[]): TimeoutLine {
+  const t: TimeoutLine = { timeouts: [...timeouts], fired: 0, cleared: 0, armed: 0, cancelled: [] };
+  const seen = new Set<number>();
+  for (const to of timeouts) {
+    if (to.delay !== null && to.delay !== undefined) {
+      t.minDelay = t.minDelay === undefined ? to.delay : Math.min(t.minDelay, to.delay);
+      t.maxDelay = t.maxDelay === undefined ? to.delay : Math.max(t.maxDelay, to.delay);
+    }
+    if (to.state === 'fired') {
+      t.fired++;
+      for (const c of to.cancelled) if (!seen.has(c)) { seen.add(c); t.cancelled.push(c); }
+    } else if (to.state === 'cleared') {
+      t.cleared++;
+      if (to.delay && to.endTs !== undefined) {
+        const elapsed = to.endTs - to.armedTs;
+        const ratio = elapsed / (to.delay * 1_000_000);
+        if (!t.closest || ratio > t.closest.ratio) t.closest = { elapsed, delay: to.delay, ratio };
+      }
+    } else t.armed++;
+  }
+  t.cancelled.sort(byNumber);
+  return t;
+}
+
+/** Task ids in a stable order whatever order the events came in. */
+const byNumber = (a: number, b: number) => a - b;
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 interface StackLine { file: string; line: number; func: string; inner: boolean }
@@ -110,7 +148,39 @@ export class LineAnnotator {
   private readonly tasksCache = new Map<string, TaskAwaitStats[]>();
   private readonly linesOfStack: StackLine[][] = [];
 
-  constructor(readonly run: TraceRunView) {}
+  // Per-site facts other than waits, kept up to date from the model's deltas so a refresh does
+  // not walk every task and timeout of a big run again.
+  private scannedAll = false;
+  private readonly dirtyTasks = new Set<number>();
+  private readonly dirtyTimeouts = new Set<number>();
+  private readonly createdBySite = new Map<number, number[]>();
+  private readonly created = new Set<number>();
+  private readonly failedBySite = new Map<number, number[]>();
+  private readonly failed = new Set<number>();
+  private readonly unretrieved: number[] = [];
+  private readonly unretrievedSeen = new Set<number>();
+  private readonly pendingAtClose: number[] = [];
+  private readonly pendingSeen = new Set<number>();
+  /** Timeout id -> the site and state it is counted under. */
+  private readonly timeoutCounted = new Map<number, { site: number; state: TimeoutInfo['state'] }>();
+  private readonly timeoutLines = new Map<number, TimeoutLine>();
+  private readonly timeoutCancelled = new Map<number, Set<number>>();
+  private cancelCursor = 0;
+  private readonly cancelsBySite = new Map<number, CancelInfo[]>();
+  private blockCursor = 0;
+  private readonly blocksBySite = new Map<number, { count: number; total: number; max: number; tasks: number[]; seen: Set<number> }>();
+  private readonly unsubscribe: () => void;
+
+  constructor(readonly run: TraceRunView) {
+    this.unsubscribe = run.onDelta((d) => {
+      if (!this.scannedAll) return; // the first update() scans everything anyway
+      for (const id of d.changedTasks) this.dirtyTasks.add(id);
+      for (const id of d.changedTimeouts) this.dirtyTimeouts.add(id);
+    });
+  }
+
+  /** Stops listening to the run. */
+  dispose(): void { this.unsubscribe(); }
 
   /** Number of steps folded so far (for tests and measurements). */
   get folded(): number { return this.cursor; }
@@ -129,6 +199,94 @@ export class LineAnnotator {
     }
     this.cursor = Math.max(this.cursor, count);
     this.tasksCache.clear();
+    this.updateSites();
+  }
+
+  private updateSites(): void {
+    const run = this.run;
+    if (!this.scannedAll) {
+      this.scannedAll = true;
+      for (const task of run.tasks.values()) this.foldTask(task);
+      for (const to of run.timeouts.values()) this.foldTimeout(to);
+    } else {
+      for (const id of this.dirtyTasks) { const task = run.tasks.get(id); if (task) this.foldTask(task); }
+      for (const id of this.dirtyTimeouts) { const to = run.timeouts.get(id); if (to) this.foldTimeout(to); }
+    }
+    this.dirtyTasks.clear();
+    this.dirtyTimeouts.clear();
+    const cancels = run.cancels;
+    for (; this.cancelCursor < cancels.length; this.cancelCursor++) {
+      const c = cancels[this.cancelCursor];
+      if (c.site !== null && c.site !== undefined) pushTo(this.cancelsBySite, c.site, c);
+    }
+    const blocks = run.blocks;
+    for (; this.blockCursor < blocks.length; this.blockCursor++) {
+      const b = blocks[this.blockCursor];
+      if (b.site === null || b.site === undefined) continue;
+      let blk = this.blocksBySite.get(b.site);
+      if (!blk) this.blocksBySite.set(b.site, (blk = { count: 0, total: 0, max: 0, tasks: [], seen: new Set() }));
+      blk.count++;
+      blk.total += b.dur;
+      if (b.dur > blk.max) blk.max = b.dur;
+      if (b.task !== null && !blk.seen.has(b.task)) { blk.seen.add(b.task); blk.tasks.push(b.task); }
+    }
+  }
+
+  private foldTask(task: TaskInfo): void {
+    const id = task.id;
+    if (task.site !== null && !this.created.has(id)) {
+      this.created.add(id);
+      pushTo(this.createdBySite, task.site, id);
+    }
+    if (task.endState === 'failed' && task.error && task.error.site !== null && task.error.site !== undefined && !this.failed.has(id)) {
+      this.failed.add(id);
+      pushTo(this.failedBySite, task.error.site, id);
+    }
+    if (task.unretrieved && !this.unretrievedSeen.has(id)) { this.unretrievedSeen.add(id); this.unretrieved.push(id); }
+    if (task.pendingAtClose && !this.pendingSeen.has(id)) { this.pendingSeen.add(id); this.pendingAtClose.push(id); }
+  }
+
+  /** Counts a new or changed timeout at its site: O(1) per change (plus its new cancellations). */
+  private foldTimeout(to: TimeoutInfo): void {
+    const counted = this.timeoutCounted.get(to.id);
+    const site = to.site ?? undefined;
+    if (counted && counted.site !== site) {
+      // Re-armed at another line (rare): take it out of the old one.
+      const old = this.timeoutLines.get(counted.site);
+      if (old) {
+        this.count(old, counted.state, -1);
+        old.timeouts.splice(old.timeouts.indexOf(to), 1);
+        if (old.timeouts.length === 0) this.timeoutLines.delete(counted.site);
+      }
+      this.timeoutCounted.delete(to.id);
+    }
+    if (site === undefined) return;
+    let tl = this.timeoutLines.get(site);
+    if (!tl) this.timeoutLines.set(site, (tl = { timeouts: [], fired: 0, cleared: 0, armed: 0, cancelled: [] }));
+    const now = this.timeoutCounted.get(to.id);
+    if (now) this.count(tl, now.state, -1);
+    else tl.timeouts.push(to);
+    this.count(tl, to.state, 1);
+    this.timeoutCounted.set(to.id, { site, state: to.state });
+    if (to.delay !== null && to.delay !== undefined) {
+      tl.minDelay = tl.minDelay === undefined ? to.delay : Math.min(tl.minDelay, to.delay);
+      tl.maxDelay = tl.maxDelay === undefined ? to.delay : Math.max(tl.maxDelay, to.delay);
+    }
+    if (to.state === 'fired') {
+      let seen = this.timeoutCancelled.get(site);
+      if (!seen) this.timeoutCancelled.set(site, (seen = new Set()));
+      for (const c of to.cancelled) if (!seen.has(c)) { seen.add(c); tl.cancelled.push(c); }
+    } else if (to.state === 'cleared' && to.delay && to.endTs !== undefined) {
+      const elapsed = to.endTs - to.armedTs;
+      const ratio = elapsed / (to.delay * 1_000_000);
+      if (!tl.closest || ratio > tl.closest.ratio) tl.closest = { elapsed, delay: to.delay, ratio };
+    }
+  }
+
+  private count(tl: TimeoutLine, state: TimeoutInfo['state'], n: number): void {
+    if (state === 'fired') tl.fired += n;
+    else if (state === 'cleared') tl.cleared += n;
+    else tl.armed += n;
   }
 
   /** Adds step i's completed wait; false when the wait is still open. */
@@ -244,57 +402,40 @@ export class LineAnnotator {
       }
     }
 
-    // Timeouts, by arming site.
-    const cancelledSets = new Map<TimeoutLine, Set<number>>();
-    for (const to of run.timeouts.values()) {
-      const info = lineAt(to.site);
+    // The other facts, by site; several sites may share a line (different functions on one line).
+    const siteLine = (site: number) => lineAt(site);
+    for (const [site, tl] of this.timeoutLines) {
+      const info = siteLine(site);
       if (!info) continue;
-      const t = (info.timeout ??= { timeouts: [], fired: 0, cleared: 0, armed: 0, cancelled: [] });
-      t.timeouts.push(to);
-      if (to.delay !== null && to.delay !== undefined) {
-        t.minDelay = t.minDelay === undefined ? to.delay : Math.min(t.minDelay, to.delay);
-        t.maxDelay = t.maxDelay === undefined ? to.delay : Math.max(t.maxDelay, to.delay);
-      }
-      if (to.state === 'fired') {
-        t.fired++;
-        let seen = cancelledSets.get(t);
-        if (!seen) cancelledSets.set(t, (seen = new Set()));
-        for (const c of to.cancelled) if (!seen.has(c)) { seen.add(c); t.cancelled.push(c); }
-      } else if (to.state === 'cleared') {
-        t.cleared++;
-        if (to.delay && to.endTs !== undefined) {
-          const elapsed = to.endTs - to.armedTs;
-          const ratio = elapsed / (to.delay * 1_000_000);
-          if (!t.closest || ratio > t.closest.ratio) t.closest = { elapsed, delay: to.delay, ratio };
-        }
-      } else t.armed++;
+      info.timeout = info.timeout
+        ? timeoutLineOf([...info.timeout.timeouts, ...tl.timeouts])
+        : { ...tl, timeouts: tl.timeouts.slice(), cancelled: tl.cancelled.slice().sort(byNumber), closest: tl.closest && { ...tl.closest } };
     }
-
-    for (const task of run.tasks.values()) {
-      const created = lineAt(task.site);
-      if (created) (created.creates ??= []).push(task.id);
-      if (task.endState === 'failed' && task.error) {
-        const raised = lineAt(task.error.site);
-        if (raised) (raised.failures ??= []).push(task.id);
+    for (const [site, ids] of this.createdBySite) {
+      const info = siteLine(site);
+      if (info) info.creates = info.creates ? [...info.creates, ...ids] : ids.slice();
+    }
+    for (const [site, ids] of this.failedBySite) {
+      const info = siteLine(site);
+      if (info) info.failures = info.failures ? [...info.failures, ...ids] : ids.slice();
+    }
+    for (const [site, b] of this.blocksBySite) {
+      const info = siteLine(site);
+      if (!info) continue;
+      if (!info.block) info.block = { count: b.count, total: b.total, max: b.max, tasks: b.tasks.slice() };
+      else {
+        const m = info.block;
+        m.count += b.count;
+        m.total += b.total;
+        m.max = Math.max(m.max, b.max);
+        for (const t of b.tasks) if (!m.tasks.includes(t)) m.tasks.push(t);
       }
     }
-    const blockTasks = new Map<LineInfo, Set<number>>();
-    for (const b of run.blocks) {
-      const info = lineAt(b.site);
-      if (!info) continue;
-      const blk = (info.block ??= { count: 0, total: 0, max: 0, tasks: [] });
-      blk.count++;
-      blk.total += b.dur;
-      blk.max = Math.max(blk.max, b.dur);
-      let seen = blockTasks.get(info);
-      if (!seen) blockTasks.set(info, (seen = new Set()));
-      if (b.task !== null && !seen.has(b.task)) { seen.add(b.task); blk.tasks.push(b.task); }
+    for (const [site, list] of this.cancelsBySite) {
+      const info = siteLine(site);
+      if (info) info.cancels = info.cancels ? [...info.cancels, ...list] : list.slice();
     }
-    for (const c of run.cancels) {
-      const info = lineAt(c.site);
-      if (info) (info.cancels ??= []).push(c);
-    }
-    return { files, totalWait: this.totalWait };
+    return { files, totalWait: this.totalWait, unretrieved: this.unretrieved.slice(), pendingAtClose: this.pendingAtClose.slice() };
   }
 
   /**
@@ -346,8 +487,12 @@ export class LineAnnotator {
 /** One-shot helper: all annotations of a run. */
 export function computeLineAnnotations(run: TraceRunView): RunAnnotations {
   const a = new LineAnnotator(run);
-  a.update();
-  return a.snapshot();
+  try {
+    a.update();
+    return a.snapshot();
+  } finally {
+    a.dispose();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,8 +683,9 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
       }
     }
   }
-  for (const task of run.tasks.values()) {
-    if (task.unretrieved) {
+  for (const id of ann.unretrieved) {
+    const task = run.tasks.get(id);
+    if (task?.unretrieved) {
       const at = site(task.error?.site) ?? site(task.site);
       if (at) {
         out.push({
@@ -550,7 +696,10 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
         });
       }
     }
-    if (task.pendingAtClose) {
+  }
+  for (const id of ann.pendingAtClose) {
+    const task = run.tasks.get(id);
+    if (task?.pendingAtClose) {
       const at = site(task.site);
       if (at) {
         out.push({

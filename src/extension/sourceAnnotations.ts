@@ -79,7 +79,7 @@ class SourceAnnotations implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly decorations: AnnotationDecorations;
   private readonly diagnostics = new TraceDiagnostics();
-  private readonly annotators = new WeakMap<TraceRunView, LineAnnotator>();
+  private readonly annotators = new Map<TraceRunView, LineAnnotator>();
   /** Per run, per local file: the edits made since the run was recorded. */
   private readonly edits = new WeakMap<TraceRunView, Map<string, LineEdit[]>>();
   private current: Current | undefined;
@@ -87,6 +87,8 @@ class SourceAnnotations implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private editTimer: NodeJS.Timeout | undefined;
   private lastRefreshMs = 0;
+  /** Where the last refresh spent its time (ms), for measurements. */
+  private phases: Record<string, number> = {};
   private problemsAt = 0;
   /** What the Problems panel shows now, to skip identical updates. */
   private diagnosticsKey = '';
@@ -108,7 +110,13 @@ class SourceAnnotations implements vscode.Disposable {
         this.refreshNow();
       }
     }));
-    d.push(runs.onDidChangeRuns(() => this.refreshNow()));
+    d.push(runs.onDidChangeRuns(() => {
+      // Removed runs: stop folding their deltas.
+      for (const [run, annotator] of this.annotators) {
+        if (!runs.runs.includes(run)) { annotator.dispose(); this.annotators.delete(run); }
+      }
+      this.refreshNow();
+    }));
     d.push(runs.onDidUpdateRun(({ run }) => { if (run === runs.selected) this.schedule(); }));
     d.push(vscode.window.onDidChangeVisibleTextEditors(() => this.renderEditors()));
     d.push(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
@@ -166,8 +174,14 @@ class SourceAnnotations implements vscode.Disposable {
     }
     let annotator = this.annotators.get(run);
     if (!annotator) this.annotators.set(run, (annotator = new LineAnnotator(run)));
+    const phases: Record<string, number> = {};
+    let mark = Date.now();
+    const phase = (name: string) => { const now = Date.now(); phases[name] = now - mark; mark = now; };
+    this.phases = phases;
     annotator.update();
+    phase('update');
     const ann = annotator.snapshot();
+    phase('snapshot');
     const files = new Map<string, { uri: vscode.Uri; file: FileAnnotations }>();
     for (const f of ann.files.values()) {
       const local = this.localPath(run, f.file);
@@ -178,9 +192,12 @@ class SourceAnnotations implements vscode.Disposable {
     const problems = prev && prev.run === run && run.live && started - this.problemsAt < LIVE_PROBLEMS_MS
       ? prev.problems : collectProblems(run, ann, vscode.l10n.t);
     if (!prev || problems !== prev.problems) this.problemsAt = started;
+    phase('problems');
     this.current = { run, annotator, ann, files, problems, hints: new Map() };
     this.renderEditors();
+    phase('editors');
     this.renderDiagnostics();
+    phase('diagnostics');
   }
 
   private localPath(run: TraceRunView, traceFile: string): string | undefined {
@@ -365,6 +382,8 @@ class SourceAnnotations implements vscode.Disposable {
       enabled: this.enabled,
       run: cur?.run.key ?? null,
       totalWait: cur?.ann.totalWait ?? 0,
+      lastRefreshMs: this.lastRefreshMs,
+      lastRefreshPhases: this.phases,
       decoratedEditors: [...this.decorated].map((e) => e.document.uri.fsPath),
       files,
       diagnostics: this.diagnostics.snapshot(),
@@ -372,6 +391,8 @@ class SourceAnnotations implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const annotator of this.annotators.values()) annotator.dispose();
+    this.annotators.clear();
     if (this.timer) clearTimeout(this.timer);
     if (this.editTimer) clearTimeout(this.editTimer);
     for (const d of this.disposables) d.dispose();

@@ -259,3 +259,48 @@ test('a million steps fold in well under a second', () => {
   assert.ok(t1 - t0 < 5000, `fold took ${t1 - t0} ms`);
   assert.ok(t4 - t3 < 1000, `incremental took ${t4 - t3} ms`);
 });
+
+test('incremental updates end where a single pass over the whole trace does', async () => {
+  const { generateTrace } = await import('../../src/core/syntheticTrace');
+  const text = [...generateTrace({ tasks: 3000, stepsPerTask: 6, seed: 7 })].join('');
+  const full = new TraceRun('full', 'full');
+  full.ingest(text);
+  full.finish();
+  const once = computeLineAnnotations(full);
+
+  const live = new TraceRun('live', 'live', { live: true });
+  const annotator = new LineAnnotator(live);
+  // Uneven chunks, split anywhere (mid-line too), an update after each like the throttled refreshes.
+  let pos = 0;
+  let k = 0;
+  while (pos < text.length) {
+    const n = 1000 + ((k++ * 7919) % 50_000);
+    live.ingest(text.slice(pos, pos + n));
+    pos += n;
+    if (k % 3 === 0) annotator.update();
+  }
+  live.finish();
+  annotator.update();
+  const inc = annotator.snapshot();
+  annotator.dispose();
+
+  const plain = (a: ReturnType<typeof computeLineAnnotations>) => JSON.stringify({
+    totalWait: a.totalWait,
+    unretrieved: [...a.unretrieved].sort((x, y) => x - y),
+    pending: [...a.pendingAtClose].sort((x, y) => x - y),
+    files: [...a.files.values()].sort((x, y) => x.file.localeCompare(y.file)).map((f) => [f.file, [...f.lines.values()]
+      .sort((x, y) => x.line - y.line)
+      .map((l) => ({
+        ...l,
+        creates: l.creates && [...l.creates].sort((x, y) => x - y),
+        failures: l.failures && [...l.failures].sort((x, y) => x - y),
+        cancels: l.cancels?.length,
+        timeout: l.timeout && { ...l.timeout, timeouts: l.timeout.timeouts.map((x) => x.id).sort((x, y) => x - y), cancelled: [...l.timeout.cancelled].sort((x, y) => x - y) },
+        block: l.block && { ...l.block, tasks: [...l.block.tasks].sort((x, y) => x - y) },
+      }))]),
+  });
+  assert.ok(once.files.size > 0 && once.unretrieved.length > 0 && once.pendingAtClose.length >= 0);
+  assert.equal(plain(inc), plain(once));
+  assert.deepEqual(collectProblems(live, inc).map((p) => `${p.kind}${p.line}${p.message}`).sort(),
+    collectProblems(full, once).map((p) => `${p.kind}${p.line}${p.message}`).sort());
+});
