@@ -10,6 +10,9 @@ import type {
 } from './traceEvents';
 import { TraceParser } from './traceParser';
 
+/** Task ids below this are also indexed in an array (larger ones only in the Map). */
+const DENSE_IDS = 1 << 22;
+
 /** A cancel caused by a timeout may be stamped a little after the timeout fired (two clock reads). */
 const TIMEOUT_CANCEL_TOLERANCE_US = 1000;
 
@@ -45,6 +48,8 @@ class TaskRecord implements TaskInfo {
   pendingAtClose?: boolean;
   eager?: boolean;
 
+  /** Reused as currentWait. */
+  waitInfo?: { since: number; stack: number[]; on: AwaitOn | undefined };
   /** Set by a `name` line. */
   renamed = false;
   /** False while only known from events that came before its `task` line (eager tasks). */
@@ -109,22 +114,23 @@ interface AwaitNode {
   byKind?: Map<string, Map<unknown, number>>;
 }
 
-/** What tells two `on` values of the same kind apart: their one field, or a key-sorted text when richer. */
+/**
+ * What tells two `on` values of the same kind apart. Kinds of the format are keyed by their one
+ * defining field (fields a later version may add to them do not split entries); other kinds by a
+ * key-sorted text of all fields. No per-step enumeration of fields: it is the hot path.
+ */
 function onValue(on: AwaitOn): unknown {
   const o = on as Record<string, unknown>;
-  let n = 0;
-  for (const _ in o) n++;
-  if (n === 1) return '';
-  if (n === 2) {
-    switch (on.kind) {
-      case 'sleep': return o.delay;
-      case 'task': return o.task;
-      case 'io': return o.op;
-      case 'switch': return o.to;
-      case 'gather': if (Array.isArray(o.tasks)) return o.tasks.join(','); break;
-    }
+  switch (on.kind) {
+    case 'sleep': return o.delay;
+    case 'task': return o.task;
+    case 'switch': return o.to;
+    case 'gather': return Array.isArray(o.tasks) ? o.tasks.join(',') : '';
+    // Kinds with no field or an `op` (io read/write, queue get/put).
+    case 'io': case 'future': case 'lock': case 'event': case 'queue': case 'condition': case 'semaphore':
+    case 'yield': case 'hub': case 'barrier': case 'process':
+      return o.op;
   }
-  // Rare richer shapes: field order must not split entries.
   let k = '';
   for (const f of Object.keys(o).sort()) k += JSON.stringify(f) + ':' + JSON.stringify(o[f]) + ',';
   return k;
@@ -156,6 +162,7 @@ export class TraceRun implements TraceRunView {
   private readonly parser = new TraceParser();
   private readonly awaitTable: { stack: number[]; on?: AwaitOn }[] = [];
   private readonly awaitRoot: AwaitNode = {};
+  private readonly byId: (TaskRecord | undefined)[] = [];
   private readonly listeners = new Set<(delta: RunDelta) => void>();
   /** Children seen before their parent's `task` line, by parent id: relinked when it arrives. */
   private readonly orphans = new Map<number, number[]>();
@@ -267,13 +274,19 @@ export class TraceRun implements TraceRunView {
     if (ts > this.now) this.now = ts;
   }
 
+  /** Ids are small counters: an array finds a task with one load instead of a hash probe. */
+  private lookup(id: number): TaskRecord | undefined {
+    return id >= 0 && id < DENSE_IDS ? this.byId[id] : this.tasks.get(id);
+  }
+
   /** The task with this id, created as a placeholder (a root until its `task` line says otherwise) if unknown. */
   private taskFor(id: number, ts: number): TaskRecord {
-    let t = this.tasks.get(id);
+    let t = this.lookup(id);
     if (t === undefined) {
       t = new TaskRecord(id, ts);
       t.name = `Task ${id}`;
       this.tasks.set(id, t);
+      if (id >= 0 && id < DENSE_IDS) this.byId[id] = t;
       this.roots.push(id);
       this.counts.tasks++;
       this.counts.alive++;
@@ -384,12 +397,17 @@ export class TraceRun implements TraceRunView {
       awaitId = this.awaitIdOf(a);
       const entry = this.awaitTable[awaitId];
       // Share the table's arrays so per-step parsed objects can be collected.
-      t.currentWait = entry.on === undefined ? { since: end, stack: entry.stack } : { since: end, stack: entry.stack, on: entry.on };
+      // One wait object per task, refilled: a fresh one per step would be promoted garbage.
+      const cw = t.waitInfo ?? (t.waitInfo = { since: 0, stack: entry.stack, on: undefined });
+      cw.since = end;
+      cw.stack = entry.stack;
+      cw.on = entry.on;
+      t.currentWait = cw;
       const st = entry.stack;
       if (st.length > 0) {
         const site = st[st.length - 1];
         let s = t.awaitSites.get(site);
-        if (s === undefined) t.awaitSites.set(site, (s = { site, count: 0, total: 0, max: 0 }));
+        if (s === undefined) t.awaitSites.set(site, (s = { site, count: 0, total: 0, max: 0, lastOn: undefined }));
         s.count++;
         if (entry.on !== undefined) s.lastOn = entry.on;
       }
