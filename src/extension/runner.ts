@@ -37,7 +37,6 @@ export class RunSession implements vscode.Disposable {
   private stopTimers: NodeJS.Timeout[] = [];
   private stopping = false;
   private exited = false;
-  private streamDone = false;
   private finished = false;
   exitCode: number | null = null;
   /** ms from start: process exit, event stream end (for the test hook's figures). */
@@ -163,7 +162,6 @@ export class RunSession implements vscode.Disposable {
 
   /** The event socket ended (called by the stream handler and after the drain timeout). */
   streamEnded(): void {
-    this.streamDone = true;
     this.streamEndAtMs ??= Date.now() - this.startedAt;
     if (this.exited) this.finish();
   }
