@@ -103,6 +103,8 @@ describe('trusted workspace', () => {
 
   test('Trace Async Run from the palette: output in its terminal, status bar while it runs', async () => {
     const { page } = h;
+    // Show the Async Trace view, so the screenshots show the live tasks next to the terminal.
+    await page.locator('.activitybar .action-item a[aria-label^="Async Trace"]').first().click();
     await h.openFile('03_create_task.py');
     await h.palette('Async Trace: Trace Async Run');
 
@@ -110,9 +112,11 @@ describe('trusted workspace', () => {
     const item = statusItem(page);
     await h.waitFor(async () => /tasks alive/.test(await item.innerText({ timeout: 500 })), 15000, 'the live status bar item');
     assert.match(await item.innerText(), /Async Trace: [\d,]+ tasks alive · [\d,]+ events · \d/);
-    await h.screenshot('runner-live');
 
-    // The program's own output appears in its terminal, named after the program.
+    // The program's own output appears in its terminal, named after the program: "hello" after
+    // 1 s (the run still live), "world" after 2 s.
+    await h.waitFor(async () => (await terminalText(page)).includes('hello'), 20000, 'hello in the terminal');
+    if (/tasks alive/.test(await item.innerText())) await h.screenshot('runner-live');
     await h.waitFor(async () => /hello[\s\S]*world/.test(await terminalText(page)), 20000, 'hello/world in the terminal');
     const tab = page.locator('.part.panel .tabs-list .monaco-list-row, .part.panel .single-terminal-tab, .part.panel .terminal-tabs-entry')
       .filter({ hasText: 'Async Trace: 03_create_task.py' });
