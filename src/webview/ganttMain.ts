@@ -153,9 +153,9 @@ function readPalette(): void {
   const v = (n: string, f: string): string => cssVar(st, n, cssVar(bs, n, f));
   const dark = document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast');
   const waiting = v('--vscode-asyncTrace-waiting', dark ? '#569CD6' : '#0063B1');
-  const io = v('--vscode-charts-purple', '#B180D7');
-  const sync = v('--vscode-charts-orange', '#D18616');
-  const sw = v('--vscode-charts-green', '#89D185');
+  const io = v('--vscode-asyncTrace-timelineIo', v('--vscode-charts-purple', '#B180D7'));
+  const sync = v('--vscode-asyncTrace-timelineSync', v('--vscode-charts-orange', '#D18616'));
+  const sw = v('--vscode-asyncTrace-timelineSwitch', v('--vscode-charts-green', '#89D185'));
   const other = v('--vscode-charts-lines', dark ? '#888' : '#777');
   P = {
     bg: v('--vscode-editor-background', dark ? '#1e1e1e' : '#ffffff'),
@@ -367,7 +367,8 @@ function finishFrame(start: number): void {
   frames++;
   lastFrameMs = performance.now() - start;
   if (firstFrameMs === null && loaded) firstFrameMs = performance.now() - loadStart;
-  scheduleReport();
+  // Only frames of fully loaded data are reported (tests and the bench read them).
+  if (loaded) scheduleReport();
 }
 
 function drawLane(idx: number, y: number, tL: number, tR: number): void {

@@ -44,7 +44,7 @@ describe('timeline', () => {
     const frame = await h.webviewFrame('Async Trace Timeline', 20000);
     const drawn = await h.waitFor(async () => {
       const tl = (await h.state()).timeline;
-      return tl?.drawn?.runKey === run.key && tl.drawn.visibleLanes.length >= 3 && tl.drawn;
+      return tl?.drawn?.runKey === run.key && tl.drawn.visibleLanes.length >= 3 && tl.drawn.slicesDrawn >= 6 && tl.drawn;
     }, 20000, 'the timeline to draw the run');
 
     // Lanes the user sees: main and its two say_after children, nested under it.
@@ -138,6 +138,10 @@ describe('timeline', () => {
     await h.waitFor(async () => (await frame.locator('.search-count').textContent()) === 'No match', 5000, 'no match shown');
     await search.fill('');
 
+    // The contributed colours reach the webview as CSS variables (including ones that default to other colours).
+    const vars = await frame.evaluate(() => ['running', 'waiting', 'timelineIo', 'timelineSync', 'timelineSwitch']
+      .map((n) => getComputedStyle(document.documentElement).getPropertyValue(`--vscode-asyncTrace-${n}`).trim()));
+    assert.ok(vars.every((v) => v.length > 0), `theme variables: ${vars}`);
     const before = (await h.state()).timeline.drawn.colors;
     await h.command('workbench.action.toggleLightDarkThemes');
     const after = await h.waitFor(async () => {
