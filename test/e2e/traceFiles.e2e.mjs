@@ -148,3 +148,32 @@ test('save a run as a new file, then remove runs from the tree', async () => {
   await h.waitFor(async () => (await h.state()).runs.length === 0, 10000, 'all runs cleared');
   await page.locator('.part.sidebar .welcome-view-content').waitFor({ state: 'visible', timeout: 10000 });
 });
+
+test('in Restricted Mode the welcome view still opens a trace file', async () => {
+  // One VS Code at a time on a small machine: the trusted window is done.
+  await h?.close();
+  h = undefined;
+  const u = await launch({ workspace: 'test/e2e/workspace', trusted: false });
+  try {
+    const { page } = u;
+    assert.equal((await u.state()).workspaceTrusted, false);
+    await openTasksView(u);
+    const welcome = page.locator('.part.sidebar .welcome-view-content');
+    await welcome.waitFor({ state: 'visible', timeout: 20000 });
+    assert.match(await welcome.innerText(), /not trusted/);
+    await welcome.locator('.monaco-button', { hasText: 'Open Trace File...' }).click();
+    const input = await waitForQuickPick(u, 'Open Trace File');
+    await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible' });
+    const file = path.join(u.workspaceDir, 'traces', 'fetch_all.trace.jsonl');
+    await u.waitFor(async () => {
+      if ((await input.inputValue()) !== file) await input.fill(file);
+      await page.waitForTimeout(300);
+      return (await input.inputValue()) === file;
+    }, 10000, 'the path typed into the dialog');
+    await page.keyboard.press('Enter');
+    const rows = await waitForRows(u, (rs) => rs.some((r) => r.label === 'fetch-beta'), 'the trace in the tree');
+    assert.equal(rowByLabel(rows, 'fetch_all.py').level, 1);
+  } finally {
+    await u.close();
+  }
+});
