@@ -128,6 +128,8 @@ interface StackLine { file: string; line: number; func: string; inner: boolean }
 interface Acc { count: number; total: number; max: number }
 
 const NO_STACK = -1;
+/** Steps folded between two looks at the clock. */
+const SLICE_STEPS = 16384;
 const UNKNOWN = -2;
 
 /**
@@ -185,21 +187,32 @@ export class LineAnnotator {
   /** Number of steps folded so far (for tests and measurements). */
   get folded(): number { return this.cursor; }
 
-  update(): void {
+  /**
+   * Folds what changed since the last call. With a time budget (ms) it stops early and returns
+   * false when steps are left, so a caller can spread a big first fold over several ticks.
+   */
+  update(budgetMs = Infinity): boolean {
     const s = this.run.steps;
     const count = s.count;
+    const deadline = performance.now() + budgetMs;
     if (this.pending.length) {
       const still: number[] = [];
       for (const i of this.pending) if (!this.fold(i)) still.push(i);
       this.pending = still;
     }
-    for (let i = this.cursor; i < count; i++) {
-      if (s.awaitId[i] < 0) continue;
-      if (!this.fold(i)) this.pending.push(i);
+    let i = this.cursor;
+    while (i < count) {
+      const stop = Math.min(count, i + SLICE_STEPS);
+      for (; i < stop; i++) {
+        if (s.awaitId[i] < 0) continue;
+        if (!this.fold(i)) this.pending.push(i);
+      }
+      this.cursor = i;
+      if (i < count && performance.now() > deadline) break;
     }
-    this.cursor = Math.max(this.cursor, count);
     this.tasksCache.clear();
     this.updateSites();
+    return this.cursor >= count;
   }
 
   private updateSites(): void {

@@ -20,6 +20,8 @@ import type { TraceRuns } from './traceRuns';
 const SETTING = 'asyncTrace.annotations.enabled';
 const MIN_LIVE_REFRESH_MS = 300;
 const LIVE_PROBLEMS_MS = 2000;
+/** Longest single fold slice (ms) before yielding to the extension host's other work. */
+const FOLD_SLICE_MS = 50;
 /** Files up to this size are remembered as traced, so undoing every edit restores their annotations. */
 const MAX_ORIGINAL_BYTES = 2 * 1024 * 1024;
 
@@ -178,7 +180,12 @@ class SourceAnnotations implements vscode.Disposable {
     let mark = Date.now();
     const phase = (name: string) => { const now = Date.now(); phases[name] = now - mark; mark = now; };
     this.phases = phases;
-    annotator.update();
+    if (!annotator.update(FOLD_SLICE_MS)) {
+      // A big trace: fold it in slices so the extension host stays responsive meanwhile.
+      this.phases = { ...phases, update: Date.now() - mark };
+      if (!this.timer) this.timer = setTimeout(() => { this.timer = undefined; this.refresh(); }, 0);
+      return;
+    }
     phase('update');
     const ann = annotator.snapshot();
     phase('snapshot');

@@ -304,3 +304,21 @@ test('incremental updates end where a single pass over the whole trace does', as
   assert.deepEqual(collectProblems(live, inc).map((p) => `${p.kind}${p.line}${p.message}`).sort(),
     collectProblems(full, once).map((p) => `${p.kind}${p.line}${p.message}`).sort());
 });
+
+test('a time-budgeted fold stops early and resumes where it left off', async () => {
+  const { generateTrace } = await import('../../src/core/syntheticTrace');
+  const r = new TraceRun('r', 'r');
+  r.ingest([...generateTrace({ tasks: 8000, stepsPerTask: 10, seed: 3 })].join(''));
+  r.finish();
+  assert.ok(r.steps.count > 50_000);
+  const a = new LineAnnotator(r);
+  let calls = 0;
+  while (!a.update(0)) {
+    calls++;
+    assert.ok(a.folded < r.steps.count);
+  }
+  assert.ok(calls >= 3, `folded in ${calls + 1} slices`);
+  assert.equal(a.folded, r.steps.count);
+  assert.equal(a.snapshot().totalWait, computeLineAnnotations(r).totalWait);
+  a.dispose();
+});
