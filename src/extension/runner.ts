@@ -457,6 +457,9 @@ function onSessionFinished(s: RunSession): void {
     terminal: s.terminal.text.slice(-4000),
   });
   if (recent.length > 10) recent.shift();
+  // A run that never delivered an event has nothing to show: keep the store (and tree) clean;
+  // its terminal keeps the output.
+  if (!s.stream.connected && s.run.counts.events === 0) runStore?.remove(s.run);
   if (s.isStopping) return; // the user asked for it: no error popups
 
   const diag = diagnoseStderr(s.stderr);
@@ -508,7 +511,10 @@ async function sessionToStop(runs: TraceRuns, arg: unknown): Promise<RunSession 
   return pick?.session;
 }
 
+let runStore: TraceRuns | undefined;
+
 export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns): void {
+  runStore = runs;
   registerPythonEnvironment(context);
   void vscode.commands.executeCommand('setContext', 'asyncTrace.running', false);
   context.subscriptions.push(

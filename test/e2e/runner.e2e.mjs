@@ -286,6 +286,9 @@ describe('trusted workspace', () => {
       assert.match(msg, /The traced run failed to start \(exit code 2\): asynctrace: error: no module named no_such_module_xyz/);
       const toast = h.page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'failed to start' }).first();
       assert.equal(await toast.locator('.monaco-button', { hasText: 'Show Terminal' }).count(), 1);
+      // No empty run is left in the store; the terminal keeps the runtime's message.
+      assert.equal((await h.state()).runs.filter((r) => r.label === '-m no_such_module_xyz').length, 0);
+      assert.match(await terminalText(h.page), /asynctrace: error: no module named no_such_module_xyz/);
     } finally {
       rmSync(path.join(h.workspaceDir, '.vscode'), { recursive: true, force: true });
       await h.waitFor(async () => (await h.state()).runner?.settings?.module === '', 10000, 'module setting cleared');
