@@ -40,16 +40,12 @@ class TaskRecord implements TaskInfo {
   stepCount = 0;
   runTotal = 0;
   lastStepEnd?: number;
-  awaitSites = new Map<number, AwaitSiteStats>();
-  currentWait?: { since: number; stack: number[]; on?: AwaitOn };
   timeouts: number[] = [];
   cancels: CancelInfo[] = [];
   steps = new StepIndexList();
   pendingAtClose?: boolean;
   eager?: boolean;
 
-  /** Reused as currentWait. */
-  waitInfo?: { since: number; stack: number[]; on: AwaitOn | undefined };
   /** Set by a `name` line. */
   renamed = false;
   /** False while only known from events that came before its `task` line (eager tasks). */
@@ -59,7 +55,69 @@ class TaskRecord implements TaskInfo {
   /** Batch number of the last delta that listed this task as changed (dedupes changedTasks). */
   batch = 0;
 
-  constructor(readonly id: number, public createdTs: number) {}
+  // Await statistics and the ongoing wait are derived from the step columns when read, not
+  // kept up to date per step: at 1,000,000 steps the per-step Map and object updates (random
+  // memory touches across tens of thousands of tasks) cost more than parsing.
+  private readonly sites = new Map<number, AwaitSiteStats>();
+  /** Steps [0, counted) are in `sites` counts; waits of steps [0, closed) are in totals. */
+  private counted = 0;
+  private closed = 0;
+  private wait?: { since: number; stack: number[]; on?: AwaitOn };
+  private waitFor = -1;
+
+  constructor(readonly id: number, public createdTs: number, private readonly run: TraceRun) {}
+
+  get awaitSites(): Map<number, AwaitSiteStats> {
+    const items = this.steps.items;
+    const n = items.length;
+    if (this.closed === n) return this.sites;
+    const cols = this.run.steps;
+    const run = this.run;
+    for (; this.counted < n; this.counted++) {
+      const aid = cols.awaitId[items[this.counted]];
+      if (aid < 0) continue;
+      const entry = run.awaitAt(aid)!;
+      const st = entry.stack;
+      if (st.length === 0) continue;
+      const site = st[st.length - 1];
+      let s = this.sites.get(site);
+      if (s === undefined) this.sites.set(site, (s = { site, count: 0, total: 0, max: 0, lastOn: undefined }));
+      s.count++;
+      if (entry.on !== undefined) s.lastOn = entry.on;
+    }
+    // Waits end in order (a task waits once at a time): stop at the first one still going on.
+    for (; this.closed < n; this.closed++) {
+      const i = items[this.closed];
+      const aid = cols.awaitId[i];
+      if (aid < 0) continue;
+      const until = cols.waitEnd[i];
+      if (until !== until) break; // NaN: ongoing
+      const st = run.awaitAt(aid)!.stack;
+      if (st.length === 0) continue;
+      const s = this.sites.get(st[st.length - 1])!;
+      const from = cols.ts[i] + cols.dur[i];
+      const d = until > from ? until - from : 0;
+      s.total += d;
+      if (d > s.max) s.max = d;
+    }
+    return this.sites;
+  }
+
+  get currentWait(): { since: number; stack: number[]; on?: AwaitOn } | undefined {
+    const last = this.lastStep;
+    if (this.endState !== undefined || last < 0) return undefined;
+    const cols = this.run.steps;
+    const aid = cols.awaitId[last];
+    if (aid < 0) return undefined;
+    if (this.waitFor !== last) {
+      const entry = this.run.awaitAt(aid)!;
+      const since = cols.ts[last] + cols.dur[last];
+      const stack = entry.stack as number[]; // shared with the await table, never mutated
+      this.wait = entry.on === undefined ? { since, stack } : { since, stack, on: entry.on };
+      this.waitFor = last;
+    }
+    return this.wait;
+  }
 }
 
 class StepStore implements StepColumns {
@@ -283,7 +341,7 @@ export class TraceRun implements TraceRunView {
   private taskFor(id: number, ts: number): TaskRecord {
     let t = this.lookup(id);
     if (t === undefined) {
-      t = new TaskRecord(id, ts);
+      t = new TaskRecord(id, ts, this);
       t.name = `Task ${id}`;
       this.tasks.set(id, t);
       if (id >= 0 && id < DENSE_IDS) this.byId[id] = t;
@@ -388,31 +446,11 @@ export class TraceRun implements TraceRunView {
       steps.waitEnd[prev] = ts;
       if (typeof e.woke === 'number') steps.wokeNext[prev] = e.woke;
     }
-    const w = t.currentWait;
-    if (w !== undefined) this.endWait(t, w, ts);
 
     let awaitId = -1;
     const a = e.await;
     if (a !== undefined && a !== null) {
       awaitId = this.awaitIdOf(a);
-      const entry = this.awaitTable[awaitId];
-      // Share the table's arrays so per-step parsed objects can be collected.
-      // One wait object per task, refilled: a fresh one per step would be promoted garbage.
-      const cw = t.waitInfo ?? (t.waitInfo = { since: 0, stack: entry.stack, on: undefined });
-      cw.since = end;
-      cw.stack = entry.stack;
-      cw.on = entry.on;
-      t.currentWait = cw;
-      const st = entry.stack;
-      if (st.length > 0) {
-        const site = st[st.length - 1];
-        let s = t.awaitSites.get(site);
-        if (s === undefined) t.awaitSites.set(site, (s = { site, count: 0, total: 0, max: 0, lastOn: undefined }));
-        s.count++;
-        if (entry.on !== undefined) s.lastOn = entry.on;
-      }
-    } else {
-      t.currentWait = undefined;
     }
     t.lastStep = steps.push(e.task, ts, dur, awaitId);
     t.steps.items.push(t.lastStep);
@@ -456,24 +494,11 @@ export class TraceRun implements TraceRunView {
     return id;
   }
 
-  /** Closes the ongoing wait at `until`: its duration goes into the innermost site's stats. */
-  private endWait(t: TaskRecord, w: { since: number; stack: number[] }, until: number): void {
-    t.currentWait = undefined;
-    const st = w.stack;
-    if (st.length === 0) return;
-    const s = t.awaitSites.get(st[st.length - 1]);
-    if (s === undefined) return;
-    const d = until > w.since ? until - w.since : 0;
-    s.total += d;
-    if (d > s.max) s.max = d;
-  }
-
   private foldEnd(e: EndEvent): void {
     this.seen(e.ts);
     const t = this.taskFor(e.task, e.ts);
     if (t.endState !== undefined) return; // duplicate end
-    const w = t.currentWait;
-    if (w !== undefined) this.endWait(t, w, e.ts);
+    // The wait the task was in (if any) ended with it.
     if (t.lastStep >= 0 && Number.isNaN(this.steps.waitEnd[t.lastStep]) && this.steps.awaitId[t.lastStep] >= 0) {
       this.steps.waitEnd[t.lastStep] = e.ts;
     }
