@@ -66,9 +66,12 @@ test('the filter narrows the tree live as the user types, keeping ancestors', as
     'the tree to keep only fetch-beta');
   assert.ok(rows.some((r) => r.label === 'Task-1'), 'the parent of a match stays');
   assert.ok(!rows.some((r) => r.label === 'slow-gamma'));
-  await page.keyboard.press('Enter');
-  await waitForMessage(h, /^Filter: "beta" — 1 of 4 tasks match\.$/);
   await h.screenshot('trace-filter');
+  await page.keyboard.press('Enter');
+  // Enter keeps the typed filter and closes the picker.
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
+  await waitForMessage(h, /^Filter: "beta" — 1 of 4 tasks match\.$/);
+  assert.deepEqual((await h.state()).tree.filter, { states: [], text: 'beta' });
 
   // Preset: only failed or cancelled (the text stays empty).
   await h.palette('Async Trace: Clear Task Filter');
