@@ -191,6 +191,24 @@ def _current_tid():
 
 
 # -- creation -------------------------------------------------------------------------------
+_STOP_CODES = set()  # the loop's dispatch: a walk reaching it left the code that created the task
+
+
+def _creation_site(frame):
+    """Nearest user frame, unless the task was created by a loop callback of the library
+    (e.g. a server's connection handler): then the line running the loop would be misleading."""
+    is_user = _rec.is_user_code
+    stop = _STOP_CODES
+    while frame is not None:
+        code = frame.f_code
+        if code in stop:
+            return None
+        if is_user(code):
+            return _rec.site_of_code(code, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
 def _make_create_task(orig):
     def create_task(self, coro, *args, **kwargs):
         if not _state["on"]:
@@ -221,7 +239,7 @@ def _make_create_task(orig):
             if factory is not None and _PY >= (3, 12):
                 # An eager task ran its first step inside the constructor.
                 eager = task.done() or getattr(task._coro, "cr_suspended", False)
-            site = _rec.site_of_frame(sys._getframe(1))
+            site = _creation_site(sys._getframe(1))
             tid = _announce(task, self, ptid, site, eager, coro)
             if eager:
                 _after_step(task, tid, t0, _ns())
@@ -1034,6 +1052,8 @@ def install(rec):
     _patch(base_events.BaseEventLoop, "create_task", _make_create_task(base_events.BaseEventLoop.create_task))
     run = _make_run(events.Handle._run)
     _patch(events.Handle, "_run", run)
+    _STOP_CODES.add(run.__code__)
+    _STOP_CODES.add(base_events.BaseEventLoop._run_once.__code__)
     _patch(events, "_set_running_loop", _make_set_running_loop(events._set_running_loop))
     _patch(base_events.BaseEventLoop, "close", _make_close(base_events.BaseEventLoop.close))
     _patch(base_events.BaseEventLoop, "call_exception_handler",
