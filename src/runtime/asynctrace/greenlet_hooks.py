@@ -12,6 +12,13 @@ greenlet resuming. Why a greenlet suspended is read from its innermost frames: g
 functions (``sleep``, socket methods) name it directly; for calls into gevent's compiled parts
 (``join``, ``joinall``, ``Event.wait``, queues, locks) the user frame's call instruction is decoded
 once per code location and its receiver/arguments looked up in the frame.
+
+Creation: gevent spawns (gevent.spawn/spawn_later/spawn_raw, pools and groups) are seen when they
+happen, with their creator and user line; other gevent Greenlets when they first run, from the
+spawning greenlet and stack gevent records itself. A plain ``greenlet(...)`` cannot be observed
+(the C type is immutable and replacing it breaks gevent): it is recorded when first switched into,
+its parent attribute as creator and that first switch as its site.
+Only the thread that imported greenlet is traced (greenlet.settrace is per thread).
 """
 import sys
 from time import perf_counter_ns as _ns
