@@ -164,12 +164,15 @@ class StepStore implements StepColumns {
   }
 }
 
-interface AwaitNode {
-  sub?: Map<number, AwaitNode>;
-  /** Entry without `on`. */
-  none?: number;
-  /** kind -> distinguishing value (see onValue) -> entry. */
-  byKind?: Map<string, Map<unknown, number>>;
+/** A cheap 32-bit hash of an `on` kind or distinguishing value (equality is checked after). */
+function hashValue(v: unknown): number {
+  if (typeof v === 'number') return (v * 1000003) | 0;
+  if (typeof v === 'string') {
+    let h = v.length;
+    for (let i = 0; i < v.length; i++) h = (Math.imul(h, 31) + v.charCodeAt(i)) | 0;
+    return h;
+  }
+  return v === undefined ? 0x2545f491 : 0x1b873593;
 }
 
 /**
@@ -219,7 +222,11 @@ export class TraceRun implements TraceRunView {
 
   private readonly parser = new TraceParser();
   private readonly awaitTable: { stack: number[]; on?: AwaitOn }[] = [];
-  private readonly awaitRoot: AwaitNode = {};
+  /** Await hash -> entry id, or the ids of all entries sharing that hash. */
+  private readonly awaitByHash = new Map<number, number | number[]>();
+  /** Kind and distinguishing value of each await entry, for the exact comparison. */
+  private readonly awaitKinds: (string | undefined)[] = [];
+  private readonly awaitValues: unknown[] = [];
   private readonly byId: (TaskRecord | undefined)[] = [];
   private readonly listeners = new Set<(delta: RunDelta) => void>();
   /** Children seen before their parent's `task` line, by parent id: relinked when it arrives. */
@@ -461,37 +468,47 @@ export class TraceRun implements TraceRunView {
   }
 
   /**
-   * The await table entry for (stack, on), created on first sight. Walks a trie of numeric Maps
-   * (stack sites, then the kind, then one distinguishing value) instead of building string keys:
-   * at 1,000,000 steps string concatenation and hashing cost more than the rest of the fold.
+   * The await table entry for (stack, on), created on first sight. One numeric-keyed Map probe
+   * on a hash of the stack sites, the kind and the kind's distinguishing value (see onValue),
+   * then an exact comparison: no string keys are built per step.
    */
   private awaitIdOf(a: AwaitInfo): number {
-    let node = this.awaitRoot;
     const stack = a.stack;
-    for (let i = 0; i < stack.length; i++) {
-      const sub = node.sub ?? (node.sub = new Map());
-      let next = sub.get(stack[i]);
-      if (next === undefined) sub.set(stack[i], (next = {}));
-      node = next;
+    let h = stack.length;
+    for (let i = 0; i < stack.length; i++) h = (Math.imul(h, 0x9e3779b1) ^ stack[i]) | 0;
+    const on = a.on ?? undefined;
+    let kind: string | undefined;
+    let value: unknown;
+    if (on !== undefined) {
+      kind = on.kind;
+      value = onValue(on);
+      h = Math.imul(h ^ hashValue(kind), 0x85ebca6b) ^ hashValue(value);
     }
-    const on = a.on;
-    if (on === undefined || on === null) {
-      if (node.none === undefined) node.none = this.newAwait(stack, undefined);
-      return node.none;
+    h &= 0x3fffffff; // stays a small integer key
+    const hit = this.awaitByHash.get(h);
+    if (hit !== undefined) {
+      if (typeof hit === 'number') {
+        if (this.sameAwait(hit, stack, kind, value)) return hit;
+      } else {
+        for (const id of hit) if (this.sameAwait(id, stack, kind, value)) return id;
+      }
     }
-    const byKind = node.byKind ?? (node.byKind = new Map());
-    let values = byKind.get(on.kind);
-    if (values === undefined) byKind.set(on.kind, (values = new Map()));
-    const value = onValue(on);
-    let id = values.get(value);
-    if (id === undefined) values.set(value, (id = this.newAwait(stack, on)));
+    const id = this.awaitTable.length;
+    this.awaitTable.push(on === undefined ? { stack } : { stack, on });
+    this.awaitKinds.push(kind);
+    this.awaitValues.push(value);
+    if (hit === undefined) this.awaitByHash.set(h, id);
+    else if (typeof hit === 'number') this.awaitByHash.set(h, [hit, id]);
+    else hit.push(id);
     return id;
   }
 
-  private newAwait(stack: number[], on: AwaitOn | undefined): number {
-    const id = this.awaitTable.length;
-    this.awaitTable.push(on === undefined ? { stack } : { stack, on });
-    return id;
+  private sameAwait(id: number, stack: number[], kind: string | undefined, value: unknown): boolean {
+    const other = this.awaitTable[id].stack;
+    if (other.length !== stack.length || this.awaitKinds[id] !== kind) return false;
+    for (let i = 0; i < stack.length; i++) if (other[i] !== stack[i]) return false;
+    const v = this.awaitValues[id];
+    return v === value || (v !== v && value !== value); // NaN equals NaN here
   }
 
   private foldEnd(e: EndEvent): void {
