@@ -61,7 +61,7 @@ class ExamplesTest(unittest.TestCase):
         self.assertEqual([s["await"]["on"]["delay"] for s in steps], [1.0, 2.0])
         start, end = res.span(main)
         self.assertGreaterEqual(end - start, 3_000_000)
-        self.assertLess(end - start, 4_500_000)
+        self.assertLess(end - start, 5_000_000)
 
     def test_03_create_task_overlaps_in_two_seconds(self):
         res = self.get("03_create_task.py")
@@ -77,7 +77,7 @@ class ExamplesTest(unittest.TestCase):
         self.assertLess(s2, e1)  # they overlap
         start, end = res.span(main)
         self.assertGreaterEqual(end - start, 2_000_000)
-        self.assertLess(end - start, 2_900_000)
+        self.assertLess(end - start, 3_500_000)  # (generous: a loaded CI machine)
         waited = [o.get("task") for o in res.ons(main) if o["kind"] == "task"]
         self.assertEqual(sorted(waited), sorted(kids))
 
@@ -96,7 +96,7 @@ class ExamplesTest(unittest.TestCase):
         durs = sorted(res.span(k)[1] - res.span(k)[0] for k in kids)
         for d, secs in zip(durs, (1, 2, 3)):
             self.assertGreaterEqual(d, secs * 1_000_000)
-            self.assertLess(d, secs * 1_000_000 + 800_000)
+            self.assertLess(d, secs * 1_000_000 + 1_500_000)
         suspensions = sorted(len(res.await_lines(k)) for k in kids)
         self.assertEqual(suspensions, [1, 2, 3])
 
