@@ -26,17 +26,24 @@ export class GanttEncoder {
 
   constructor(readonly run: TraceRunView) {}
 
-  /** Messages that load the whole run as it is now (after `reset`). */
+  /** Messages that load the whole run as it is now, from `reset` to `loaded`. */
   initial(strings: GanttStrings, restore?: GanttViewState): ToWebview[] {
+    return [...this.initialMessages(strings, restore)];
+  }
+
+  /**
+   * The same, one message at a time, so a caller can yield to the event loop between step batches
+   * (encoding 1,000,000 steps takes ~0.5 s).
+   */
+  *initialMessages(strings: GanttStrings, restore?: GanttViewState): Generator<ToWebview> {
     const run = this.run;
     const blockMs = run.info?.blockMs ?? 100;
-    const out: ToWebview[] = [{ type: 'reset', runKey: run.key, label: run.label, live: run.live, now: run.now, blockMs, strings, restore }];
+    yield { type: 'reset', runKey: run.key, label: run.label, live: run.live, now: run.now, blockMs, strings, restore };
     for (const id of run.tasks.keys()) this.dirtyTasks.add(id);
     for (const id of run.timeouts.keys()) this.dirtyTimeouts.add(id);
     this.runDirty = true;
-    this.flushInto(out);
-    out.push({ type: 'loaded' });
-    return out;
+    yield* this.messages();
+    yield { type: 'loaded' };
   }
 
   /** Records a model delta; `flush` sends it (callers throttle). */
@@ -54,37 +61,19 @@ export class GanttEncoder {
 
   /** Messages for everything that changed since the last flush. */
   flush(): ToWebview[] {
-    const out: ToWebview[] = [];
-    this.flushInto(out);
-    return out;
+    return [...this.messages()];
   }
 
-  private flushInto(out: ToWebview[]): void {
+  /** Sites, tasks, steps (each batch followed by the await entries it introduced), markers, run state. */
+  private *messages(): Generator<ToWebview> {
     const run = this.run;
-    // Sites first: tasks, steps and markers name them.
     const sites: SiteEntry[] = [];
     for (const s of run.sites.values()) {
       if (this.sitesSent.has(s.id)) continue;
       this.sitesSent.add(s.id);
       sites.push({ id: s.id, file: s.file, line: s.line, func: s.func });
     }
-    if (sites.length) out.push({ type: 'sites', sites });
-
-    // Steps, then the await entries they reference (interned by the model: few).
-    const steps = run.steps;
-    const stepMsgs: ToWebview[] = [];
-    while (this.stepsSent < steps.count) {
-      const from = this.stepsSent;
-      const to = Math.min(steps.count, from + STEP_BATCH);
-      stepMsgs.push({ type: 'steps', batch: this.encodeSteps(from, to) });
-      this.stepsSent = to;
-    }
-    if (this.highestAwait >= this.awaitsSent) {
-      const entries: AwaitEntry[] = [];
-      for (let id = this.awaitsSent; id <= this.highestAwait; id++) entries.push(this.encodeAwait(id));
-      out.push({ type: 'awaits', from: this.awaitsSent, entries });
-      this.awaitsSent = this.highestAwait + 1;
-    }
+    if (sites.length) yield { type: 'sites', sites };
 
     if (this.dirtyTasks.size) {
       const list: TaskInfo[] = [];
@@ -93,9 +82,26 @@ export class GanttEncoder {
         if (t) list.push(t);
       }
       this.dirtyTasks.clear();
-      for (let i = 0; i < list.length; i += TASK_BATCH) out.push({ type: 'tasks', columns: encodeTasks(list.slice(i, i + TASK_BATCH)) });
+      for (let i = 0; i < list.length; i += TASK_BATCH) yield { type: 'tasks', columns: encodeTasks(list.slice(i, i + TASK_BATCH)) };
     }
-    out.push(...stepMsgs);
+
+    // Steps of tasks not sent yet (a live run moves on while we yield) get placeholder lanes in the
+    // webview until the next flush sends their tasks.
+    const steps = run.steps;
+    while (this.stepsSent < steps.count) {
+      const from = this.stepsSent;
+      const to = Math.min(steps.count, from + STEP_BATCH);
+      this.stepsSent = to;
+      const batch = this.encodeSteps(from, to);
+      if (this.highestAwait >= this.awaitsSent) {
+        const entries: AwaitEntry[] = [];
+        for (let id = this.awaitsSent; id <= this.highestAwait; id++) entries.push(this.encodeAwait(id));
+        const fromAwait = this.awaitsSent;
+        this.awaitsSent = this.highestAwait + 1;
+        yield { type: 'awaits', from: fromAwait, entries };
+      }
+      yield { type: 'steps', batch };
+    }
 
     const timeouts: TimeoutEntry[] = [];
     for (const id of this.dirtyTimeouts) {
@@ -107,19 +113,20 @@ export class GanttEncoder {
       });
     }
     this.dirtyTimeouts.clear();
-    const cancels: CancelEntry[] = run.cancels.slice(this.cancelsSent).map((c) => ({
+    const cancelsFrom = this.cancelsSent, blocksFrom = this.blocksSent;
+    const cancels: CancelEntry[] = run.cancels.slice(cancelsFrom).map((c) => ({
       task: c.task, ts: c.ts, by: c.by ?? -1, cause: String(c.cause), site: c.site ?? -1,
     }));
-    const blocks: BlockEntry[] = run.blocks.slice(this.blocksSent).map((b) => ({ task: b.task ?? -1, ts: b.ts, dur: b.dur, site: b.site ?? -1 }));
+    const blocks: BlockEntry[] = run.blocks.slice(blocksFrom).map((b) => ({ task: b.task ?? -1, ts: b.ts, dur: b.dur, site: b.site ?? -1 }));
+    this.cancelsSent = cancelsFrom + cancels.length;
+    this.blocksSent = blocksFrom + blocks.length;
     if (timeouts.length || cancels.length || blocks.length) {
-      out.push({ type: 'markers', timeouts, cancelsFrom: this.cancelsSent, cancels, blocksFrom: this.blocksSent, blocks });
+      yield { type: 'markers', timeouts, cancelsFrom, cancels, blocksFrom, blocks };
     }
-    this.cancelsSent = run.cancels.length;
-    this.blocksSent = run.blocks.length;
 
     if (this.runDirty) {
-      out.push({ type: 'run', live: run.live, now: run.now, exitCode: run.exit ? run.exit.code : null });
       this.runDirty = false;
+      yield { type: 'run', live: run.live, now: run.now, exitCode: run.exit ? run.exit.code : null };
     }
   }
 

@@ -38,6 +38,8 @@ class GanttController implements vscode.Disposable {
   private lastFlush = 0;
   private stats: GanttStats | undefined;
   private messagesSent = 0;
+  /** True while the initial messages of a run are being posted. */
+  private loading = false;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: TraceRuns) {
     this.disposables.push(
@@ -162,7 +164,7 @@ class GanttController implements vscode.Disposable {
 
   private selectTask(taskId: number, zoom = false): void {
     if (!this.panel) return;
-    if (this.ready && this.encoder) {
+    if (this.ready && this.encoder && !this.loading) {
       this.post({ type: 'select', taskId });
       if (zoom) this.post({ type: 'command', command: 'zoomToTask', taskId });
     } else {
@@ -183,8 +185,24 @@ class GanttController implements vscode.Disposable {
     }
     const restore = this.restoreState && (this.restoreState.runKey === run.key || this.restoreState.file === (run as { sourcePath?: string }).sourcePath) ? this.restoreState : undefined;
     this.restoreState = undefined;
-    this.encoder = new GanttEncoder(run);
-    for (const m of this.encoder.initial(webviewStrings(), { ...restore, runKey: run.key, file: (run as { sourcePath?: string }).sourcePath })) this.post(m);
+    const encoder = new GanttEncoder(run);
+    this.encoder = encoder;
+    void this.load(encoder, { ...restore, runKey: run.key, file: (run as { sourcePath?: string }).sourcePath });
+  }
+
+  /** Posts the initial messages, yielding to the extension host between step batches. */
+  private async load(encoder: GanttEncoder, restore: GanttViewState): Promise<void> {
+    this.loading = true;
+    try {
+      for (const m of encoder.initialMessages(webviewStrings(), restore)) {
+        // Superseded (another run, panel closed or hidden): stop quietly.
+        if (this.encoder !== encoder || !this.panel || !this.ready) return;
+        this.post(m);
+        if (m.type === 'steps') await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      if (this.encoder === encoder) this.loading = false;
+    }
     this.lastFlush = Date.now();
     if (this.pendingSelect !== undefined) {
       const id = this.pendingSelect;
@@ -192,11 +210,12 @@ class GanttController implements vscode.Disposable {
       this.post({ type: 'select', taskId: id });
       this.post({ type: 'command', command: 'zoomToTask', taskId: id });
     }
+    if (encoder.pending) this.scheduleFlush();
   }
 
   /** Live updates at most every `asyncTrace.liveUpdateIntervalMs`. */
   private scheduleFlush(): void {
-    if (this.timer || !this.ready) return;
+    if (this.timer || !this.ready || this.loading) return;
     const interval = Math.max(50, vscode.workspace.getConfiguration('asyncTrace').get<number>('liveUpdateIntervalMs', 250));
     const wait = Math.max(0, this.lastFlush + interval - Date.now());
     this.timer = setTimeout(() => {
