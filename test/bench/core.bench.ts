@@ -1,7 +1,7 @@
 // Core benchmark: parse + fold 1,000,000 synthetic events fed as 64 KB byte chunks (as a file or a
 // live pipe delivers them), then the memory the folded model holds after GC.
 // Targets: < 1.5 s parse+fold, < 300 MB held.
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { generateTrace } from '../../src/core/syntheticTrace';
 import { TraceRun } from '../../src/core/traceModel';
 
@@ -47,7 +47,7 @@ export async function run(): Promise<void> {
   const base = held();
   let { bytes, events } = makeTrace();
   // Times depend on what else runs: say so next to them.
-  console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+  console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
   console.log(`trace: ${events.toLocaleString('en-US')} events, ${mb(bytes.length)} MB, ${Math.ceil(bytes.length / CHUNK)} chunks of 64 KB`);
 
   const walls: number[] = [];
