@@ -512,6 +512,30 @@ async function sessionToStop(runs: TraceRuns, arg: unknown): Promise<RunSession 
 }
 
 let runStore: TraceRuns | undefined;
+let hostCleanupInstalled = false;
+
+/**
+ * Traced programs lead their own process group, so nothing kills them with the extension host.
+ * If the host exits (normally, or by SIGTERM/SIGHUP/SIGINT, e.g. the server is shut down) while
+ * programs still run, kill them first. Not removed on deactivate: that is exactly when stopping
+ * programs may still be running.
+ */
+function installHostExitCleanup(): void {
+  if (hostCleanupInstalled) return;
+  hostCleanupInstalled = true;
+  const killAll = () => { for (const s of sessions.values()) s.killNow(); };
+  process.once('exit', killAll);
+  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    const onSignal = () => {
+      killAll();
+      process.off(sig, onSignal);
+      // A listener replaces Node's default (exit). When no one else handles the signal, let the
+      // default happen as if we had not listened.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, onSignal);
+  }
+}
 
 export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns): void {
   runStore = runs;
@@ -533,9 +557,7 @@ export function registerRunner(context: vscode.ExtensionContext, runs: TraceRuns
       },
     },
   );
-  // Last resort if the extension host exits without deactivating: no orphaned traced programs.
-  // Not removed on deactivate: deactivation is exactly when stopping programs may still be running.
-  process.once('exit', () => { for (const s of sessions.values()) s.killNow(); });
+  installHostExitCleanup();
 
   contributeTestState('runner', () => ({
     sessions: activeSessions().map((s) => ({

@@ -434,6 +434,31 @@ describe('trusted workspace', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // Last: it shuts VS Code down.
+  test('shutting VS Code down while a program runs does not leave the program running', async () => {
+    writeFileSync(path.join(h.workspaceDir, 'forever.py'), [
+      'import asyncio',
+      '',
+      'async def main():',
+      '    while True:',
+      '        await asyncio.sleep(0.1)',
+      '',
+      'asyncio.run(main())',
+      '',
+    ].join('\n'));
+    const key = await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, 'forever.py') });
+    const session = await h.waitFor(async () => (await h.state()).runner.sessions.find((x) => x.key === key && x.connected), 20000, 'the run to connect');
+    assert.ok(session.pid > 0);
+    process.kill(session.pid, 0); // running
+    // The harness stops code-server with SIGTERM to its process group; the program is not in it.
+    const closing = h;
+    h = undefined;
+    await closing.close();
+    await closing.waitFor(() => {
+      try { process.kill(session.pid, 0); return false; } catch { return true; }
+    }, 10000, 'the traced program to be gone');
+  });
 });
 
 describe('untrusted workspace', () => {
