@@ -140,8 +140,8 @@ const UNKNOWN = -2;
  */
 export class LineAnnotator {
   private cursor = 0;
-  /** Steps whose wait has not ended yet (at most one per live task). */
-  private pending: number[] = [];
+  /** Task -> its step whose wait has not ended yet (only a task's last step can be waiting). */
+  private readonly pending = new Map<number, number>();
   private stackByAwait = new Int32Array(1024).fill(UNKNOWN);
   private readonly stackIndex = new Map<string, number>();
   private readonly stacks: number[][] = [];
@@ -195,17 +195,24 @@ export class LineAnnotator {
     const s = this.run.steps;
     const count = s.count;
     const deadline = performance.now() + budgetMs;
-    if (this.pending.length) {
-      const still: number[] = [];
-      for (const i of this.pending) if (!this.fold(i)) still.push(i);
-      this.pending = still;
+    // An open wait ends when its task steps again (handled below) or ends: the model then lists
+    // the task as changed, so only those are looked at (all of them before deltas are followed).
+    if (this.pending.size) {
+      const ids = this.scannedAll ? this.dirtyTasks : [...this.pending.keys()];
+      for (const id of ids) {
+        const i = this.pending.get(id);
+        if (i !== undefined && this.fold(i)) this.pending.delete(id);
+      }
     }
     let i = this.cursor;
     while (i < count) {
       const stop = Math.min(count, i + SLICE_STEPS);
       for (; i < stop; i++) {
+        const task = s.task[i];
+        const open = this.pending.get(task);
+        if (open !== undefined && this.fold(open)) this.pending.delete(task);
         if (s.awaitId[i] < 0) continue;
-        if (!this.fold(i)) this.pending.push(i);
+        if (!this.fold(i)) this.pending.set(task, i);
       }
       this.cursor = i;
       if (i < count && performance.now() > deadline) break;
@@ -386,7 +393,7 @@ export class LineAnnotator {
     // Awaits: each stack's totals go to all its lines; the innermost is "inner", the others "outer".
     const unfinished = new Map<number, number>();
     const s = run.steps;
-    for (const i of this.pending) {
+    for (const i of this.pending.values()) {
       const stack = this.stackOf(s.awaitId[i]);
       if (stack !== NO_STACK) unfinished.set(stack, (unfinished.get(stack) ?? 0) + 1);
     }
