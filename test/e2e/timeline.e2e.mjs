@@ -231,5 +231,12 @@ describe('timeline', () => {
     assert.ok(s.runs.some((r) => r.key === drawn.runKey && /live_timeline/.test(r.label)), 'the run was reopened from its trace file');
     assert.ok(drawn.visibleLanes.some((l) => /^worker-/.test(l.name)));
     assert.ok(Math.abs(drawn.usPerPx - before.usPerPx) / before.usPerPx < 0.05, `zoom kept: ${before.usPerPx} -> ${drawn.usPerPx}`);
+
+    // With no run left, the panel says so instead of showing an empty chart.
+    await fetch(`http://127.0.0.1:${port}/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'asyncTrace.clear', args: [] }) });
+    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
+    const empty = frame.locator('.empty');
+    await empty.waitFor({ state: 'visible', timeout: 10000 });
+    assert.match(await empty.textContent(), /No traced run to show/);
   });
 });
