@@ -120,6 +120,34 @@ asyncio.run(main())
         self.assertNotIn(bad, [u["task"] for u in res.unretrieved])
         self.assertIn("Task exception was never retrieved", res.stderr)
 
+    def test_unretrieved_reported_as_promptly_as_untraced(self):
+        # The failed task must be freed when its step ends (no cycle through the step hook),
+        # so asyncio reports it right away, as without the tracer; debug mode output unchanged.
+        src = '''
+import asyncio
+called = []
+async def task():
+    1/0
+async def slow():
+    import time; time.sleep(0.12)
+async def main():
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda loop, ctx: called.append(ctx["message"]))
+    asyncio.Task(task())
+    await asyncio.sleep(0)
+    print("called", called)
+    loop.set_exception_handler(None)
+    await asyncio.create_task(slow())
+asyncio.run(main(), debug=True)
+'''
+        res = traced(self, src)
+        self.assertEqual(res.stdout, "called ['Task exception was never retrieved']\n")
+        self.assertEqual(len(res.unretrieved), 1)
+        import re
+        took = lambda s: re.sub(r"took [0-9.]+ seconds", "took N seconds", s)
+        self.assertEqual(took(run_plain(src).stderr), took(res.stderr))
+        self.assertIn("Executing <Task finished", res.stderr)
+
     def test_user_cancel(self):
         src = '''
 import asyncio

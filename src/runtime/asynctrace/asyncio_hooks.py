@@ -37,6 +37,7 @@ _GenType = types.GeneratorType
 _PY = sys.version_info[:2]
 
 _patches = []          # (owner, name, original, had_own_attr)
+_THIS_FILE = __file__
 _rec = None
 _state = {"on": False, "tool": None, "sampler": False}
 
@@ -230,6 +231,11 @@ def _make_create_task(orig):
         t0 = _ns()
         task = orig(self, coro, *args, **kwargs)
         try:
+            stb = task._source_traceback
+            if stb:
+                # Debug mode records where the task was created: not in this module.
+                while stb and stb[-1].filename == _THIS_FILE:
+                    del stb[-1]
             tid = _tids.get(id(task))
             if tid is not None:
                 if tid not in _pending_announce:
@@ -671,6 +677,9 @@ def _make_run(orig):
                         emit(FMT % (tid, (t0 - base) // 1000, (t1 - t0) // 1000, suffix))
             except Exception:
                 pass
+            # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
+            # alive, and with it the task (a cycle), delaying "exception was never retrieved".
+            self = task = c = nxt = fr = None
     return _run
 
 
