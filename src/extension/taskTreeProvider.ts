@@ -145,6 +145,8 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         s.items.clear();
         fire.push(s.node);
       } else if (plan.run || dueRunRow) {
+        // The run row's duration and alive tasks' lifetimes grow with time: rebuild the rows drawn.
+        if (dueRunRow) s.items.clear();
         fire.push(s.node);
         for (const id of plan.tasks) fire.push(s.taskNode(id));
       } else {
