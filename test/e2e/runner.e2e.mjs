@@ -432,6 +432,7 @@ describe('trusted workspace', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      writeFileSync(path.join(h.workspaceDir, '.selected-python'), selected); // a working selection for what follows
     }
   });
 
