@@ -110,7 +110,10 @@ def count_lines(path):
 
 
 def bench_case(name, source, python, reps, tmp):
-    prog = os.path.join(tmp, name + ".py")
+    # Programs in their own folder: a file named queue.py must not shadow the stdlib for
+    # anything else run from `tmp`.
+    os.makedirs(os.path.join(tmp, "programs"), exist_ok=True)
+    prog = os.path.join(tmp, "programs", "bench_%s.py" % name)
     with open(prog, "w") as f:
         f.write(source)
     trace = os.path.join(tmp, name + ".jsonl")
@@ -217,7 +220,9 @@ def main():
                 print("echo     skipped: test/runtime/bench_gevent.py not present")
             if bench_gevent is not None:
                 try:
-                    res = bench_gevent.run(reps=reps, tmp=tmp)
+                    gtmp = os.path.join(tmp, "gevent")
+                    os.makedirs(gtmp, exist_ok=True)
+                    res = bench_gevent.run(reps=reps, tmp=gtmp)
                     for line in res.get("lines", []):
                         print(line)
                     if not res.get("ok", True):
