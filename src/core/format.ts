@@ -4,9 +4,10 @@
 export function formatDuration(us: number): string {
   if (!Number.isFinite(us)) return '?';
   const a = Math.abs(us);
-  if (a < 1000) return `${Math.round(us)} \u00b5s`;
-  if (a < 1_000_000) return `${trim(us / 1000)} ms`;
-  if (a < 60_000_000) return `${trim(us / 1_000_000)} s`;
+  if (a < 999.5) return `${Math.round(us)} \u00b5s`;
+  // Thresholds sit where rounding would print "1000 ms" instead of "1.00 s".
+  if (a < 999_500) return `${trim(us / 1000)} ms`;
+  if (a < 59_995_000) return `${trim(us / 1_000_000)} s`;
   const s = Math.round(us / 1_000_000);
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
