@@ -124,6 +124,42 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 interface StackLine { file: string; line: number; func: string; inner: boolean }
 
+/**
+ * Task id -> step index of its open wait. Looked up once per step, so small ids (the norm: they
+ * are counters) use a typed array; others a Map.
+ */
+class OpenWaits {
+  private dense = new Int32Array(1024).fill(-1);
+  private readonly sparse = new Map<number, number>();
+  private readonly ids = new Set<number>();
+  get size(): number { return this.ids.size; }
+  get(task: number): number {
+    if (task >= 0 && task < this.dense.length) return this.dense[task];
+    return this.sparse.get(task) ?? -1;
+  }
+  set(task: number, step: number): void {
+    if (task >= 0 && task < DENSE_TASKS) {
+      if (task >= this.dense.length) {
+        let n = this.dense.length;
+        while (n <= task) n *= 2;
+        const grown = new Int32Array(n).fill(-1);
+        grown.set(this.dense);
+        this.dense = grown;
+      }
+      this.dense[task] = step;
+    } else this.sparse.set(task, step);
+    this.ids.add(task);
+  }
+  delete(task: number): void {
+    if (task >= 0 && task < this.dense.length) this.dense[task] = -1;
+    else this.sparse.delete(task);
+    this.ids.delete(task);
+  }
+  keys(): IterableIterator<number> { return this.ids.values(); }
+  *values(): IterableIterator<number> { for (const id of this.ids) yield this.get(id); }
+}
+const DENSE_TASKS = 1 << 22;
+
 /** Waiting totals of one await stack (all tasks together). */
 interface Acc { count: number; total: number; max: number }
 
@@ -141,7 +177,7 @@ const UNKNOWN = -2;
 export class LineAnnotator {
   private cursor = 0;
   /** Task -> its step whose wait has not ended yet (only a task's last step can be waiting). */
-  private readonly pending = new Map<number, number>();
+  private readonly pending = new OpenWaits();
   private stackByAwait = new Int32Array(1024).fill(UNKNOWN);
   private readonly stackIndex = new Map<string, number>();
   private readonly stacks: number[][] = [];
@@ -201,7 +237,7 @@ export class LineAnnotator {
       const ids = this.scannedAll ? this.dirtyTasks : [...this.pending.keys()];
       for (const id of ids) {
         const i = this.pending.get(id);
-        if (i !== undefined && this.fold(i)) this.pending.delete(id);
+        if (i >= 0 && this.fold(i)) this.pending.delete(id);
       }
     }
     let i = this.cursor;
@@ -210,7 +246,7 @@ export class LineAnnotator {
       for (; i < stop; i++) {
         const task = s.task[i];
         const open = this.pending.get(task);
-        if (open !== undefined && this.fold(open)) this.pending.delete(task);
+        if (open >= 0 && this.fold(open)) this.pending.delete(task);
         if (s.awaitId[i] < 0) continue;
         if (!this.fold(i)) this.pending.set(task, i);
       }
