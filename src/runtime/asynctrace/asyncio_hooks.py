@@ -38,6 +38,9 @@ _PY = sys.version_info[:2]
 
 _patches = []          # (owner, name, original, had_own_attr)
 _THIS_FILE = __file__
+from .recorder import Recorder as _R
+_jstr = _R.jstr
+del _R
 _rec = None
 _state = {"on": False, "tool": None, "sampler": False}
 
@@ -174,8 +177,8 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None):
         except Exception:
             loop = None
     lid = _loop_id(loop) if loop is not None else None
-    _rec.emit('{"type":"task","id":%d,"ts":%d,"kind":"asyncio","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d,"loop":%s%s}'
-              % (tid, _rec.now_us(), _rec.jstr(name), _rec.jstr(cname),
+    _rec.emit_line('{"type":"task","id":%d,"ts":%d,"kind":"asyncio","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d,"loop":%s%s}'
+              % (tid, (_ns() - _rec._t0) // 1000, _jstr(name), _jstr(cname),
                  "null" if parent_tid is None else parent_tid, "null" if site is None else site,
                  _get_ident(), "null" if lid is None else lid, ',"eager":true' if eager else ""))
     return tid
@@ -198,14 +201,21 @@ _STOP_CODES = set()  # the loop's dispatch: a walk reaching it left the code tha
 def _creation_site(frame):
     """Nearest user frame, unless the task was created by a loop callback of the library
     (e.g. a server's connection handler): then the line running the loop would be misleading."""
-    is_user = _rec.is_user_code
     stop = _STOP_CODES
+    info = _info
     while frame is not None:
         code = frame.f_code
+        u = info.get(id(code), _MISS)
+        if u is _MISS:
+            u = _code_info(code)
+        if u is True:
+            key = (id(code), frame.f_lasti)
+            site = _lasti_site.get(key)
+            if site is None:
+                site = _lasti_site[key] = _rec.site_of_code(code, frame.f_lineno)
+            return site
         if code in stop:
             return None
-        if is_user(code):
-            return _rec.site_of_code(code, frame.f_lineno)
         frame = frame.f_back
     return None
 
