@@ -197,7 +197,7 @@ export function diagnoseStderr(stderr: string): FailureDiagnosis {
     if (top === 'greenlet') return { kind: 'greenlet-missing', summary };
     if (top === 'asynctrace') return { kind: 'runtime-missing', summary };
   }
-  if (/asynctrace[^\n]*requires Python 3\.\d+/i.test(text)) return { kind: 'runtime-too-old', summary };
+  if (/asynctrace[^\n]*(requires Python 3\.\d+|Python 3\.\d+ or newer is required)/i.test(text)) return { kind: 'runtime-too-old', summary };
   return { kind: 'other', summary };
 }
 

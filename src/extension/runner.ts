@@ -475,6 +475,10 @@ function onSessionFinished(s: RunSession): void {
     );
     return;
   }
+  if (diag.kind === 'runtime-too-old') {
+    showError(vscode.l10n.t('The Python that ran the program is too old for Async Trace ({0}). Select Python 3.9 or newer, or set "asyncTrace.pythonPath".', diag.summary), interpreterActions());
+    return;
+  }
   if (s.spawnError) {
     showError(vscode.l10n.t('Could not start Python: {0}. Check the interpreter (Python extension or "asyncTrace.pythonPath").', s.spawnError.message), interpreterActions());
     return;

@@ -108,6 +108,9 @@ test('diagnoseStderr: gevent missing, runtime missing, traceback summary', () =>
   assert.deepEqual(diagnoseStderr(other), { kind: 'other', summary: 'ValueError: boom' });
   assert.deepEqual(diagnoseStderr(''), { kind: 'other', summary: '' });
   assert.equal(diagnoseStderr("ModuleNotFoundError: No module named 'requests'").kind, 'other');
+  assert.deepEqual(diagnoseStderr('asynctrace: error: Python 3.9 or newer is required (this is Python 3.8)\n'), {
+    kind: 'runtime-too-old', summary: 'asynctrace: error: Python 3.9 or newer is required (this is Python 3.8)',
+  });
 });
 
 test('TailBuffer keeps the end', () => {
