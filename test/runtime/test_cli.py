@@ -285,6 +285,40 @@ class CliTest(unittest.TestCase):
             steps = [e for e in ev if e["type"] == "step"]
             self.assertEqual(steps[-1]["await"]["on"], {"kind": "sleep", "delay": 30.0})
 
+    def test_sigint_like_untraced(self):
+        # What the extension's Stop does: SIGINT, then the program ends as Ctrl-C would end it.
+        src = ("import asyncio\nasync def work():\n    await asyncio.sleep(30)\n"
+               "async def m():\n    print('ready', flush=True)\n    await asyncio.gather(work(), work())\n"
+               "asyncio.run(m())\n")
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            prog = os.path.join(tmp, "p.py")
+            with open(prog, "w") as f:
+                f.write(src)
+            out = os.path.join(tmp, "t.jsonl")
+            for cmd in ([sys.executable, prog], [sys.executable, "-m", "asynctrace", "-o", out, prog]):
+                p = subprocess.Popen(cmd, env=_env({}), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                try:
+                    self.assertEqual(p.stdout.readline(), b"ready\n")
+                    time.sleep(0.2)
+                    p.send_signal(signal.SIGINT)
+                    _, err = p.communicate(timeout=20)
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+                results.append((p.returncode, err.decode().strip().splitlines()[-1]))
+            self.assertEqual(results[0], results[1])
+            self.assertEqual(results[0][0], -signal.SIGINT)
+            ev = parse_trace(out)
+            self.assertEqual(ev[-1]["type"], "exit")
+            self.assertEqual(ev[-1]["error"]["type"], "KeyboardInterrupt")
+            workers = {e["id"] for e in ev if e["type"] == "task" and e["coro"] == "work"}
+            ends = {e["task"]: e["state"] for e in ev if e["type"] == "end"}
+            self.assertEqual(len(workers), 2)
+            self.assertEqual([ends.get(w) for w in workers], ["cancelled", "cancelled"])
+            self.assertIn(1, ends)
+
     def test_os_exit(self):
         src = "import os, asyncio\nasync def m():\n    await asyncio.sleep(0)\n    os._exit(7)\nasyncio.run(m())\n"
         res = run_traced(src)
