@@ -326,7 +326,8 @@ class SourceAnnotations implements vscode.Disposable {
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
-    if (e.document.uri.scheme !== 'file' || e.contentChanges.length === 0) return;
+    // Traces only name Python files: edits elsewhere never need mapping.
+    if (e.document.uri.scheme !== 'file' || e.document.languageId !== 'python' || e.contentChanges.length === 0) return;
     const key = fileKey(e.document.uri.fsPath);
     // Bottom-up, so each change's range is still valid after the ones applied before it.
     const changes = [...e.contentChanges].sort((a, b) => b.range.start.compareTo(a.range.start));
