@@ -139,7 +139,7 @@ export async function findInterpreter(resource: vscode.Uri | undefined, folder: 
       throw new RunSetupError(
         r.notFound
           ? vscode.l10n.t('The Python interpreter "{0}" set in "asyncTrace.pythonPath" was not found. Fix the setting (or clear it to use python3 from PATH).', command)
-          : vscode.l10n.t('"{0}" set in "asyncTrace.pythonPath" did not run as Python: {1}. Fix the setting (or clear it to use python3 from PATH).', command, r.detail),
+          : vscode.l10n.t('"{0}" set in "asyncTrace.pythonPath" did not run as Python: {1}. Fix the setting (or clear it to use python3 from PATH).', command, r.detail || vscode.l10n.t('it printed no Python version')),
         interpreterActions(),
       );
     }

@@ -382,6 +382,13 @@ describe('trusted workspace', () => {
     const toast = h.page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'was not found' }).first();
     assert.equal(await toast.locator('.monaco-button', { hasText: 'Open Settings' }).count(), 1);
     await h.screenshot('runner-bad-python');
+
+    // Something that runs but is not Python.
+    await clearNotifications(h);
+    await setWorkspaceSettings(h, { 'asyncTrace.pythonPath': '/bin/true' });
+    await h.palette('Async Trace: Trace Async Run');
+    const msg2 = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('did not run as Python')), 15000, 'not-Python notification');
+    assert.match(msg2, /"\/bin\/true" set in "asyncTrace.pythonPath" did not run as Python: it printed no Python version/);
   });
 
   test('a Python older than 3.9 is refused with the fix', async (t) => {
