@@ -40,6 +40,8 @@ class GanttController implements vscode.Disposable {
   private messagesSent = 0;
   /** True while the initial messages of a run are being posted. */
   private loading = false;
+  /** The run's selected task, re-sent when the webview reloads (it is not retained while hidden). */
+  private selectedTask: number | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: TraceRuns) {
     this.disposables.push(
@@ -158,16 +160,18 @@ class GanttController implements vscode.Disposable {
     this.run = run;
     this.encoder = undefined;
     this.pendingSelect = undefined;
+    this.selectedTask = undefined;
     this.panel.title = run ? vscode.l10n.t('Timeline: {0}', run.label) : vscode.l10n.t('Async Trace Timeline');
     if (this.ready) this.sendInitial();
   }
 
   private selectTask(taskId: number, zoom = false): void {
     if (!this.panel) return;
+    this.selectedTask = taskId;
     if (this.ready && this.encoder && !this.loading) {
       this.post({ type: 'select', taskId });
       if (zoom) this.post({ type: 'command', command: 'zoomToTask', taskId });
-    } else {
+    } else if (zoom) {
       this.pendingSelect = taskId;
     }
   }
@@ -209,6 +213,8 @@ class GanttController implements vscode.Disposable {
       this.pendingSelect = undefined;
       this.post({ type: 'select', taskId: id });
       this.post({ type: 'command', command: 'zoomToTask', taskId: id });
+    } else if (this.selectedTask !== undefined) {
+      this.post({ type: 'select', taskId: this.selectedTask });
     }
     if (encoder.pending) this.scheduleFlush();
   }
@@ -241,7 +247,10 @@ class GanttController implements vscode.Disposable {
         return;
       case 'select':
         // The tree reveals (without taking focus) on onDidSelectTask, so keyboard moves stay here.
-        if (run) this.runs.selectTask({ run, taskId: m.taskId, source: 'timeline' });
+        if (run) {
+          this.selectedTask = m.taskId;
+          this.runs.selectTask({ run, taskId: m.taskId, source: 'timeline' });
+        }
         return;
       case 'reveal':
         if (run) void vscode.commands.executeCommand('asyncTrace.revealTask', run.key, m.taskId).then(undefined, () => undefined);

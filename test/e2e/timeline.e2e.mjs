@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch } from './harness.mjs';
+import { openTasksView } from './treeDom.mjs';
 
 const PROGRAM = '03_create_task.py';
 // say_after's `await asyncio.sleep(delay)`.
@@ -123,6 +124,15 @@ describe('timeline', () => {
     assert.ok(zoomed.t1 - zoomed.t0 < before.t1 - before.t0);
     await page.keyboard.press('f');
     await h.waitFor(async () => (await h.state()).timeline.drawn.usPerPx > zoomed.usPerPx, 5000, 'F fits all');
+
+    // Selecting a task in the Tasks tree selects (and scrolls to) its lane in the chart.
+    await openTasksView(h);
+    const row = page.locator('.part.sidebar .pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: /^Task-1$/ }) }).first();
+    await row.waitFor({ state: 'visible', timeout: 10000 });
+    await row.click();
+    // The tree may open the task's source over the chart: the selection waits for it to show again.
+    await h.command('asyncTrace.showTimeline');
+    await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === 1, 10000, 'Task-1 selected in the chart from the tree');
   });
 
   test('search jumps to matching tasks; a theme change repaints with the new colours', async () => {
