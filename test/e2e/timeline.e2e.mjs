@@ -153,14 +153,33 @@ describe('timeline', () => {
       .map((n) => getComputedStyle(document.documentElement).getPropertyValue(`--vscode-asyncTrace-${n}`).trim()));
     assert.ok(vars.every((v) => v.length > 0), `theme variables: ${vars}`);
     const before = (await h.state()).timeline.drawn.colors;
+    // The chart alone, for the README screenshot.
+    await h.command('workbench.action.closeSidebar');
+    await h.command('workbench.action.closePanel');
+    await h.command('asyncTrace.showTimeline');
+    await h.command('workbench.action.closeEditorsInOtherGroups');
     await h.command('workbench.action.toggleLightDarkThemes');
     const after = await h.waitFor(async () => {
       const c = (await h.state()).timeline.drawn.colors;
       return c.background !== before.background && c;
     }, 10000, 'the chart to repaint with the other theme');
     assert.notEqual(after.running, before.running, 'theme colour asyncTrace.running re-read');
-    await page.mouse.move(5, 5);
+    // Hover main's wait on Task-2: the tooltip and the arrow to the awaited task.
+    const dark = await h.webviewFrame('Async Trace Timeline', 15000);
+    await dark.locator('canvas.canvas').focus();
+    await page.keyboard.press('f');
+    const drawn = await h.waitFor(async () => {
+      const d = (await h.state()).timeline.drawn;
+      return d.visibleLanes.length >= 3 && d.labelW > 200 && d;
+    }, 10000, 'the full-width chart');
+    const main = drawn.visibleLanes[0];
+    const p = await chartPoint(dark, drawn, drawn.t0 + (drawn.t1 - drawn.t0) * 0.3, main.y);
+    await page.mouse.move(p.x - 20, p.y);
+    await page.mouse.move(p.x, p.y, { steps: 3 });
+    await dark.locator('#gantt-tooltip').waitFor({ state: 'visible', timeout: 5000 });
+    assert.match(await dark.locator('#gantt-tooltip').innerText(), /Waited on: another task: Task-2/);
     await h.screenshot('timeline-dark');
+    await page.mouse.move(5, 5);
     await h.command('workbench.action.toggleLightDarkThemes');
   });
 
