@@ -1048,6 +1048,11 @@ function resize(): void {
 }
 new ResizeObserver(resize).observe(main);
 window.addEventListener('resize', resize);
+// A window moved to a screen with another pixel density: re-rasterize at the new ratio.
+function watchPixelRatio(): void {
+  matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', () => { resize(); buildLegend(); watchPixelRatio(); }, { once: true });
+}
+watchPixelRatio();
 
 // Theme changes: VS Code swaps body classes and the --vscode-* variables on <html>.
 const themeObserver = new MutationObserver(() => readPalette());

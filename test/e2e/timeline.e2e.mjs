@@ -130,7 +130,9 @@ describe('timeline', () => {
     const row = page.locator('.part.sidebar .pane-body .monaco-list-row', { has: page.locator('.label-name', { hasText: /^Task-1$/ }) }).first();
     await row.waitFor({ state: 'visible', timeout: 10000 });
     await row.click();
-    // The tree may open the task's source over the chart: the selection waits for it to show again.
+    // The tree opens the task's creation site (line 27, asyncio.run) over the chart; the chart
+    // keeps the selection for when it is shown again.
+    await h.waitFor(async () => (await h.state()).activeEditor?.line === 27, 5000, 'the tree to open the source').catch(() => {});
     await h.command('asyncTrace.showTimeline');
     await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === 1, 10000, 'Task-1 selected in the chart from the tree');
   });
