@@ -6,6 +6,26 @@ import { TRACE_FORMAT_VERSION, type AwaitInfo, type TraceEvent } from './traceEv
 const NL = 10;
 const CR = 13;
 
+/**
+ * Receives events in line order without materialising `step` lines as objects (TraceRun's fast
+ * path). Steps arrive as numbers; their `await` value is resolved once per distinct raw text.
+ */
+export interface TraceSink {
+  /** A validated non-step event (or a step whose line the fast scanner did not take). */
+  event(e: TraceEvent): void;
+  /** A validated `await` value (first sight of its raw text): the id `step` will receive for it. */
+  awaitId(a: AwaitInfo): number;
+  /** A validated `step`: woke is NaN when absent, awaitId -1 when the step has no await. */
+  step(task: number, ts: number, dur: number, woke: number, awaitId: number): void;
+}
+
+/** `{"type":"step","task":` as char codes: the prefix of every step line the runtime writes. */
+const STEP_PREFIX = '{"type":"step","task":';
+const TS_KEY = ',"ts":';
+const DUR_KEY = ',"dur":';
+const WOKE_KEY = ',"woke":';
+const AWAIT_KEY = ',"await":';
+
 export class TraceParser {
   readonly issues: ParseIssues = { badLines: 0, unknownTypes: 0, truncatedTail: false, missingHeader: false };
 
@@ -19,10 +39,55 @@ export class TraceParser {
   private sawFirstEvent = false;
   private decoder: TextDecoder | undefined;
   private ended = false;
+  /** Where pushTo sends events (undefined: push collects them into an array). */
+  private sink: TraceSink | undefined;
+  /** Raw `await` JSON text -> the sink's await id (dedupes without parsing; owned by one sink). */
+  private rawAwaits = new Map<string, number>();
+  private rawSink: TraceSink | undefined;
+  /** End of the number the last scanNum call read (-1: not a plain JSON integer). */
+  private numEnd = -1;
 
   /** Parses every complete line in `chunk` (plus what was carried over) and returns the valid events. */
   push(chunk: string | Uint8Array): TraceEvent[] {
     const out: TraceEvent[] = [];
+    this.sink = undefined;
+    this.pushInto(chunk, out);
+    return out;
+  }
+
+  /**
+   * Like push, but hands every event to `sink` in line order and returns how many it handed.
+   * Step lines in the runtime's exact shape are scanned by hand (no JSON.parse, no object);
+   * any other line, or a step line that deviates in any way, goes through JSON.parse as in push.
+   */
+  pushTo(chunk: string | Uint8Array, sink: TraceSink): number {
+    return this.withSink(sink, () => this.pushInto(chunk, []));
+  }
+
+  /** Like end, into a sink; returns how many events it handed. */
+  endTo(sink: TraceSink): number {
+    return this.withSink(sink, () => this.endInto([]));
+  }
+
+  /** Events handed to the sink in the current pushTo/endTo call. */
+  private handed = 0;
+
+  private withSink(sink: TraceSink, body: () => void): number {
+    if (this.rawSink !== sink) {
+      this.rawAwaits.clear();
+      this.rawSink = sink;
+    }
+    this.sink = sink;
+    this.handed = 0;
+    try {
+      body();
+    } finally {
+      this.sink = undefined;
+    }
+    return this.handed;
+  }
+
+  private pushInto(chunk: string | Uint8Array, out: TraceEvent[]): TraceEvent[] {
     if (typeof chunk === 'string') {
       if (this.byteCarryLength > 0) this.carry += this.decodeByteCarry();
       this.pushText(chunk, out);
@@ -48,9 +113,13 @@ export class TraceParser {
 
   /** End of stream: parses a final unterminated line (flagged as truncatedTail). */
   end(): TraceEvent[] {
-    if (this.ended) return [];
+    this.sink = undefined;
+    return this.endInto([]);
+  }
+
+  private endInto(out: TraceEvent[]): TraceEvent[] {
+    if (this.ended) return out;
     this.ended = true;
-    const out: TraceEvent[] = [];
     let tail = this.carry;
     this.carry = '';
     if (this.byteCarryLength > 0) tail += this.decodeByteCarry();
@@ -121,6 +190,7 @@ export class TraceParser {
   }
 
   private parseLine(text: string, start: number, end: number, out: TraceEvent[]): void {
+    if (this.sink !== undefined && text.startsWith(STEP_PREFIX, start) && this.scanStep(text, start, end)) return;
     const first = text.charCodeAt(start);
     if (first !== 123 /* { */) {
       // Whitespace-only lines count as blank; anything else that does not start an object is bad.
@@ -149,7 +219,88 @@ export class TraceParser {
       if (type !== 'run') this.issues.missingHeader = true;
     }
     if (type === 'run' && (e.v as number) > TRACE_FORMAT_VERSION) this.issues.newerVersion = e.v as number;
-    out.push(obj as TraceEvent);
+    if (this.sink !== undefined) {
+      this.handed++;
+      this.sink.event(obj as TraceEvent);
+    } else {
+      out.push(obj as TraceEvent);
+    }
+  }
+
+  /**
+   * `{"type":"step","task":I,"ts":I,"dur":I[,"woke":I][,"await":A]}` with plain JSON integers I and
+   * an `await` value A whose exact text was seen (and validated) before, or that parses and
+   * validates now. Returns false, having handed nothing, when the line is anything else: the
+   * caller then parses it the general way, so every outcome (values, bad-line counts) is the same.
+   */
+  private scanStep(text: string, start: number, end: number): boolean {
+    const task = this.scanNum(text, start + STEP_PREFIX.length, end);
+    let p = this.numEnd;
+    if (p < 0 || !text.startsWith(TS_KEY, p)) return false;
+    const ts = this.scanNum(text, p + TS_KEY.length, end);
+    p = this.numEnd;
+    if (p < 0 || !text.startsWith(DUR_KEY, p)) return false;
+    const dur = this.scanNum(text, p + DUR_KEY.length, end);
+    p = this.numEnd;
+    if (p < 0) return false;
+    let woke = NaN;
+    if (text.startsWith(WOKE_KEY, p)) {
+      woke = this.scanNum(text, p + WOKE_KEY.length, end);
+      p = this.numEnd;
+      if (p < 0) return false;
+    }
+    let awaitId = -1;
+    if (p === end - 1) {
+      if (text.charCodeAt(p) !== 125 /* } */) return false;
+    } else {
+      // The await value runs to the line's closing brace.
+      if (text.charCodeAt(end - 1) !== 125 || !text.startsWith(AWAIT_KEY, p)) return false;
+      const from = p + AWAIT_KEY.length;
+      const raw = text.slice(from, end - 1);
+      const known = this.rawAwaits.get(raw);
+      if (known !== undefined) {
+        awaitId = known;
+      } else {
+        let a: unknown;
+        try { a = JSON.parse(raw); } catch { return false; }
+        if (a !== null && !isAwait(a)) return false;
+        awaitId = a === null ? -1 : this.sink!.awaitId(a as AwaitInfo);
+        // A flat copy as the key: a slice would keep the whole chunk's text alive.
+        this.rawAwaits.set((' ' + raw).slice(1), awaitId);
+      }
+    }
+    if (!this.sawFirstEvent) {
+      this.sawFirstEvent = true;
+      this.issues.missingHeader = true;
+    }
+    this.handed++;
+    this.sink!.step(task, ts, dur, woke, awaitId);
+    return true;
+  }
+
+  /**
+   * A JSON integer (optional minus, no leading zero, at most 15 digits so it is exact) at `p`,
+   * followed by ',' or '}'. Sets numEnd to the index after it, or -1 when it is not one.
+   */
+  private scanNum(text: string, p: number, end: number): number {
+    let neg = false;
+    if (p < end && text.charCodeAt(p) === 45 /* - */) { neg = true; p++; }
+    const first = p;
+    let v = 0;
+    let c = 0;
+    while (p < end) {
+      c = text.charCodeAt(p);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      p++;
+    }
+    const n = p - first;
+    if (n === 0 || n > 15 || (n > 1 && text.charCodeAt(first) === 48) || p >= end || (c !== 44 && c !== 125)) {
+      this.numEnd = -1;
+      return 0;
+    }
+    this.numEnd = p;
+    return neg ? -v : v;
   }
 
   private bad(): void {
