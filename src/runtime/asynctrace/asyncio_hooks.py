@@ -811,7 +811,13 @@ def _make_call_soon(orig):
                             _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
             except Exception:
                 pass
-        return orig(self, callback, *args, **kwargs)
+        handle = orig(self, callback, *args, **kwargs)
+        stb = handle._source_traceback
+        if stb:
+            # Debug mode records where the callback was scheduled: not in this module.
+            while stb and stb[-1].filename == _THIS_FILE:
+                del stb[-1]
+        return handle
     call_soon.__wrapped__ = orig
     return call_soon
 
@@ -830,6 +836,7 @@ def _install_monitoring():
     DISABLE = mon.DISABLE
     BuiltinMethod = types.BuiltinMethodType
     MethodType = types.MethodType
+    FunctionType = types.FunctionType
 
     c1 = _TaskBase.__dict__.get("cancel")
     c2 = _PyTaskBase.__dict__.get("cancel")
@@ -840,9 +847,13 @@ def _install_monitoring():
             if fn is c1 or fn is c2:
                 target = arg0
             else:
-                if getattr(fn, "__name__", None) != "cancel":
-                    return DISABLE  # this call site never sees a cancel() again
+                # Only the types whose __name__ is a plain attribute: asking an arbitrary
+                # callable (a mock, a proxy) for it could run the program's code.
                 tf = type(fn)
+                if tf is not BuiltinMethod and tf is not MethodType and tf is not FunctionType:
+                    return DISABLE
+                if fn.__name__ != "cancel":
+                    return DISABLE  # this call site never sees a cancel() again
                 if tf is BuiltinMethod or tf is MethodType:
                     target = fn.__self__
                 else:
