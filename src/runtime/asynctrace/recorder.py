@@ -56,10 +56,11 @@ class _Writer:
     def __init__(self, sinks, limit=None, interval=0.02):
         if limit is None:
             try:
-                limit = int(os.environ.get("ASYNCTRACE_BUFFER_LINES", "")) or 200000
+                limit = int(os.environ.get("ASYNCTRACE_BUFFER_LINES", "")) or 100000
             except ValueError:
-                limit = 200000
+                limit = 100000
         self.buf = []
+        self.batch = 65536
         self.sinks = list(sinks)  # objects with write(bytes) and close()
         self.limit = limit
         self.interval = interval
@@ -78,17 +79,25 @@ class _Writer:
     def start(self):
         self._thread = _thread.start_new_thread(self._run, ())
 
-    def _take(self):
+    def _take(self, most=None):
         buf = self.buf
         n = len(buf)
         if not n:
             return None
+        if n > self.limit:
+            # The program outruns the reader: drop the oldest lines but keep `site` lines.
+            extra = n - self.limit
+            head = buf[:extra]
+            del buf[:extra]
+            keep = [ln for ln in head if ln.startswith('{"type":"site"')]
+            self.dropped += extra - len(keep)
+            if keep:
+                buf[0:0] = keep
+            n = len(buf)
+        if most is not None and n > most:
+            n = most
         chunk = buf[:n]
         del buf[:n]
-        if n > self.limit:
-            keep = [ln for ln in chunk[: n - self.limit] if ln.startswith('{"type":"site"')]
-            self.dropped += n - self.limit - len(keep)
-            chunk = keep + chunk[n - self.limit:]
         return chunk
 
     def _write_chunk(self, chunk):
@@ -110,23 +119,28 @@ class _Writer:
 
     def _run(self):
         try:
+            batch = self.batch
             while not self._stop:
-                self._wake.acquire(True, self.interval)
+                if len(self.buf) < 1024:
+                    self._wake.acquire(True, self.interval)
+                # Bounded batches keep the joined text and its bytes small (memory); each batch
+                # costs a GIL hand-over (~5 ms), so take all that waits up to the bound.
                 with self._wlock:
-                    chunk = self._take()
+                    chunk = self._take(batch)
                     if chunk and not self.broken:
                         self._write_chunk(chunk)
+                chunk = None
         finally:
             self._done.release()
 
     def trim(self):
         """Called by a sink while it waits on a slow reader: bound the waiting lines."""
         if len(self.buf) > self.limit:
-            n = len(self.buf) - self.limit
-            head = self.buf[:n]
-            del self.buf[:n]
+            extra = len(self.buf) - self.limit
+            head = self.buf[:extra]
+            del self.buf[:extra]
             keep = [ln for ln in head if ln.startswith('{"type":"site"')]
-            self.dropped += n - len(keep)
+            self.dropped += extra - len(keep)
             if keep:
                 self.buf[0:0] = keep
 
@@ -142,9 +156,10 @@ class _Writer:
         if self._thread is not None:
             self._done.acquire(True, timeout)
         with self._wlock:
-            chunk = self._take()
-            if chunk and not self.broken:
-                self._write_chunk(chunk)
+            while self.buf and not self.broken:
+                chunk = self._take(self.batch)
+                if chunk:
+                    self._write_chunk(chunk)
             if last is not None and not self.broken:
                 self._write_chunk([last(self.dropped)])
             for s in self.sinks:
