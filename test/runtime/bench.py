@@ -11,6 +11,7 @@ medians. "events/s" is trace lines written per second of traced wall time; the p
 the traced process's maximum resident set minus the untraced one's.
 Usage: python3 test/runtime/bench.py [--reps N] [--python PATH] [--case NAME ...]
 """
+import json
 import os
 import statistics
 import subprocess
@@ -122,7 +123,7 @@ def bench_case(name, source, python, reps, tmp):
     # Compiled bytecode cached for both runs, as on a user's machine (kept out of the tree).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
-    plain, traced, mem_p, mem_t, events, cpu_p, cpu_t = [], [], [], [], [], [], []
+    plain, traced, mem_p, mem_t, events, cpu_p, cpu_t, dropped = [], [], [], [], [], [], [], []
     run_once([python, prog], env)  # warm the page cache and .pyc files
     run_once([python, "-m", "asynctrace", "-o", trace, prog], env)
     for i in range(reps):
@@ -135,6 +136,10 @@ def bench_case(name, source, python, reps, tmp):
         mem_t.append(m)
         cpu_t.append(c)
         events.append(count_lines(trace))
+        with open(trace, "rb") as f:
+            f.seek(max(0, os.path.getsize(trace) - 400))
+            last = f.read().decode("utf-8", "replace").strip().split("\n")[-1]
+        dropped.append(json.loads(last).get("dropped", -1) if last.startswith('{"type":"exit"') else -1)
     mp, mt = statistics.median(plain), statistics.median(traced)
     return {
         "untraced_s": mp, "traced_s": mt, "ratio": mt / mp,
@@ -143,6 +148,7 @@ def bench_case(name, source, python, reps, tmp):
         "rss_delta_mb": statistics.median(mem_t) - statistics.median(mem_p),
         "cpu_ratio": statistics.median(cpu_t) / statistics.median(cpu_p),
         "ratios": [t / p for t, p in zip(traced, plain)],
+        "dropped": max(dropped),
     }
 
 
@@ -205,12 +211,13 @@ def main():
                 continue
             src, target = PROGRAMS[name]
             r = bench_case(name, src, py, reps, tmp)
-            ok = r["ratio"] <= target["ratio"] and r["rss_delta_mb"] <= 50
+            ok = r["ratio"] <= target["ratio"] and r["rss_delta_mb"] <= 50 and r["dropped"] == 0
             if not ok:
                 failed.append(name)
             print("%-8s %9.3fs %9.3fs %6.2fx %6.1fx %6.2fx %10d %12.0f %8.1fMB %8.1fMB  %s" % (
                 name, r["untraced_s"], r["traced_s"], r["ratio"], target["ratio"], r["cpu_ratio"], r["events"],
-                r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"], "ok" if ok else "MISSES TARGET"),
+                r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"],
+                ("ok" if ok else "MISSES TARGET") + ("" if r["dropped"] == 0 else " (%d lines dropped)" % r["dropped"])),
                 flush=True)
         if "echo" in cases:
             try:
