@@ -4,7 +4,7 @@
 // API (stable; the e2e tests of every feature use exactly this):
 //
 //   import { launch } from './harness.mjs';
-//   const h = await launch({ workspace, settings, trusted });
+//   const h = await launch({ workspace, settings, trusted, vsix });
 //     workspace  folder to open, absolute or relative to the repository root (default 'examples').
 //                It is copied into a fresh temp dir first, so tests may write to it freely.
 //     settings   extra user settings, merged over the defaults below (asyncTrace.pythonPath is
@@ -14,7 +14,8 @@
 //     vsix       optional path of a packaged .vsix to install (as a user would) instead of
 //                copying the freshly built dist/.
 //   Returns h = {
-//     page, browser, port, workspaceDir, userDataDir, extensionDir, python,
+//     page, browser, port, url, workspaceDir, userDataDir, extensionDir, python, logFile
+//                                 (code-server's output, kept with ASYNC_TRACE_E2E_KEEP=1),
 //     state()                  -> Promise<object>  GET /state of the in-extension test hooks:
 //                                 { runs: [{key, label, live, exit, counts, tasks: [{id, name,
 //                                 coro, status, parent, ...}]}], selectedRun, activeEditor:
@@ -36,7 +37,8 @@
 //     waitFor(fn, timeoutMs = 15000, what?) -> Promise<truthy value of fn()>  polls fn (may be
 //                                 async; exceptions count as "not yet") every 100 ms.
 //     close()                  -> Promise<void>  closes the browser, kills code-server's process
-//                                 group, removes the temp dir. Always call it (try/finally).
+//                                 group and any traced program still running, removes the temp
+//                                 dir. Always call it (try/finally); Ctrl+C/SIGTERM also cleans up.
 //   }
 //
 // Set ASYNC_TRACE_E2E_KEEP=1 to keep the temp dir (code-server log, user data) for debugging,
