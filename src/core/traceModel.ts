@@ -27,6 +27,13 @@ class StepIndexList {
   push(v: number): void { this.items.push(v); }
 }
 
+/**
+ * Shared by every task that has no children / timeouts / cancels yet (most tasks): replaced by a
+ * task's own array on its first entry. Frozen, so a stray push elsewhere fails loudly.
+ */
+const NO_IDS = Object.freeze([]) as unknown as number[];
+const NO_CANCELS = Object.freeze([]) as unknown as CancelInfo[];
+
 class TaskRecord implements TaskInfo {
   kind: TaskKind = 'asyncio';
   name = '';
@@ -35,7 +42,7 @@ class TaskRecord implements TaskInfo {
   site: number | null = null;
   thread?: number;
   loop?: number;
-  children: number[] = [];
+  children: number[] = NO_IDS;
   status: TaskStatus = 'ready';
   endTs?: number;
   endState?: TaskInfo['endState'];
@@ -44,8 +51,8 @@ class TaskRecord implements TaskInfo {
   stepCount = 0;
   runTotal = 0;
   lastStepEnd?: number;
-  timeouts: number[] = [];
-  cancels: CancelInfo[] = [];
+  timeouts: number[] = NO_IDS;
+  cancels: CancelInfo[] = NO_CANCELS;
   steps = new StepIndexList();
   pendingAtClose?: boolean;
   eager?: boolean;
@@ -432,6 +439,7 @@ export class TraceRun implements TraceRunView {
     if (parent !== undefined) {
       if (existing !== undefined) this.removeRoot(e.id); // placeholder was a root so far
       else this.roots.pop(); // taskFor just pushed it
+      if (parent.children === NO_IDS) parent.children = [];
       parent.children.push(e.id);
       this.touch(parent);
     } else if (parentId !== null) {
@@ -446,6 +454,7 @@ export class TraceRun implements TraceRunView {
       for (const c of waiting) {
         if (this.tasks.get(c)?.parent !== e.id) continue;
         this.removeRoot(c);
+        if (t.children === NO_IDS) t.children = [];
         t.children.push(c);
       }
     }
@@ -550,6 +559,7 @@ export class TraceRun implements TraceRunView {
       to = { id: e.id, task: e.task, site: e.site ?? null, delay: e.delay ?? null, armedTs: e.ts, state: e.state, cancelled: [] };
       this.timeouts.set(e.id, to);
       const t = this.taskFor(e.task, e.ts);
+      if (t.timeouts === NO_IDS) t.timeouts = [];
       t.timeouts.push(e.id);
     } else {
       this.touch(this.taskFor(to.task, e.ts));
@@ -588,7 +598,9 @@ export class TraceRun implements TraceRunView {
     if (typeof e.timeout === 'number') info.timeout = e.timeout;
     this.cancels.push(info);
     this.newCancels++;
-    this.taskFor(e.task, e.ts).cancels.push(info);
+    const target = this.taskFor(e.task, e.ts);
+    if (target.cancels === NO_CANCELS) target.cancels = [];
+    target.cancels.push(info);
     if (e.cause !== 'timeout') return;
     if (typeof e.timeout === 'number') {
       const to = this.timeouts.get(e.timeout);
