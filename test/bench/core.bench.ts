@@ -9,7 +9,7 @@ const TARGET_EVENTS = 1_000_000;
 const CHUNK = 64 * 1024;
 const TIME_TARGET_MS = 1500;
 const MEMORY_TARGET_MB = 300;
-const REPEATS = 3;
+const REPEATS = 5;
 
 const gc = (): void => {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -69,7 +69,8 @@ export async function run(): Promise<void> {
 
   const best = Math.min(...walls);
   const sorted = [...walls].sort((a, b) => a - b);
-  console.log(`parse+fold wall ms: ${walls.map((w) => w.toFixed(0)).join(', ')} (best ${best.toFixed(0)}, median ${sorted[sorted.length >> 1].toFixed(0)}); cpu ms: ${cpus.map((c) => c.toFixed(0)).join(', ')}`);
+  // CPU time (all threads, GC helpers included) is the steadier figure when other work shares the cores.
+  console.log(`parse+fold wall ms: ${walls.map((w) => w.toFixed(0)).join(', ')} (best ${best.toFixed(0)}, median ${sorted[sorted.length >> 1].toFixed(0)}); cpu ms: ${cpus.map((c) => c.toFixed(0)).join(', ')} (best ${Math.min(...cpus).toFixed(0)})`);
   console.log(`  ${(events / (best / 1000) / 1e6).toFixed(2)} M events/s, ${(bytes.length / (best / 1000) / 1e6).toFixed(0)} MB/s`);
   console.log(`  target < ${TIME_TARGET_MS} ms: ${best < TIME_TARGET_MS ? 'PASS' : 'FAIL'}`);
 
