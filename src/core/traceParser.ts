@@ -25,6 +25,8 @@ const TS_KEY = ',"ts":';
 const DUR_KEY = ',"dur":';
 const WOKE_KEY = ',"woke":';
 const AWAIT_KEY = ',"await":';
+/** Distinct raw await texts remembered at most (about 100 bytes each). */
+const RAW_AWAITS_MAX = 1 << 17;
 
 export class TraceParser {
   readonly issues: ParseIssues = { badLines: 0, unknownTypes: 0, truncatedTail: false, missingHeader: false };
@@ -265,6 +267,9 @@ export class TraceParser {
         try { a = JSON.parse(raw); } catch { return false; }
         if (a !== null && !isAwait(a)) return false;
         awaitId = a === null ? -1 : this.sink!.awaitId(a as AwaitInfo);
+        // Texts that differ only in fields that do not split await entries (a later runtime's
+        // extras) would grow this without bound: start over instead, the entries stay valid.
+        if (this.rawAwaits.size >= RAW_AWAITS_MAX) this.rawAwaits.clear();
         // A flat copy as the key: a slice would keep the whole chunk's text alive.
         this.rawAwaits.set((' ' + raw).slice(1), awaitId);
       }

@@ -113,3 +113,19 @@ test('a raw await text seen again reuses its entry; differently written equal aw
   ].join('\n') + '\n');
   assert.deepEqual(Array.from(fast.steps.awaitId.subarray(0, 4)), [0, 0, 0, 1]);
 });
+
+test('raw await texts that never repeat (extra fields) keep mapping to the right entry past the memo limit', () => {
+  const n = (1 << 17) + 500;
+  const parts = [RUN, TASK];
+  for (let i = 0; i < n; i++) {
+    parts.push(`{"type":"step","task":1,"ts":${i * 2},"dur":1,"await":{"stack":[1],"on":{"kind":"lock","n":${i}}}}`);
+  }
+  const fast = new TraceRun('f', 'fast');
+  fast.ingest(parts.join('\n') + '\n');
+  fast.finish();
+  assert.equal(fast.issues.badLines, 0);
+  assert.equal(fast.steps.count, n);
+  assert.equal(fast.awaitCount, 1);
+  assert.equal(fast.steps.awaitId[n - 1], 0);
+  assert.equal(fast.tasks.get(1)!.awaitSites.get(1)!.count, n);
+});
