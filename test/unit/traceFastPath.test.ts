@@ -2,8 +2,10 @@
 // Both must give the same model, issues included, for well-formed and odd lines alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { TraceRun } from '../../src/core/traceModel';
-import { parseTrace } from '../../src/core/traceParser';
+import { TraceParser, parseTrace } from '../../src/core/traceParser';
 import { generateTrace } from '../../src/core/syntheticTrace';
 
 const RUN = '{"type":"run","v":1,"pid":1,"python":"3.12.1","argv":["p.py"],"cwd":"/p","started":"2026-11-25T15:00:00.000Z"}';
@@ -128,4 +130,23 @@ test('raw await texts that never repeat (extra fields) keep mapping to the right
   assert.equal(fast.awaitCount, 1);
   assert.equal(fast.steps.awaitId[n - 1], 0);
   assert.equal(fast.tasks.get(1)!.awaitSites.get(1)!.count, n);
+});
+
+test('recorded traces: every step line the runtime writes takes the hand scanner, and folds the same', () => {
+  const dir = join(__dirname, 'fixtures');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+  assert.ok(files.length > 0);
+  for (const f of files) {
+    const bytes = readFileSync(join(dir, f));
+    let scanned = 0;
+    let general = 0;
+    new TraceParser().pushTo(bytes, {
+      event: (e) => { if (e.type === 'step') general++; },
+      awaitId: () => 0,
+      step: () => { scanned++; },
+    });
+    assert.equal(general, 0, f);
+    assert.ok(scanned > 0, f);
+    both(bytes.toString('utf8'), 61);
+  }
 });
