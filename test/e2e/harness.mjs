@@ -30,7 +30,7 @@
 //                                 is the title (e.g. 'Async Trace: Clear All Runs').
 //     openFile(relPath, line?) -> Promise<void>  opens a workspace file (line is 1-based) and
 //                                 waits until it is the active editor.
-//     screenshot(name)         -> Promise<string>  writes docs/screenshots/<name>.png, returns path.
+//     screenshot(name)         -> Promise<string>  writes test-results/screenshots/<name>.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1), returns path.
 //     webviewFrame(titleOrPredicate, timeoutMs?) -> Promise<Frame>  the content frame of a webview:
 //                                 a string matches its document <title> or its editor tab label;
 //                                 a predicate gets (frame) and may be async.
@@ -453,7 +453,11 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
         }, 15000, `${relPath} to be the active editor`);
       },
       async screenshot(name) {
-        const dir = path.join(ROOT, 'docs', 'screenshots');
+        // The README's pictures change only when asked (UPDATE_SCREENSHOTS=1): a test run leaves
+        // the tree clean and puts its screenshots in test-results/screenshots.
+        const dir = process.env.UPDATE_SCREENSHOTS
+          ? path.join(ROOT, 'docs', 'screenshots')
+          : path.join(ROOT, 'test-results', 'screenshots');
         mkdirSync(dir, { recursive: true });
         const file = path.join(dir, `${name}.png`);
         await page.screenshot({ path: file });
