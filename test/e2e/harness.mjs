@@ -51,6 +51,18 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, ensureSetup, node24Env } from './setup.mjs';
 
+/**
+ * Where a test's screenshot goes. The README's pictures change only when asked
+ * (UPDATE_SCREENSHOTS=1): a plain test run leaves the tree clean.
+ */
+export function screenshotPath(name) {
+  const dir = process.env.UPDATE_SCREENSHOTS
+    ? path.join(ROOT, 'docs', 'screenshots')
+    : path.join(ROOT, 'test-results', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, `${name}.png`);
+}
+
 export { ROOT };
 
 const BROWSER_ARGS = [
@@ -453,13 +465,7 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
         }, 15000, `${relPath} to be the active editor`);
       },
       async screenshot(name) {
-        // The README's pictures change only when asked (UPDATE_SCREENSHOTS=1): a test run leaves
-        // the tree clean and puts its screenshots in test-results/screenshots.
-        const dir = process.env.UPDATE_SCREENSHOTS
-          ? path.join(ROOT, 'docs', 'screenshots')
-          : path.join(ROOT, 'test-results', 'screenshots');
-        mkdirSync(dir, { recursive: true });
-        const file = path.join(dir, `${name}.png`);
+        const file = screenshotPath(name);
         await page.screenshot({ path: file });
         return file;
       },

@@ -1,6 +1,6 @@
 // The README's overview: a user traces examples/04_gather.py and sees the task tree, the
 // annotated source and the timeline together. Checks that the three views agree on the run, and
-// writes docs/screenshots/overview.png.
+// writes the README's overview.png (with UPDATE_SCREENSHOTS=1).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launch } from './harness.mjs';

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ROOT, freePort, openBrowser, waitFor } from './harness.mjs';
+import { ROOT, freePort, openBrowser, screenshotPath, waitFor } from './harness.mjs';
 
-const h_screenshot = (page, name) => page.screenshot({ path: path.join(ROOT, 'docs', 'screenshots', `${name}.png`) });
+const h_screenshot = (page, name) => page.screenshot({ path: screenshotPath(name) });
 
 test('npm start serves VS Code with the extension and the examples folder, asking for trust', async () => {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-start-'));
