@@ -9,7 +9,6 @@ and the medians compared. Also reported: trace lines per second of load, the ser
 Usage: python3 test/runtime/bench_gevent.py [--reps N] [--clients N] [--rounds N] [--python PATH]
 Called by bench.py through run(reps, tmp); run_echo_bench(python) returns the figures as a dict.
 """
-import glob
 import os
 import socket
 import statistics
@@ -62,40 +61,13 @@ print("%d %.6f" % (done, t1 - t0))
 '''
 
 
-def _candidates():
-    seen = []
-    for d in os.environ.get("PATH", "").split(os.pathsep):
-        for p in sorted(glob.glob(os.path.join(d, "python3*"))):
-            if os.path.basename(p).replace("python3", "").replace(".", "").isdigit() or p.endswith("python3"):
-                seen.append(p)
-    roots = []
-    try:
-        r = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
-        if r.returncode == 0 and r.stdout.strip():
-            roots.append(r.stdout.decode().strip())
-    except Exception:
-        pass
-    roots.append(os.path.expanduser("~/.pyenv"))
-    for root in roots:
-        seen.extend(sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python3"))))
-    out = []
-    for p in [sys.executable] + seen:
-        rp = os.path.realpath(p)
-        if os.access(p, os.X_OK) and rp not in [os.path.realpath(q) for q in out]:
-            out.append(p)
-    return out
-
-
 def find_gevent_python():
     """The first Python on this machine that can import gevent, or None."""
-    for p in _candidates():
-        try:
-            r = subprocess.run([p, "-c", "import gevent"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=30)
-            if r.returncode == 0:
-                return p
-        except Exception:
-            pass
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run_all  # one interpreter discovery for the tests and the benchmarks
+    for p, v, gev in run_all.find_pythons():
+        if gev:
+            return p
     return None
 
 
