@@ -120,6 +120,28 @@ asyncio.run(main())
         self.assertNotIn(bad, [u["task"] for u in res.unretrieved])
         self.assertIn("Task exception was never retrieved", res.stderr)
 
+    def test_unretrieved_of_a_task_alive_at_exit(self):
+        # asyncio logs these at interpreter exit, after the trace closed: reported at the end.
+        src = '''
+import asyncio
+keep = []
+async def kept():
+    raise KeyError("kept alive")
+async def looked_at():
+    raise ValueError("seen")
+async def main():
+    keep.append(asyncio.create_task(kept()))
+    seen = asyncio.create_task(looked_at())
+    keep.append(seen)
+    await asyncio.sleep(0.01)
+    print(type(seen.exception()).__name__)
+asyncio.run(main())
+'''
+        res = traced(self, src)
+        kept = res.by_coro("kept")[0]
+        self.assertEqual(res.ends[kept]["state"], "failed")
+        self.assertEqual([u["task"] for u in res.unretrieved], [kept])
+
     def test_unretrieved_reported_as_promptly_as_untraced(self):
         # The failed task must be freed when its step ends (no cycle through the step hook),
         # so asyncio reports it right away, as without the tracer; debug mode output unchanged.

@@ -102,7 +102,7 @@ def uninstall():
 
 # -- ids ------------------------------------------------------------------------------------
 _graveyard = {}  # id(task) -> task id of failed tasks just collected (see _forget)
-_failed = set()
+_failed = {}  # task id -> weakref of a failed task whose exception may still be unretrieved
 
 
 def _forget(ref):
@@ -112,7 +112,7 @@ def _forget(ref):
         if tid in _failed:
             # A garbage cycle's weakrefs are cleared before its finalizers run: keep the id a
             # little longer for the "exception was never retrieved" report that follows.
-            _failed.discard(tid)
+            del _failed[tid]
             if len(_graveyard) > 1000:
                 _graveyard.clear()
             _graveyard[k] = tid
@@ -535,7 +535,10 @@ def _end(task, tid, ts):
         msg = str(exc)
     except Exception:
         msg = ""
-    _failed.add(tid)
+    try:
+        _failed[tid] = weakref.ref(task)
+    except TypeError:
+        pass
     esite = _rec.site_of_traceback(exc.__traceback__)
     if esite is None:
         esite = site
@@ -729,13 +732,28 @@ def _make_call_exception_handler(orig):
                 t = context.get("task") or context.get("future")
                 if t is not None and isinstance(msg, str) and msg.startswith("Task exception was never retrieved"):
                     tid = _tids.get(id(t)) or _graveyard.pop(id(t), None)
-                    _failed.discard(tid)
+                    _failed.pop(tid, None)
                     if tid is not None:
                         _rec.emit('{"type":"unretrieved","task":%d,"ts":%d}' % (tid, _rec.now_us()))
         except Exception:
             pass
         return orig(self, context)
     return call_exception_handler
+
+
+def _finalize():
+    """At the end of the run: failed tasks still alive whose exception nobody retrieved.
+    asyncio reports them only when they are collected, which may be after the trace closed
+    (a task kept in a list, a module global). `_log_traceback` is read, never cleared."""
+    ts = _rec.now_us()
+    for tid, ref in list(_failed.items()):
+        try:
+            t = ref()
+            if t is not None and t._log_traceback:
+                _rec.emit('{"type":"unretrieved","task":%d,"ts":%d}' % (tid, ts))
+        except Exception:
+            pass
+    _failed.clear()
 
 
 # -- cancellations --------------------------------------------------------------------------
@@ -1076,6 +1094,7 @@ def install(rec):
     global _rec
     _rec = rec
     rec.set_asyncio_current(_current_tid)
+    rec.add_finalizer(_finalize)
     _TASK_TYPES.add(_TaskBase)
     _TASK_TYPES.add(_PyTaskBase)
     _build_kinds()
