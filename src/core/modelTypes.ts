@@ -163,6 +163,8 @@ export interface TraceRunView {
   awaitAt(awaitId: number): { stack: readonly number[]; on?: AwaitOn } | undefined;
   /** Counts for the status bar and the tree's run node. */
   readonly counts: { tasks: number; alive: number; events: number; failed: number; cancelled: number };
+  /** asyncio's own plumbing tasks (`internal` in the trace) left out of tasks, roots and counts. */
+  readonly hiddenTasks?: number;
   /** Listen for folded batches. Returns an unsubscribe function. */
   onDelta(listener: (delta: RunDelta) => void): () => void;
 }

@@ -39,6 +39,8 @@ export interface TaskEvent {
   thread?: number;
   loop?: number;
   eager?: boolean;
+  /** asyncio's own plumbing (asyncio.run's shutdown tasks): readers hide it. */
+  internal?: boolean;
 }
 
 export interface NameEvent { type: 'name'; task: number; name: string }

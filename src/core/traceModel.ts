@@ -232,6 +232,9 @@ export class TraceRun implements TraceRunView {
   readonly blocks: BlockInfo[] = [];
   readonly loops = new Map<number, LoopInfo>();
   readonly counts = { tasks: 0, alive: 0, events: 0, failed: 0, cancelled: 0 };
+  /** Tasks the trace marks `internal` (asyncio's plumbing): not shown, their lines skipped. */
+  hiddenTasks = 0;
+  private readonly hidden = new Set<number>();
 
   private readonly parser = new TraceParser();
   /** The parser hands events straight to the fold, steps as plain numbers (no event objects). */
@@ -393,6 +396,7 @@ export class TraceRun implements TraceRunView {
         this.newSites++;
         return;
       case 'name': {
+        if (this.hidden.has(e.task)) return;
         const t = this.taskFor(e.task, this.now);
         t.name = e.name;
         t.renamed = true;
@@ -402,6 +406,7 @@ export class TraceRun implements TraceRunView {
       case 'cancel': return this.foldCancel(e);
       case 'block': return this.foldBlock(e);
       case 'unretrieved': {
+        if (this.hidden.has(e.task)) return;
         this.taskFor(e.task, e.ts ?? this.now).unretrieved = true;
         if (typeof e.ts === 'number') this.seen(e.ts);
         return;
@@ -417,6 +422,7 @@ export class TraceRun implements TraceRunView {
 
   private foldTask(e: TaskEvent): void {
     this.seen(e.ts);
+    if (e.internal === true) return this.hide(e.id);
     const existing = this.tasks.get(e.id);
     const t = this.taskFor(e.id, e.ts);
     const wasDeclared = t.declared;
@@ -460,6 +466,28 @@ export class TraceRun implements TraceRunView {
     }
   }
 
+  /** Leaves an internal task out of the model (and drops what earlier lines made of it). */
+  private hide(id: number): void {
+    if (this.hidden.has(id)) return;
+    this.hidden.add(id);
+    this.hiddenTasks++;
+    this.runChanged = true;
+    const t = this.tasks.get(id);
+    if (t === undefined) return;
+    // Only a placeholder can exist (lines that came before the task line): forget it.
+    this.tasks.delete(id);
+    if (id >= 0 && id < DENSE_IDS) this.byId[id] = undefined;
+    this.removeRoot(id);
+    this.counts.tasks--;
+    if (t.endState === undefined) this.counts.alive--;
+    else if (t.endState === 'failed') this.counts.failed--;
+    else if (t.endState === 'cancelled') this.counts.cancelled--;
+    const i = this.newTasks.indexOf(id);
+    if (i >= 0) this.newTasks.splice(i, 1);
+    const j = this.changedTasks.indexOf(id);
+    if (j >= 0) this.changedTasks.splice(j, 1);
+  }
+
   private removeRoot(id: number): void {
     const i = this.roots.lastIndexOf(id);
     if (i >= 0) this.roots.splice(i, 1);
@@ -476,7 +504,11 @@ export class TraceRun implements TraceRunView {
     const end = ts + dur;
     if (end > this.now) this.now = end;
     let t = task >= 0 && task < DENSE_IDS ? this.byId[task] : undefined;
-    if (t === undefined || t.batch !== this.batch) t = this.taskFor(task, ts);
+    if (t === undefined || t.batch !== this.batch) {
+      // Hidden tasks are never indexed: only a miss pays for the Set probe.
+      if (t === undefined && this.hidden.has(task)) return;
+      t = this.taskFor(task, ts);
+    }
     const steps = this.steps;
     const prev = t.lastStep;
     if (prev >= 0) {
@@ -537,6 +569,7 @@ export class TraceRun implements TraceRunView {
 
   private foldEnd(e: EndEvent): void {
     this.seen(e.ts);
+    if (this.hidden.has(e.task)) return;
     const t = this.taskFor(e.task, e.ts);
     if (t.endState !== undefined) return; // duplicate end
     // The wait the task was in (if any) ended with it.
@@ -554,6 +587,7 @@ export class TraceRun implements TraceRunView {
 
   private foldTimeout(e: TimeoutEvent): void {
     this.seen(e.ts);
+    if (this.hidden.has(e.task)) return;
     let to = this.timeouts.get(e.id);
     if (to === undefined) {
       to = { id: e.id, task: e.task, site: e.site ?? null, delay: e.delay ?? null, armedTs: e.ts, state: e.state, cancelled: [] };
@@ -594,6 +628,7 @@ export class TraceRun implements TraceRunView {
 
   private foldCancel(e: CancelEvent): void {
     this.seen(e.ts);
+    if (this.hidden.has(e.task)) return;
     const info: CancelInfo = { task: e.task, ts: e.ts, by: e.by ?? null, site: e.site ?? null, cause: e.cause };
     if (typeof e.timeout === 'number') info.timeout = e.timeout;
     this.cancels.push(info);
@@ -638,6 +673,7 @@ export class TraceRun implements TraceRunView {
   private foldBlock(e: BlockEvent): void {
     this.seen(e.ts + e.dur);
     const task = typeof e.task === 'number' ? e.task : null;
+    if (task !== null && this.hidden.has(task)) return;
     this.blocks.push({ task, ts: e.ts, dur: e.dur, site: e.site ?? null });
     this.newBlocks++;
     if (task !== null) this.taskFor(task, e.ts);
@@ -655,8 +691,8 @@ export class TraceRun implements TraceRunView {
       l.state = 'closed';
       l.closedTs = e.ts;
       if (Array.isArray(e.pending)) {
-        l.pending = e.pending;
-        for (const id of e.pending) {
+        l.pending = this.hidden.size > 0 ? e.pending.filter((id) => !this.hidden.has(id)) : e.pending;
+        for (const id of l.pending) {
           if (typeof id !== 'number') continue;
           this.taskFor(id, e.ts).pendingAtClose = true;
         }

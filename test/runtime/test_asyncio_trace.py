@@ -120,6 +120,31 @@ asyncio.run(main())
         self.assertNotIn(bad, [u["task"] for u in res.unretrieved])
         self.assertIn("Task exception was never retrieved", res.stderr)
 
+    def test_asyncio_plumbing_tasks_are_marked_internal(self):
+        # asyncio.run's shutdown tasks are asyncio's; tasks of asyncio coroutines the program
+        # asked for (sleep via create_task, gather, ensure_future, wait_for, run) are not.
+        src = '''
+import asyncio
+async def main():
+    t = asyncio.create_task(asyncio.sleep(0.001))
+    await asyncio.gather(asyncio.sleep(0), asyncio.ensure_future(asyncio.sleep(0)))
+    await asyncio.wait_for(asyncio.sleep(0), 1)
+    await t
+asyncio.run(main())
+asyncio.run(asyncio.sleep(0))
+'''
+        res = traced(self, src)
+        internal = sorted(t["coro"] for t in res.tasks.values() if t.get("internal"))
+        self.assertEqual(internal, ["BaseEventLoop.shutdown_asyncgens"] * 2
+                         + ["BaseEventLoop.shutdown_default_executor"] * 2)
+        for t in res.tasks.values():
+            self.assertIn(t.get("internal", False), (False, True))
+            if not t.get("internal"):
+                self.assertNotIn("internal", t)
+        sleeps = res.by_coro("sleep")
+        self.assertEqual(len(sleeps), 5 if PY <= (3, 11) else 4)
+        self.assertEqual(len([x for x in res.tasks.values() if x["coro"] == "main"]), 1)
+
     def test_unretrieved_of_a_task_alive_at_exit(self):
         # asyncio logs these at interpreter exit, after the trace closed: reported at the end.
         src = '''

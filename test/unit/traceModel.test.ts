@@ -422,3 +422,49 @@ test('the await table dedupes identical (stack, on) pairs, whatever the key orde
   assert.deepEqual(run.awaitAt(3), { stack: [1, 2] });
   assert.deepEqual(run.tasks.get(1)!.awaitSites.get(2)!.count, 11);
 });
+
+test('internal tasks (asyncio.run shutdown, recorded on 3.12) are hidden and counted', () => {
+  const text = fixture('03_create_task.internal.jsonl');
+  for (const input of [text, text.toString('utf8')]) {
+    const { run } = load(input);
+    assert.deepEqual(run.roots, [1]);
+    assert.deepEqual([...run.tasks.keys()].sort(), [1, 2, 3]);
+    assert.equal(run.hiddenTasks, 2);
+    assert.equal(run.counts.tasks, 3);
+    assert.equal(run.counts.alive, 0);
+    // Their steps (hand-scanned from bytes or strings alike) are not in the columns.
+    const stepTasks = new Set(Array.from(run.steps.task.subarray(0, run.steps.count)));
+    assert.deepEqual([...stepTasks].sort(), [1, 2, 3]);
+    const steps = [1, 2, 3].reduce((n, id) => n + run.tasks.get(id)!.stepCount, 0);
+    assert.equal(run.steps.count, steps);
+    assert.deepEqual(run.loops.get(1)!.pending, []);
+  }
+});
+
+test('lines naming an internal task are skipped, also ones that came before its task line', () => {
+  const task = (id: number, extra = '') =>
+    `{"type":"task","id":${id},"ts":10,"kind":"asyncio","name":"Task-${id}","coro":"c","parent":null,"site":null${extra}}`;
+  const { run, deltas } = load(lines(
+    RUN,
+    task(1),
+    '{"type":"step","task":7,"ts":5,"dur":1,"await":{"stack":[],"on":{"kind":"yield"}}}',
+    task(7, ',"internal":true'),
+    '{"type":"step","task":7,"ts":20,"dur":1}',
+    '{"type":"name","task":7,"name":"x"}',
+    '{"type":"timeout","id":1,"task":7,"ts":21,"site":null,"delay":1.0,"state":"armed"}',
+    '{"type":"cancel","task":7,"ts":22,"by":1,"site":null,"cause":"cancel"}',
+    '{"type":"block","task":7,"ts":22,"dur":200000,"site":null}',
+    '{"type":"end","task":7,"ts":23,"state":"cancelled","error":{"type":"CancelledError","message":""}}',
+    '{"type":"unretrieved","task":7,"ts":24}',
+    '{"type":"loop","id":1,"ts":25,"state":"closed","pending":[1,7]}',
+  ));
+  assert.deepEqual([...run.tasks.keys()], [1]);
+  assert.deepEqual(run.roots, [1]);
+  assert.equal(run.hiddenTasks, 1);
+  assert.deepEqual(run.counts, { tasks: 1, alive: 1, events: 12, failed: 0, cancelled: 0 });
+  assert.equal(run.timeouts.size, 0);
+  assert.equal(run.cancels.length, 0);
+  assert.equal(run.blocks.length, 0);
+  assert.deepEqual(run.loops.get(1)!.pending, [1]);
+  assert.ok(deltas.every((d) => !d.newTasks.includes(7) && !d.changedTasks.includes(7)));
+});

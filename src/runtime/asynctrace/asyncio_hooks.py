@@ -12,6 +12,7 @@ The C-accelerated Task is left in place. What sees it:
 - a sampler thread names the line that holds the loop when a step runs past ``--block-ms``.
 """
 import _thread
+import os
 import sys
 import time
 import types
@@ -156,7 +157,7 @@ def _tid_of(task):
     return tid
 
 
-def _announce(task, loop, parent_tid, site, eager=False, coro=None):
+def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=False):
     tid = _tids.get(id(task))
     if tid is None:
         tid = _new_tid(task)
@@ -177,10 +178,11 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None):
         except Exception:
             loop = None
     lid = _loop_id(loop) if loop is not None else None
-    _rec.emit_line('{"type":"task","id":%d,"ts":%d,"kind":"asyncio","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d,"loop":%s%s}'
+    _rec.emit_line('{"type":"task","id":%d,"ts":%d,"kind":"asyncio","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d,"loop":%s%s%s}'
               % (tid, (_ns() - _rec._t0) // 1000, _jstr(name), _jstr(cname),
                  "null" if parent_tid is None else parent_tid, "null" if site is None else site,
-                 _get_ident(), "null" if lid is None else lid, ',"eager":true' if eager else ""))
+                 _get_ident(), "null" if lid is None else lid, ',"eager":true' if eager else "",
+                 ',"internal":true' if internal else ""))
     return tid
 
 
@@ -255,8 +257,9 @@ def _make_create_task(orig):
             if factory is not None and _PY >= (3, 12):
                 # An eager task ran its first step inside the constructor.
                 eager = task.done() or getattr(task._coro, "cr_suspended", False)
-            site = _creation_site(sys._getframe(1))
-            tid = _announce(task, self, ptid, site, eager, coro)
+            f = sys._getframe(1)
+            site = _creation_site(f)
+            tid = _announce(task, self, ptid, site, eager, coro, _is_internal(coro, f))
             if eager:
                 _after_step(task, tid, t0, _ns())
         except Exception:
@@ -266,6 +269,68 @@ def _make_create_task(orig):
 
 
 _pending_announce = set()  # ids given to eager tasks before their create_task returned
+
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+_asyncio_codes = {}    # id(code) -> True if the code is asyncio's own (kept alive by _keep_codes)
+_keep_codes = []
+# asyncio functions that only pass a coroutine through to create_task for their caller: the
+# task is the caller's (asyncio.run(asyncio.sleep(1)) is the program's task, not asyncio's).
+_PASS_CODES = set()
+_RUN_CODES = set()
+
+
+def _is_asyncio_code(code):
+    r = _asyncio_codes.get(id(code))
+    if r is None:
+        fn = code.co_filename or ""
+        r = _asyncio_codes[id(code)] = fn.startswith(_ASYNCIO_DIR) or os.path.abspath(fn).startswith(_ASYNCIO_DIR)
+        _keep_codes.append(code)
+    return r
+
+
+def _is_internal(coro, frame):
+    """asyncio's own plumbing (shutdown_asyncgens, shutdown_default_executor, ...): a coroutine
+    of asyncio's code whose task was created by asyncio's code, not on the program's behalf."""
+    try:
+        code = getattr(coro, "cr_code", None)
+        if code is None or not _is_asyncio_code(code):
+            return False
+        while frame is not None:
+            fc = frame.f_code
+            if fc in _RUN_CODES:
+                # asyncio.run: its main coroutine is the program's, the rest (shutdown) its own.
+                loc = frame.f_locals
+                return loc.get("main") is not coro and loc.get("coro") is not coro
+            if fc.co_filename != _THIS_FILE and fc not in _PASS_CODES:
+                return _is_asyncio_code(fc)
+            frame = frame.f_back
+    except Exception:
+        pass
+    return False
+
+
+def _build_pass_codes():
+    def add(fn):
+        fn = getattr(fn, "__wrapped__", fn)
+        fn = getattr(fn, "__func__", fn)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            _PASS_CODES.add(code)
+    for name in ("create_task", "ensure_future", "_ensure_future", "gather", "_gather", "shield",
+                 "wait_for", "wait", "_wait", "as_completed", "run_coroutine_threadsafe"):
+        if hasattr(tasks, name):
+            add(getattr(tasks, name))
+    aci = getattr(tasks, "_AsCompletedIterator", None)  # 3.13 as_completed
+    if aci is not None:
+        add(aci.__init__)
+    BL = base_events.BaseEventLoop
+    add(BL.run_until_complete)
+    if _taskgroups is not None:
+        add(_taskgroups.TaskGroup.create_task)
+    _RUN_CODES.add(_runners.run.__code__)
+    R = getattr(_runners, "Runner", None)
+    if R is not None:
+        _RUN_CODES.add(R.run.__code__)
 
 
 def _make_module_create_task(orig):
@@ -1098,6 +1163,7 @@ def install(rec):
     _TASK_TYPES.add(_TaskBase)
     _TASK_TYPES.add(_PyTaskBase)
     _build_kinds()
+    _build_pass_codes()
     _patch(base_events.BaseEventLoop, "create_task", _make_create_task(base_events.BaseEventLoop.create_task))
     run = _make_run(events.Handle._run)
     _patch(events.Handle, "_run", run)
