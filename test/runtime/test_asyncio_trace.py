@@ -145,6 +145,42 @@ asyncio.run(asyncio.sleep(0))
         self.assertEqual(len(sleeps), 5 if PY <= (3, 11) else 4)
         self.assertEqual(len([x for x in res.tasks.values() if x["coro"] == "main"]), 1)
 
+    def test_names_arrive_while_the_program_runs(self):
+        # A live view must show the real name early, not only when the task ends.
+        src = '''
+import asyncio
+async def w(n):
+    await asyncio.sleep(0.02)
+    asyncio.current_task().set_name("renamed-%d" % n)
+    await asyncio.sleep(0.02)
+async def main():
+    t = asyncio.create_task(w(1))
+    t.set_name("later")
+    loop = asyncio.get_running_loop()
+    u = loop.create_task(w(2), name="by-loop")
+    await asyncio.gather(t, u)
+asyncio.run(main())
+'''
+        res = traced(self, src)
+        ev = res.events
+        later, byloop = res.by_coro("w")
+        def index(pred):
+            return next(i for i, e in enumerate(ev) if pred(e))
+        def first_step(tid):
+            return index(lambda e: e["type"] == "step" and e["task"] == tid)
+        named = index(lambda e: e["type"] == "name" and e["task"] == later and e["name"] == "later")
+        self.assertLess(named, first_step(later))
+        self.assertEqual(res.tasks[byloop]["name"], "renamed-2")
+        for tid, n in ((later, 1), (byloop, 2)):
+            renamed = index(lambda e: e["type"] == "name" and e["task"] == tid and e["name"] == "renamed-%d" % n)
+            end = index(lambda e: e["type"] == "end" and e["task"] == tid)
+            self.assertLess(renamed, end)
+            if PY >= (3, 12):
+                # set_name is seen (sys.monitoring): the line follows the step that called it.
+                steps = [i for i, e in enumerate(ev) if e["type"] == "step" and e["task"] == tid]
+                self.assertLess(renamed, steps[2])
+        self.assertEqual(sum(1 for e in ev if e["type"] == "name" and e["task"] == later), 2)
+
     def test_unretrieved_of_a_task_alive_at_exit(self):
         # asyncio logs these at interpreter exit, after the trace closed: reported at the end.
         src = '''

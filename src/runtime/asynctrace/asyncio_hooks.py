@@ -50,6 +50,9 @@ _state = {"on": False, "tool": None, "sampler": False}
 _tids = {}
 _refkey = {}
 _names = {}            # task id -> name announced (to emit a "name" line when it changed)
+# task id -> task whose name may have changed (just created; set_name seen on 3.12+): compared
+# with the announced one when the running step ends (asyncio names tasks after the factory).
+_name_check = {}
 _last_site = {}        # task id -> innermost user site of its last suspension
 _noted_cancel = set()  # task ids with a cancel line not yet followed by their end
 _loop_ids = {}         # id(loop) -> loop id
@@ -166,6 +169,7 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
     except Exception:
         name = ""
     _names[tid] = name
+    _name_check[tid] = task
     try:
         if coro is None:
             coro = task._coro  # (never get_coro(): it crashes on finished eager tasks in 3.12.1)
@@ -226,6 +230,7 @@ def _make_create_task(orig):
     def create_task(self, coro, *args, **kwargs):
         if not _state["on"]:
             return orig(self, coro, *args, **kwargs)
+        cur = None
         try:
             cur = tasks.current_task(self)
             if cur is not None:
@@ -262,6 +267,8 @@ def _make_create_task(orig):
             tid = _announce(task, self, ptid, site, eager, coro, _is_internal(coro, f))
             if eager:
                 _after_step(task, tid, t0, _ns())
+                if _name_check and cur is None:
+                    _check_names()  # no step of another task ends around this one
         except Exception:
             pass
         return task
@@ -611,6 +618,22 @@ def _end(task, tid, ts):
               % (tid, ts, _rec.jstr(type(exc).__qualname__), _rec.jstr(msg), "null" if esite is None else esite))
 
 
+def _check_names():
+    items = list(_name_check.items())
+    _name_check.clear()
+    for tid, task in items:
+        try:
+            old = _names.get(tid)
+            if old is None:
+                continue  # ended: _end wrote its last name
+            name = task.get_name()
+            if name != old:
+                _names[tid] = name
+                _rec.emit('{"type":"name","task":%d,"name":%s}' % (tid, _jstr(name)))
+        except Exception:
+            pass
+
+
 def _after_step(task, tid, t0, t1):
     """Everything after a step, general version (eager tasks, unusual coroutine types)."""
     base = _rec._t0
@@ -678,6 +701,7 @@ def _make_run(orig):
     emit = rec.emit_line
     block_ns = rec.block_us * 1000
     FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
+    name_check = _name_check
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
@@ -755,6 +779,8 @@ def _make_run(orig):
                         emit(FMT % (tid, (t0 - base) // 1000, (t1 - t0) // 1000, suffix))
             except Exception:
                 pass
+            if name_check:
+                _check_names()
             # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
             # alive, and with it the task (a cycle), delaying "exception was never retrieved".
             self = task = c = nxt = fr = None
@@ -923,20 +949,35 @@ def _install_monitoring():
 
     c1 = _TaskBase.__dict__.get("cancel")
     c2 = _PyTaskBase.__dict__.get("cancel")
+    s1 = _TaskBase.__dict__.get("set_name")
+    s2 = _PyTaskBase.__dict__.get("set_name")
 
     def on_call(code, offset, fn, arg0):
         # Never raises: it runs inside every call site of the program until disabled there.
         try:
             if fn is c1 or fn is c2:
                 target = arg0
+            elif fn is s1 or fn is s2:
+                tid = _tids.get(id(arg0))
+                if tid is not None:
+                    _name_check[tid] = arg0  # compared when the running step ends
+                return None
             else:
                 # Only the types whose __name__ is a plain attribute: asking an arbitrary
                 # callable (a mock, a proxy) for it could run the program's code.
                 tf = type(fn)
                 if tf is not BuiltinMethod and tf is not MethodType and tf is not FunctionType:
                     return DISABLE
-                if fn.__name__ != "cancel":
-                    return DISABLE  # this call site never sees a cancel() again
+                fname = fn.__name__
+                if fname != "cancel":
+                    if fname != "set_name":
+                        return DISABLE  # this call site never sees a cancel() again
+                    t = fn.__self__ if tf is not FunctionType else arg0
+                    if _state["on"] and _is_task_type(type(t)):
+                        tid = _tids.get(id(t))
+                        if tid is not None:
+                            _name_check[tid] = t  # compared when the running step ends
+                    return None
                 if tf is BuiltinMethod or tf is MethodType:
                     target = fn.__self__
                 else:
