@@ -181,6 +181,38 @@ asyncio.run(main())
                 self.assertLess(renamed, steps[2])
         self.assertEqual(sum(1 for e in ev if e["type"] == "name" and e["task"] == later), 2)
 
+    def test_cancel_of_a_task_waiting_on_nothing_names_who_and_where(self):
+        # Not started yet / after a bare yield: no waiter whose cancellation could be seen.
+        src = '''
+import asyncio
+async def w():
+    await asyncio.sleep(0)
+    await asyncio.sleep(1)
+async def main():
+    t = asyncio.create_task(w())
+    t.cancel()  # L:not-started
+    u = asyncio.create_task(w())
+    await asyncio.sleep(0)
+    u.cancel()  # L:after-yield
+    print(type(t).__name__, type(t) is asyncio.Task, isinstance(t, asyncio.Task), repr(t)[:15])
+    for x in (t, u):
+        try:
+            await x
+        except asyncio.CancelledError:
+            print("cancelled")
+asyncio.run(main())
+'''
+        res = traced(self, src)
+        main = res.by_coro("main")[0]
+        t, u = res.by_coro("w")
+        user = [c for c in res.cancels if c["task"] in (t, u)]
+        self.assertEqual([(c["task"], c["by"], res.line(c["site"]), c["cause"]) for c in user],
+                         [(t, main, line_of(src, "L:not-started"), "cancel"),
+                          (u, main, line_of(src, "L:after-yield"), "cancel")])
+        self.assertLess(user[0]["ts"], res.steps_by_task[t][0]["ts"])
+        for x in (t, u):
+            self.assertEqual(res.ends[x]["state"], "cancelled")
+
     def test_unretrieved_of_a_task_alive_at_exit(self):
         # asyncio logs these at interpreter exit, after the trace closed: reported at the end.
         src = '''

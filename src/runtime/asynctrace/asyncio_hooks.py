@@ -71,6 +71,7 @@ _info = {}             # id(code) -> True (user code) | kind text (library, know
 _TASK_TYPES = set()
 _NOT_TASK_TYPES = set()
 _TaskBase = tasks.Task
+_TaskFast = [_TaskBase]  # the task type of the step hook's fast path (see _make_task_class)
 _PyTaskBase = getattr(tasks, "_PyTask", tasks.Task)
 _GatheringFuture = getattr(tasks, "_GatheringFuture", None)
 
@@ -687,7 +688,7 @@ def _callback_error(handle, exc):
 def _make_run(orig):
     """The step hook. Written flat: it runs once per task step, the hottest path of all."""
     tids = _tids
-    TaskC = _TaskBase
+    TaskC = _TaskFast[0]
     CoroT = _CoroType
     GenT = _GenType
     info = _info
@@ -929,6 +930,30 @@ def _make_call_soon(orig):
         return handle
     call_soon.__wrapped__ = orig
     return call_soon
+
+
+def _make_task_class(base):
+    """<= 3.11: the C Task's cancel() is invisible when the task waits on nothing (not started
+    yet, after a bare yield, woken but not run): no future to cancel, no wakeup scheduled. The
+    tasks asyncio creates are made of this subclass (same name, no new state), whose cancel()
+    notes who asked and from which line, then runs the C one."""
+    base_cancel = base.cancel
+
+    def cancel(self, *args, **kwargs):
+        if _state["on"]:
+            try:
+                if not self.done():
+                    tid = _tid_of(self)
+                    if tid not in _noted_cancel:
+                        _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
+            except Exception:
+                pass
+        return base_cancel(self, *args, **kwargs)
+    cancel.__doc__ = base_cancel.__doc__
+    cls = type(base.__name__, (base,), {"__slots__": (), "cancel": cancel, "__doc__": base.__doc__,
+                                         "__module__": base.__module__})
+    cls.__qualname__ = base.__qualname__
+    return cls
 
 
 def _install_monitoring():
@@ -1205,6 +1230,16 @@ def install(rec):
     _TASK_TYPES.add(_PyTaskBase)
     _build_kinds()
     _build_pass_codes()
+    if _PY <= (3, 11) and tasks.Task is _TaskBase and _TaskBase is not _PyTaskBase:
+        try:
+            cls = _make_task_class(_TaskBase)
+            _TASK_TYPES.add(cls)
+            _TaskFast[0] = cls
+            _patch(tasks, "Task", cls)
+            if asyncio.Task is _TaskBase:
+                _patch(asyncio, "Task", cls)
+        except Exception:
+            pass
     _patch(base_events.BaseEventLoop, "create_task", _make_create_task(base_events.BaseEventLoop.create_task))
     run = _make_run(events.Handle._run)
     _patch(events.Handle, "_run", run)
