@@ -723,48 +723,60 @@ def _make_run(orig):
                 if tid is None:
                     tid = _tid_of(task)
                 c = task._coro
-                if type(c) is not CoroT or t1 - t0 > block_ns or c.cr_frame is None:
+                if type(c) is not CoroT or t1 - t0 > block_ns or (fr := c.cr_frame) is None:
                     _after_step(task, tid, t0, t1)  # finished, blocking, or unusual
                 else:
-                    # Inline walk of the await chain (see _describe_slow). info[id(code)] is
-                    # True for user code, else the library function's wait kind or None.
-                    # Frames are read for user code only: a library coroutine is usually new
-                    # at each suspension (sleep(), get()) and reading its frame would build one.
-                    keys = []
-                    kind = None
-                    while True:
-                        tc = type(c)
-                        if tc is CoroT:
-                            code = c.cr_code
-                            nxt = c.cr_await
-                        elif tc is GenT:
-                            code = c.gi_code
-                            nxt = c.gi_yieldfrom
-                        else:
-                            break
-                        k = id(code)
-                        u = info.get(k, MISS)
-                        if u is MISS:
-                            u = _code_info(code)
-                        if u is True:
-                            fr = c.cr_frame if tc is CoroT else c.gi_frame
-                            if fr is None:
+                    key = None
+                    k = id(c.cr_code)
+                    if info.get(k) is True:
+                        # The common shape, the program's coroutine awaiting a library leaf (sleep,
+                        # queue get, lock ...) directly: its key built without the walk's list.
+                        nxt = c.cr_await
+                        if type(nxt) is CoroT:
+                            kind = info.get(id(nxt.cr_code))
+                            if kind in leaf:
+                                key = (k, fr.f_lasti, kind)
+                    if key is None:
+                        # Inline walk of the await chain (see _describe_slow). info[id(code)] is
+                        # True for user code, else the library function's wait kind or None.
+                        # Frames are read for user code only: a library coroutine is usually new
+                        # at each suspension (sleep(), get()) and reading its frame would build one.
+                        keys = []
+                        kind = None
+                        while True:
+                            tc = type(c)
+                            if tc is CoroT:
+                                code = c.cr_code
+                                nxt = c.cr_await
+                            elif tc is GenT:
+                                code = c.gi_code
+                                nxt = c.gi_yieldfrom
+                            else:
                                 break
-                            keys.append(k)
-                            keys.append(fr.f_lasti)
-                        elif u is not None:
-                            kind = u
-                            if u in leaf:
-                                break  # nothing of the program's can be awaited below it
-                        c = nxt
-                        if c is None:
-                            break
-                    if not keys and kind is None and task.done():
-                        # Finished (never "return" here: it would swallow SystemExit).
-                        _after_step(task, tid, t0, t1)
-                    else:
-                        keys.append(kind)
-                        key = tuple(keys)
+                            k = id(code)
+                            u = info.get(k, MISS)
+                            if u is MISS:
+                                u = _code_info(code)
+                            if u is True:
+                                fr = c.cr_frame if tc is CoroT else c.gi_frame
+                                if fr is None:
+                                    break
+                                keys.append(k)
+                                keys.append(fr.f_lasti)
+                            elif u is not None:
+                                kind = u
+                                if u in leaf:
+                                    break  # nothing of the program's can be awaited below it
+                            c = nxt
+                            if c is None:
+                                break
+                        if not keys and kind is None and task.done():
+                            # Finished (never "return" here: it would swallow SystemExit).
+                            _after_step(task, tid, t0, t1)
+                        else:
+                            keys.append(kind)
+                            key = tuple(keys)
+                    if key is not None:
                         hit = cache.get(key)
                         if hit is None:
                             _k, frames, _kd, _kf = _describe_slow(task, task._coro)
