@@ -213,6 +213,24 @@ asyncio.run(main())
         for x in (t, u):
             self.assertEqual(res.ends[x]["state"], "cancelled")
 
+    def test_busy_loop_does_not_starve_the_writer(self):
+        # A loop that never sleeps polls its selector with timeout 0 at every iteration,
+        # releasing and retaking the GIL at once: the writer thread could wait for the GIL
+        # the whole run and every line over the buffer bound was dropped.
+        src = '''
+import asyncio
+async def worker():
+    for _ in range(100):
+        await asyncio.sleep(0)
+async def main():
+    await asyncio.gather(*(worker() for _ in range(300)))
+asyncio.run(main())
+'''
+        res = traced(self, src, env={"ASYNCTRACE_BUFFER_LINES": "3000"})
+        self.assertEqual(res.exit["dropped"], 0)
+        steps = sum(len(v) for tid, v in res.steps_by_task.items() if res.tasks[tid]["coro"] == "worker")
+        self.assertEqual(steps, 300 * 101)
+
     def test_unretrieved_of_a_task_alive_at_exit(self):
         # asyncio logs these at interpreter exit, after the trace closed: reported at the end.
         src = '''

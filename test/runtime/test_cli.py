@@ -234,7 +234,8 @@ class CliTest(unittest.TestCase):
 
         th = threading.Thread(target=accept)
         th.start()
-        src = ("import asyncio\nasync def w():\n    for i in range(1000):\n        await asyncio.sleep(0)\n"
+        # More lines than the socket's buffers hold: the reader really holds the writer back.
+        src = ("import asyncio\nasync def w():\n    for i in range(5000):\n        await asyncio.sleep(0)\n"
                "async def m():\n    await asyncio.gather(*(w() for _ in range(20)))\n    print('finished')\n"
                "asyncio.run(m())\n")
         try:
@@ -250,7 +251,7 @@ class CliTest(unittest.TestCase):
         self.assertGreater(streamed[-1]["dropped"], 0)
         steps = sum(1 for e in streamed if e["type"] == "step")
         # every line either arrived or was counted
-        self.assertGreaterEqual(steps + streamed[-1]["dropped"], 20000)
+        self.assertGreaterEqual(steps + streamed[-1]["dropped"], 100000)
         sites = {e["id"] for e in streamed if e["type"] == "site"}
         for e in streamed:
             if e["type"] == "step" and "await" in e:

@@ -703,6 +703,9 @@ def _make_run(orig):
     block_ns = rec.block_us * 1000
     FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
     name_check = _name_check
+    buf = rec.buf
+    high_water = rec.high_water
+    relieve = rec.relieve
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
@@ -794,6 +797,8 @@ def _make_run(orig):
                 pass
             if name_check:
                 _check_names()
+            if len(buf) > high_water:
+                relieve()
             # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
             # alive, and with it the task (a cycle), delaying "exception was never retrieved".
             self = task = c = nxt = fr = None

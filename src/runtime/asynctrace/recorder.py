@@ -68,9 +68,15 @@ class _Writer:
         self._stop = False
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
+        # Released by this thread after it took a batch (see relieve).
+        self._took = _thread.allocate_lock()
+        self._took.acquire()
         self._done = _thread.allocate_lock()
         self._done.acquire()
         self.broken = False
+        self.writing = False
+        self.stalled = False
+        self._next_relief = 0.0
         self.on_broken = None
         self._thread = None
         self._wlock = _thread.allocate_lock()  # one writer at a time on the sinks
@@ -127,11 +133,47 @@ class _Writer:
                 # costs a GIL hand-over (~5 ms), so take all that waits up to the bound.
                 with self._wlock:
                     chunk = self._take(batch)
+                    if self._took.locked():
+                        try:
+                            self._took.release()
+                        except RuntimeError:
+                            pass
                     if chunk and not self.broken:
-                        self._write_chunk(chunk)
+                        self.writing = True
+                        try:
+                            self._write_chunk(chunk)
+                        finally:
+                            self.writing = False
+                            if self._took.locked():
+                                try:
+                                    self._took.release()  # a program waiting in relieve goes on
+                                except RuntimeError:
+                                    pass
                 chunk = None
         finally:
             self._done.release()
+
+    def relieve(self):
+        """Called by the program thread when many lines wait: wake this thread and give it the
+        GIL until it took a batch. A loop that polls its selector releases and retakes the GIL
+        in a moment, which can starve this thread for the whole run (all lines over the bound
+        dropped); a short wait here keeps the lines instead."""
+        if self._thread is None or self._stop or self.broken or self.stalled:
+            return  # stalled: a slow reader, not the GIL, holds this thread back
+        now = time.monotonic()
+        if now < self._next_relief:
+            return
+        if self.writing:
+            # It may be waiting for the GIL between two writes: a short wait, at most one in
+            # every 5 ms, so a slow reader costs the program a bounded share of its time.
+            self._next_relief = now + 0.005
+            self._took.acquire(True, 0.002)
+            return
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass
+        self._took.acquire(True, 0.05)
 
     def trim(self):
         """Called by a sink while it waits on a slow reader: bound the waiting lines."""
@@ -201,6 +243,7 @@ class SocketSink:
         while view:
             _, w, _ = select.select([], [sock], [], 0.1)
             if not w:
+                writer.stalled = True  # the program need not make room for this thread
                 writer.trim()  # the reader is slow: keep memory bounded meanwhile
                 if writer.deadline is not None and time.monotonic() > writer.deadline:
                     raise TimeoutError("the trace reader stopped reading")
@@ -210,6 +253,7 @@ class SocketSink:
             except (BlockingIOError, InterruptedError):
                 continue
             view = view[n:]
+            writer.stalled = False
 
     def close(self):
         try:
@@ -223,6 +267,10 @@ class Recorder:
     def __init__(self, writer, block_ms=100):
         self._writer = writer
         self.emit_line = writer.buf.append  # the hot path: one list append
+        self.buf = writer.buf
+        # Above this many waiting lines the hooks call relieve() (half the bound: room to spare).
+        self.high_water = max(1024, writer.limit // 2)
+        self.relieve = writer.relieve
         self.block_us = int(block_ms * 1000)
         self.block_ms = block_ms
         self.pid = os.getpid()
