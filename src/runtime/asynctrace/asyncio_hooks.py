@@ -53,7 +53,12 @@ _names = {}            # task id -> name announced (to emit a "name" line when i
 # task id -> task whose name may have changed (just created; set_name seen on 3.12+): compared
 # with the announced one when the running step ends (asyncio names tasks after the factory).
 _name_check = {}
-_last_site = {}        # task id -> innermost user site of its last suspension
+# id(task) -> (lasti, code, task id, entry) of its last suspension: entry is the _stack_cache
+# entry (entry[1]: the innermost user site). When the task's own coroutine suspends again at
+# instruction `lasti` awaiting a coroutine of `code` (a library leaf), the step hook reuses the
+# entry without building a key (the common shape: a loop awaiting the same line). Cleaned with
+# _tids (a task's id is never confused with a later object's).
+_memo = {}
 _noted_cancel = set()  # task ids with a cancel line not yet followed by their end
 _loop_ids = {}         # id(loop) -> loop id
 _loop_refs = {}
@@ -114,6 +119,7 @@ def _forget(ref):
     k = _refkey.pop(ref, None)
     if k is not None:
         tid = _tids.pop(k, None)
+        _memo.pop(k, None)
         if tid in _failed:
             # A garbage cycle's weakrefs are cleared before its finalizers run: keep the id a
             # little longer for the "exception was never retrieved" report that follows.
@@ -590,7 +596,8 @@ def _end(task, tid, ts):
             _rec.emit('{"type":"name","task":%d,"name":%s}' % (tid, _rec.jstr(now_name)))
     except Exception:
         pass
-    site = _last_site.pop(tid, None)
+    m = _memo.pop(id(task), None)
+    site = m[3][1] if m is not None else None
     if task.cancelled():
         if tid not in _noted_cancel:
             # Requested by code the runtime cannot see (C code, or task.cancel() before 3.12).
@@ -646,7 +653,7 @@ def _after_step(task, tid, t0, t1):
         site = None
     else:
         stack, site, on = _describe(task)
-        _last_site[tid] = site
+        _memo[id(task)] = (-1, None, tid, (stack, site))
         _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
                        % (tid, ts, dur, stack, on))
     if dur > _rec.block_us:
@@ -695,13 +702,11 @@ def _make_run(orig):
     leaf = _LEAF_KINDS
     MISS = _MISS
     cache = _stack_cache
-    last_site = _last_site
+    memo = _memo
     ns = _ns
     rec = _rec
-    base = rec._t0
-    emit = rec.emit_line
+    emit_step = rec.emit_step
     block_ns = rec.block_us * 1000
-    FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
     name_check = _name_check
     buf = rec.buf
     high_water = rec.high_water
@@ -722,77 +727,96 @@ def _make_run(orig):
         finally:
             t1 = ns()
             try:
-                tid = tids.get(id(task))
-                if tid is None:
-                    tid = _tid_of(task)
                 c = task._coro
-                if type(c) is not CoroT or t1 - t0 > block_ns or (fr := c.cr_frame) is None:
-                    _after_step(task, tid, t0, t1)  # finished, blocking, or unusual
-                else:
-                    key = None
-                    k = id(c.cr_code)
-                    if info.get(k) is True:
-                        # The common shape, the program's coroutine awaiting a library leaf (sleep,
-                        # queue get, lock ...) directly: its key built without the walk's list.
-                        nxt = c.cr_await
-                        if type(nxt) is CoroT:
-                            kind = info.get(id(nxt.cr_code))
-                            if kind in leaf:
-                                key = (k, fr.f_lasti, kind)
-                    if key is None:
-                        # Inline walk of the await chain (see _describe_slow). info[id(code)] is
-                        # True for user code, else the library function's wait kind or None.
-                        # Frames are read for user code only: a library coroutine is usually new
-                        # at each suspension (sleep(), get()) and reading its frame would build one.
-                        keys = []
-                        kind = None
-                        while True:
-                            tc = type(c)
-                            if tc is CoroT:
-                                code = c.cr_code
-                                nxt = c.cr_await
-                            elif tc is GenT:
-                                code = c.gi_code
-                                nxt = c.gi_yieldfrom
-                            else:
-                                break
-                            k = id(code)
-                            u = info.get(k, MISS)
-                            if u is MISS:
-                                u = _code_info(code)
-                            if u is True:
-                                fr = c.cr_frame if tc is CoroT else c.gi_frame
-                                if fr is None:
-                                    break
-                                keys.append(k)
-                                keys.append(fr.f_lasti)
-                            elif u is not None:
-                                kind = u
-                                if u in leaf:
-                                    break  # nothing of the program's can be awaited below it
-                            c = nxt
-                            if c is None:
-                                break
-                        if not keys and kind is None and task.done():
-                            # Finished (never "return" here: it would swallow SystemExit).
-                            _after_step(task, tid, t0, t1)
-                        else:
-                            keys.append(kind)
-                            key = tuple(keys)
-                    if key is not None:
-                        hit = cache.get(key)
-                        if hit is None:
-                            _k, frames, _kd, _kf = _describe_slow(task, task._coro)
-                            hit = _stack_entry(key, frames, kind)
-                        last_site[tid] = hit[1]
-                        if task._fut_waiter is None:
-                            suffix = hit[3]
-                        else:
-                            suffix = hit[2]
+                if type(c) is CoroT:
+                    nxt = c.cr_await
+                    m = memo.get(id(task))
+                    if (m is not None and type(nxt) is CoroT and nxt.cr_code is m[1]
+                            and c.cr_frame.f_lasti == m[0] and t1 - t0 <= block_ns):
+                        # Suspended where it was last time: nothing to look up.
+                        hit = m[3]
+                        suffix = hit[3] if task._fut_waiter is None else hit[2]
                         if suffix is None:
                             suffix = ',"await":{"stack":[%s],"on":%s}}' % (
-                                hit[0], _on_text(task, kind, _frame_of_kind(task, kind)))
-                        emit(FMT % (tid, (t0 - base) // 1000, (t1 - t0) // 1000, suffix))
+                                hit[0], _on_text(task, hit[4], _frame_of_kind(task, hit[4])))
+                        emit_step((m[2], t0, t1, suffix))
+                        c = None
+                if c is not None:
+                    tid = tids.get(id(task))
+                    if tid is None:
+                        tid = _tid_of(task)
+                    if type(c) is not CoroT or t1 - t0 > block_ns or (fr := c.cr_frame) is None:
+                        _after_step(task, tid, t0, t1)  # finished, blocking, or unusual
+                    else:
+                        key = None
+                        k = id(c.cr_code)
+                        if info.get(k) is True:
+                            # The common shape, the program's coroutine awaiting a library leaf
+                            # (sleep, queue get, lock ...) directly: remembered for next time.
+                            nxt = c.cr_await
+                            if type(nxt) is CoroT:
+                                ncode = nxt.cr_code
+                                kind = info.get(id(ncode))
+                                if kind in leaf:
+                                    lasti = fr.f_lasti
+                                    key = (k, lasti, kind)
+                        if key is None:
+                            ncode = None
+                            lasti = -1
+                            # Inline walk of the await chain (see _describe_slow). info[id(code)]
+                            # is True for user code, else the library function's wait kind or
+                            # None. Frames are read for user code only: a library coroutine is
+                            # usually new at each suspension (sleep(), get()) and reading its
+                            # frame would build one.
+                            keys = []
+                            kind = None
+                            while True:
+                                tc = type(c)
+                                if tc is CoroT:
+                                    code = c.cr_code
+                                    nxt = c.cr_await
+                                elif tc is GenT:
+                                    code = c.gi_code
+                                    nxt = c.gi_yieldfrom
+                                else:
+                                    break
+                                k = id(code)
+                                u = info.get(k, MISS)
+                                if u is MISS:
+                                    u = _code_info(code)
+                                if u is True:
+                                    fr = c.cr_frame if tc is CoroT else c.gi_frame
+                                    if fr is None:
+                                        break
+                                    keys.append(k)
+                                    keys.append(fr.f_lasti)
+                                elif u is not None:
+                                    kind = u
+                                    if u in leaf:
+                                        break  # nothing of the program's can be awaited below it
+                                c = nxt
+                                if c is None:
+                                    break
+                            if not keys and kind is None and task.done():
+                                # Finished (never "return" here: it would swallow SystemExit).
+                                _after_step(task, tid, t0, t1)
+                            else:
+                                keys.append(kind)
+                                key = tuple(keys)
+                        if key is not None:
+                            hit = cache.get(key)
+                            if hit is None:
+                                _k, frames, _kd, _kf = _describe_slow(task, task._coro)
+                                hit = _stack_entry(key, frames, kind)
+                            memo[id(task)] = (lasti, ncode, tid, hit)
+                            if task._fut_waiter is None:
+                                suffix = hit[3]
+                            else:
+                                suffix = hit[2]
+                            if suffix is None:
+                                suffix = ',"await":{"stack":[%s],"on":%s}}' % (
+                                    hit[0], _on_text(task, kind, _frame_of_kind(task, kind)))
+                            emit_step((tid, t0, t1, suffix))
             except Exception:
                 pass
             if name_check:
@@ -891,7 +915,8 @@ def _make_tg_abort(orig):
         if _state["on"]:
             try:
                 ptid = _tids.get(id(self._parent_task))
-                site = _last_site.get(ptid)
+                m = _memo.get(id(self._parent_task))
+                site = m[3][1] if m is not None else None
                 for t in self._tasks:
                     if not t.done():
                         _cancel_line(_tid_of(t), ptid, site, "cancel")

@@ -273,7 +273,7 @@ def main(argv=None):
     said = []
 
     def on_broken(sink, exc, all_gone):
-        if not said:
+        if not said and not getattr(exc, "reported", False):
             said.append(1)
             try:
                 sys.stderr.write("asynctrace: the trace output failed (%s); the program continues untraced\n"
@@ -445,10 +445,9 @@ def _in_child(rec):
     rec.enabled = False
     rec._finished = True
     rec.emit_line = lambda line: None
+    rec.emit_step = lambda record: None
     try:
-        del rec._writer.buf[:]
-        rec._writer.sinks = []
-        rec._writer.broken = True
+        rec._writer.forget_in_child()
     except Exception:
         pass
     _rec.uninstall()

@@ -6,13 +6,45 @@ keyed by ``id(code)`` (the code object is kept alive so its id is never reused) 
 """
 import _thread
 import itertools
+import marshal
 import os
+import select
 import sys
 import time
 
 _RECORDER = None
 
 _ns = time.perf_counter_ns
+# Bound now: gevent's monkey-patching may replace them later with cooperative versions.
+_select = select.select
+_fork = getattr(os, "fork", None)
+_waitpid = getattr(os, "waitpid", None)
+_write = os.write
+
+# A step line, from a step record of the buffer (see format_items).
+STEP_FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
+
+
+def format_items(items, base):
+    """The lines of a chunk of the buffer. The buffer holds records of four items: a whole line
+    is (text, None, None, None); a step is (task id, start ns, end ns, the rest of the line
+    after "dur"). The hottest hook appends step records instead of lines so the formatting
+    happens elsewhere: in the formatter process when there is one."""
+    out = []
+    app = out.append
+    it = iter(items)
+    fmt = STEP_FMT
+    for a, b, c, d in zip(it, it, it, it):
+        if b is None:
+            app(a)
+        else:
+            app(fmt % (a, (b - base) // 1000, (c - b) // 1000, d))
+    return out
+
+
+def _encode_lines(lines):
+    # backslashreplace turns a lone surrogate into its JSON escape: the output stays UTF-8
+    return ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
 
 
 def get_recorder():
@@ -45,12 +77,17 @@ def _library_roots():
 
 
 class _Writer:
-    """Moves lines from the shared list to the sinks on its own thread.
+    """Moves the buffer's items to the sinks on its own thread.
 
-    The program thread only ever appends to ``buf`` (atomic under the GIL). This thread takes
-    ``buf[:n]`` and deletes it (both atomic), joins and writes. When more than ``limit`` lines
-    are waiting the oldest non-``site`` lines are dropped and counted (sites must stay declared
-    before use, and there are few of them).
+    The program thread only ever appends to ``buf`` (a whole line with ``append``, a step record
+    with one ``extend``: both atomic under the GIL, so any length of the list is a record
+    boundary). This thread takes ``buf[:n]`` and deletes it (both atomic) and writes it out.
+    When more than ``limit`` items wait, the oldest lines but ``site`` lines are dropped and
+    counted (sites must stay declared before use, and there are few of them).
+
+    Where the platform can fork, a formatter process is forked before the program starts: this
+    thread hands it the raw items (marshal, through a pipe) and it formats and writes the lines,
+    on the other core. Otherwise this thread formats them itself.
     """
 
     def __init__(self, sinks, limit=None, interval=0.02):
@@ -60,11 +97,15 @@ class _Writer:
             except ValueError:
                 limit = 100000
         self.buf = []
-        self.batch = 65536
-        self.sinks = list(sinks)  # objects with write(bytes) and close()
-        self.limit = limit
+        self.sinks = list(sinks)  # objects with write(bytes, writer), close() and detach()
+        # In items: a step record is four, other lines one.
+        self.limit = max(16, limit * 4)
+        self.batch = 1 << 16      # items per chunk (a multiple of four)
+        self.eager = min(8192, self.limit // 4)  # this many waiting: no pause between chunks
         self.interval = interval
         self.dropped = 0
+        self.base = 0             # the recorder's clock origin (perf_counter_ns)
+        self.child = None         # pid of the formatter process
         self._stop = False
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
@@ -73,6 +114,8 @@ class _Writer:
         self._took.acquire()
         self._done = _thread.allocate_lock()
         self._done.acquire()
+        self._nap = _thread.allocate_lock()  # a real sleep, whatever gevent patched
+        self._nap.acquire()
         self.broken = False
         self.writing = False
         self.stalled = False
@@ -81,34 +124,96 @@ class _Writer:
         self._thread = None
         self._wlock = _thread.allocate_lock()  # one writer at a time on the sinks
         self.deadline = None
+        self._encode = self._format
 
     def start(self):
+        if _formatter_wanted():
+            self._fork_formatter()
         self._thread = _thread.start_new_thread(self._run, ())
 
-    def _take(self, most=None):
+    # -- the formatter process ------------------------------------------------------------
+    def _fork_formatter(self):
+        try:
+            r, w = os.pipe()  # not inherited by programs the traced one executes
+        except OSError:
+            return
+        try:
+            pid = _fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:
+            status = 70
+            try:
+                os.close(w)
+                status = _formatter_main(r, self.sinks, self.base)
+            finally:
+                os._exit(status)
+        os.close(r)
+        for s in self.sinks:
+            try:
+                s.detach()  # the formatter owns them now
+            except Exception:
+                pass
+        self.sinks = [PipeSink(w, pid, self)]
+        self.child = pid
+        self._encode = _encode_raw
+
+    def forget_in_child(self):
+        """In a child the program forked: drop the buffer and let go of the outputs (the
+        formatter must see the end of its pipe when the parent closes it)."""
+        del self.buf[:]
+        for s in self.sinks:
+            try:
+                s.detach()
+            except Exception:
+                pass
+        self.sinks = []
+        self.broken = True
+        self.child = None
+
+    # -- taking and writing -----------------------------------------------------------------
+    def _format(self, chunk):
+        return _encode_lines(format_items(chunk, self.base))
+
+    def _drop_oldest(self, extra):
+        """Drop at least `extra` items (whole records) from the head, keeping site lines."""
+        buf = self.buf
+        extra = (extra + 3) & ~3
+        head = buf[:extra]
+        del buf[:extra]
+        it = iter(head)
+        keep = []
+        lines = 0
+        for a, b, c, d in zip(it, it, it, it):
+            if b is None and a.startswith('{"type":"site"'):
+                keep.extend((a, b, c, d))
+            else:
+                lines += 1
+        if keep:
+            buf[0:0] = keep
+        self.dropped += lines
+
+    def _take(self):
         buf = self.buf
         n = len(buf)
         if not n:
             return None
         if n > self.limit:
-            # The program outruns the reader: drop the oldest lines but keep `site` lines.
-            extra = n - self.limit
-            head = buf[:extra]
-            del buf[:extra]
-            keep = [ln for ln in head if ln.startswith('{"type":"site"')]
-            self.dropped += extra - len(keep)
-            if keep:
-                buf[0:0] = keep
+            # The program outruns the reader: drop the oldest lines.
+            self._drop_oldest(n - self.limit)
             n = len(buf)
-        if most is not None and n > most:
-            n = most
+        # Bounded chunks (a multiple of four: whole records) keep the pipe flowing: the
+        # formatter starts on one while this thread hands over the next.
+        if n > self.batch:
+            n = self.batch
         chunk = buf[:n]
         del buf[:n]
         return chunk
 
     def _write_chunk(self, chunk):
-        # backslashreplace turns a lone surrogate into its JSON escape: the output stays UTF-8
-        data = ("\n".join(chunk) + "\n").encode("utf-8", "backslashreplace")
+        data = self._encode(chunk)
         for s in list(self.sinks):
             try:
                 s.write(data, self)
@@ -125,14 +230,11 @@ class _Writer:
 
     def _run(self):
         try:
-            batch = self.batch
             while not self._stop:
-                if len(self.buf) < 1024:
+                if len(self.buf) < self.eager:
                     self._wake.acquire(True, self.interval)
-                # Bounded batches keep the joined text and its bytes small (memory); each batch
-                # costs a GIL hand-over (~5 ms), so take all that waits up to the bound.
                 with self._wlock:
-                    chunk = self._take(batch)
+                    chunk = self._take()
                     if self._took.locked():
                         try:
                             self._took.release()
@@ -154,21 +256,24 @@ class _Writer:
             self._done.release()
 
     def relieve(self):
-        """Called by the program thread when many lines wait: wake this thread and give it the
+        """Called by the program thread when many items wait: wake this thread and give it the
         GIL until it took a batch. A loop that polls its selector releases and retakes the GIL
         in a moment, which can starve this thread for the whole run (all lines over the bound
         dropped); a short wait here keeps the lines instead."""
         if self._thread is None or self._stop or self.broken or self.stalled:
             return  # stalled: a slow reader, not the GIL, holds this thread back
         now = time.monotonic()
-        if now < self._next_relief:
+        if now < self._next_relief and len(self.buf) < self.limit - (self.limit >> 3):
             return
         if self.writing:
             # It may be waiting for the GIL between two writes: a short wait, at most one in
-            # every 5 ms, so a slow reader costs the program a bounded share of its time.
+            # every 5 ms unless lines are about to be dropped, so a slow reader (which sets
+            # `stalled`) costs the program a bounded share of its time.
             self._next_relief = now + 0.005
+            self._took.acquire(False)
             self._took.acquire(True, 0.002)
             return
+        self._took.acquire(False)  # forget a batch taken before now
         try:
             self._wake.release()
         except RuntimeError:
@@ -176,19 +281,18 @@ class _Writer:
         self._took.acquire(True, 0.05)
 
     def trim(self):
-        """Called by a sink while it waits on a slow reader: bound the waiting lines."""
-        if len(self.buf) > self.limit:
-            extra = len(self.buf) - self.limit
-            head = self.buf[:extra]
-            del self.buf[:extra]
-            keep = [ln for ln in head if ln.startswith('{"type":"site"')]
-            self.dropped += extra - len(keep)
-            if keep:
-                self.buf[0:0] = keep
+        """Called by a sink while it waits on a slow reader: bound the waiting items."""
+        n = len(self.buf)
+        if n > self.limit:
+            self._drop_oldest(n - self.limit)
+
+    def nap(self, seconds):
+        self._nap.acquire(True, seconds)
 
     def close(self, last=None, timeout=5.0):
         """Flush everything written so far, then `last(dropped)` (the exit line, which so
-        carries the final count of dropped lines), then close the sinks."""
+        carries the final count of dropped lines), then close the sinks and wait for the
+        formatter to write its last line."""
         self.deadline = time.monotonic() + timeout  # a stuck reader gives up after this
         self._stop = True
         try:
@@ -199,18 +303,205 @@ class _Writer:
             self._done.acquire(True, timeout)
         with self._wlock:
             while self.buf and not self.broken:
-                chunk = self._take(self.batch)
+                chunk = self._take()
                 if chunk:
                     self._write_chunk(chunk)
             if last is not None and not self.broken:
-                self._write_chunk([last(self.dropped)])
+                self._write_chunk([last(self.dropped), None, None, None])
             for s in self.sinks:
                 try:
                     s.close()
                 except Exception:
                     pass
             self.sinks = []
+            if self.child is not None:
+                _reap(self.child, self, timeout)
+                self.child = None
 
+
+def _encode_raw(chunk):
+    data = marshal.dumps(chunk)
+    return len(data).to_bytes(8, "little") + data
+
+
+def _formatter_wanted():
+    """Fork the formatter only where it is safe and useful: POSIX, while the process has a
+    single thread (forking a threaded process can deadlock the child), not disabled."""
+    if _fork is None or os.name != "posix":
+        return False
+    if os.environ.get("ASYNCTRACE_FORMATTER", "").lower() in ("0", "off", "inprocess", "no"):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        pass
+    th = sys.modules.get("threading")
+    try:
+        return (th is None or th.active_count() == 1) and _thread._count() == 0
+    except Exception:
+        return False
+
+
+def _reap(pid, writer, timeout):
+    """Wait (a bounded time) for the formatter to finish its last writes; kill it if stuck."""
+    end = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            p, status = _waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None  # reaped by someone else (a SIGCHLD handler): it has ended
+        except OSError:
+            return None
+        if p:
+            return status
+        if time.monotonic() > end:
+            try:
+                os.kill(pid, 9)
+                return _waitpid(pid, 0)[1]
+            except OSError:
+                return None
+        writer.nap(delay)
+        delay = min(delay * 2, 0.02)
+
+
+class _ChildSide:
+    """What a sink asks of its writer, in the formatter process (the parent bounds the buffer)."""
+    stalled = False
+    deadline = None
+
+    def trim(self):
+        pass
+
+
+def _formatter_main(rfd, sinks, base):
+    """The formatter process: read marshalled chunks from the pipe, write the lines to the
+    sinks, until the parent closes the pipe (also when it was killed: everything it handed
+    over is still written). Returns the exit status: 0, or 3 when every output failed (it said
+    so on stderr; the parent then stops tracing)."""
+    import signal
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
+        # The terminal's Ctrl-C and a Stop reach the whole process group: the parent handles
+        # them and closes the pipe when done; this process must live until then.
+        try:
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        import gc
+        gc.disable()  # strings and lists only: nothing to collect
+    except Exception:
+        pass
+    try:
+        # Do not hold the program's stdin/stdout open (a reader waiting for EOF).
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        pass
+    side = _ChildSide()
+    live = list(sinks)
+    said = False
+    src = os.fdopen(rfd, "rb", 1 << 16)
+    while True:
+        hdr = src.read(8)
+        if len(hdr) < 8:
+            break
+        n = int.from_bytes(hdr, "little")
+        payload = src.read(n)
+        if len(payload) < n:
+            break
+        if not live:
+            continue
+        try:
+            data = _encode_lines(format_items(marshal.loads(payload), base))
+        except Exception:
+            continue
+        payload = None
+        for s in list(live):
+            try:
+                s.write(data, side)
+            except Exception as e:
+                live.remove(s)
+                try:
+                    s.close()
+                except Exception:
+                    pass
+                if not said:
+                    said = True
+                    try:
+                        os.write(2, ("asynctrace: the trace output failed (%s); the program continues "
+                                     "untraced\n" % (getattr(e, "strerror", None) or e)).encode("utf-8", "replace"))
+                    except OSError:
+                        pass
+        if not live:
+            return 3
+    for s in live:
+        try:
+            s.close()
+        except Exception:
+            pass
+    return 0
+
+
+class PipeSink:
+    """The parent's end of the pipe to the formatter process."""
+
+    def __init__(self, fd, pid, writer):
+        self.fd = fd
+        self.pid = pid
+        os.set_blocking(fd, False)
+        try:
+            # A roomy pipe: each time it fills, this thread waits and must win the GIL back.
+            import fcntl
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except Exception:
+            pass
+
+    def write(self, data, writer):
+        view = memoryview(data)
+        fd = self.fd
+        while view:
+            _, w, _ = _select([], [fd], [], 0.1)
+            if not w:
+                writer.stalled = True  # the program need not make room for this thread
+                writer.trim()  # the formatter waits on a slow reader: keep memory bounded
+                if writer.deadline is not None and time.monotonic() > writer.deadline:
+                    raise TimeoutError("the trace reader stopped reading")
+                continue
+            try:
+                n = _write(fd, view)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except BrokenPipeError:
+                raise _FormatterGone(_reap(self.pid, writer, 1.0))
+            view = view[n:]
+            writer.stalled = False
+
+    def close(self):
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
+    detach = close
+
+
+class _FormatterGone(Exception):
+    """The formatter process ended early. If it ended with status 3 it already said why."""
+
+    def __init__(self, status):
+        reported = False
+        try:
+            reported = status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3
+        except Exception:
+            pass
+        self.reported = reported
+        self.strerror = "the trace writer process ended"
+        Exception.__init__(self, self.strerror)
 
 
 class FileSink:
@@ -230,6 +521,8 @@ class FileSink:
             os.close(self.fd)
             self.fd = None
 
+    detach = close
+
 
 class SocketSink:
     def __init__(self, sock):
@@ -237,11 +530,10 @@ class SocketSink:
         sock.setblocking(False)
 
     def write(self, data, writer):
-        import select
         view = memoryview(data)
         sock = self.sock
         while view:
-            _, w, _ = select.select([], [sock], [], 0.1)
+            _, w, _ = _select([], [sock], [], 0.1)
             if not w:
                 writer.stalled = True  # the program need not make room for this thread
                 writer.trim()  # the reader is slow: keep memory bounded meanwhile
@@ -262,19 +554,34 @@ class SocketSink:
         except Exception:
             pass
 
+    def detach(self):
+        # Only this process's descriptor: the blocking mode is shared with the formatter's.
+        try:
+            os.close(self.sock.detach())
+        except Exception:
+            pass
+
 
 class Recorder:
     def __init__(self, writer, block_ms=100):
         self._writer = writer
-        self.emit_line = writer.buf.append  # the hot path: one list append
+        # Records of four items, each appended by one extend (atomic under the GIL), formatted
+        # by the writer (see format_items). The hottest path appends a step record itself:
+        # (task id, start ns, end ns, rest of the line).
+        self.emit_step = ext = writer.buf.extend
+
+        def emit_line(line):
+            ext((line, None, None, None))
+        self.emit_line = emit_line
         self.buf = writer.buf
-        # Above this many waiting lines the hooks call relieve() (half the bound: room to spare).
-        self.high_water = max(1024, writer.limit // 2)
+        # Above this many waiting items the hooks call relieve() (half the bound: room to spare).
+        self.high_water = max(4096, writer.limit // 2)
         self.relieve = writer.relieve
         self.block_us = int(block_ms * 1000)
         self.block_ms = block_ms
         self.pid = os.getpid()
         self._t0 = _ns()
+        writer.base = self._t0
         self._ids = {"site": 0}
         # next() on itertools.count is atomic under the GIL: no lock on the hot path.
         self.new_task_id = itertools.count(1).__next__
