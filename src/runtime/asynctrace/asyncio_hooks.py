@@ -67,7 +67,7 @@ _block_sites = {}      # (thread ident, t0) -> site sampled while that step ran
 _stack_cache = {}      # tuple of (id(code), lasti) -> (stack text, innermost site)
 _lasti_site = {}       # (id(code), lasti) -> site id
 _user = {}             # id(code) -> bool (mirror of the recorder cache, local for speed)
-_kinds = {}            # code object of a library coroutine -> what a task waits on there
+_kinds = {}            # id(code) of a library coroutine -> what a task waits on there
 _MISS = object()
 # Wait kinds of library functions that never await the program's own code (the walk stops there).
 _LEAF_KINDS = set()
@@ -189,11 +189,10 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
         except Exception:
             loop = None
     lid = _loop_id(loop) if loop is not None else None
-    _rec.emit_line('{"type":"task","id":%d,"ts":%d,"kind":"asyncio","name":%s,"coro":%s,"parent":%s,"site":%s,"thread":%d,"loop":%s%s%s}'
-              % (tid, (_ns() - _rec._t0) // 1000, _jstr(name), _jstr(cname),
-                 "null" if parent_tid is None else parent_tid, "null" if site is None else site,
-                 _get_ident(), "null" if lid is None else lid, ',"eager":true' if eager else "",
-                 ',"internal":true' if internal else ""))
+    # A task record, formatted by the writer (recorder._fmt_task): str and ints only.
+    _rec.emit_step(("task", _ns(), tid, (
+        "asyncio", name if type(name) is str else str(name), cname if type(cname) is str else str(cname),
+        parent_tid, site, _get_ident(), lid, eager, internal)))
     return tid
 
 
@@ -208,7 +207,9 @@ def _current_tid():
 
 
 # -- creation -------------------------------------------------------------------------------
-_STOP_CODES = set()  # the loop's dispatch: a walk reaching it left the code that created the task
+# Sets and dicts of code objects are keyed by id(code): hashing a code object walks its bytecode
+# (3.12+), far too slow for the walks of every task creation. The codes are kept alive.
+_STOP_CODES = set()  # ids of the loop's dispatch: a walk reaching it left the code that created the task
 
 
 def _creation_site(frame):
@@ -227,7 +228,7 @@ def _creation_site(frame):
             if site is None:
                 site = _lasti_site[key] = _rec.site_of_code(code, frame.f_lineno)
             return site
-        if code in stop:
+        if id(code) in stop:
             return None
         frame = frame.f_back
     return None
@@ -311,11 +312,11 @@ def _is_internal(coro, frame):
             return False
         while frame is not None:
             fc = frame.f_code
-            if fc in _RUN_CODES:
+            if id(fc) in _RUN_CODES:
                 # asyncio.run: its main coroutine is the program's, the rest (shutdown) its own.
                 loc = frame.f_locals
                 return loc.get("main") is not coro and loc.get("coro") is not coro
-            if fc.co_filename != _THIS_FILE and fc not in _PASS_CODES:
+            if fc.co_filename != _THIS_FILE and id(fc) not in _PASS_CODES:
                 return _is_asyncio_code(fc)
             frame = frame.f_back
     except Exception:
@@ -329,7 +330,8 @@ def _build_pass_codes():
         fn = getattr(fn, "__func__", fn)
         code = getattr(fn, "__code__", None)
         if code is not None:
-            _PASS_CODES.add(code)
+            _PASS_CODES.add(id(code))
+            _keep_codes.append(code)
     for name in ("create_task", "ensure_future", "_ensure_future", "gather", "_gather", "shield",
                  "wait_for", "wait", "_wait", "as_completed", "run_coroutine_threadsafe"):
         if hasattr(tasks, name):
@@ -341,10 +343,12 @@ def _build_pass_codes():
     add(BL.run_until_complete)
     if _taskgroups is not None:
         add(_taskgroups.TaskGroup.create_task)
-    _RUN_CODES.add(_runners.run.__code__)
+    _RUN_CODES.add(id(_runners.run.__code__))
+    _keep_codes.append(_runners.run.__code__)
     R = getattr(_runners, "Runner", None)
     if R is not None:
-        _RUN_CODES.add(R.run.__code__)
+        _RUN_CODES.add(id(R.run.__code__))
+        _keep_codes.append(R.run.__code__)
 
 
 def _make_module_create_task(orig):
@@ -373,7 +377,8 @@ def _build_kinds():
         try:
             fn = getattr(obj, attr)
             fn = getattr(fn, "__func__", fn)
-            _kinds[fn.__code__] = kind
+            _kinds[id(fn.__code__)] = kind
+            _keep_codes.append(fn.__code__)
         except Exception:
             pass
 
@@ -432,7 +437,7 @@ def _code_info(code):
     if _rec.is_user_code(code):
         r = True
     else:
-        r = _kinds.get(code)
+        r = _kinds.get(id(code))
     _info[id(code)] = r  # the recorder keeps the code object alive, so the id stays its own
     return r
 
@@ -505,7 +510,7 @@ def _describe_slow(task, c):
             frames.append(fr)
         else:
             keys.append(k)
-            kd = _kinds.get(code)
+            kd = _kinds.get(k)
             if kd is not None:
                 kind = kd
                 kframe = fr
@@ -609,7 +614,7 @@ def _end(task, tid, ts):
     _noted_cancel.discard(tid)
     exc = task._exception  # read without marking it retrieved
     if exc is None:
-        _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"done"}' % (tid, ts))
+        _rec.emit_step(("done", ts, tid, None))
         return
     try:
         msg = str(exc)
@@ -648,7 +653,7 @@ def _after_step(task, tid, t0, t1):
     ts = (t0 - base) // 1000
     dur = (t1 - t0) // 1000
     if task.done():
-        _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (tid, ts, dur))
+        _rec.emit_step((tid, t0, t1, "}"))
         _end(task, tid, ts + dur)
         site = None
     else:
@@ -1285,8 +1290,10 @@ def install(rec):
     _patch(base_events.BaseEventLoop, "create_task", _make_create_task(base_events.BaseEventLoop.create_task))
     run = _make_run(events.Handle._run)
     _patch(events.Handle, "_run", run)
-    _STOP_CODES.add(run.__code__)
-    _STOP_CODES.add(base_events.BaseEventLoop._run_once.__code__)
+    _STOP_CODES.add(id(run.__code__))
+    _STOP_CODES.add(id(base_events.BaseEventLoop._run_once.__code__))
+    _keep_codes.append(run.__code__)
+    _keep_codes.append(base_events.BaseEventLoop._run_once.__code__)
     _patch(events, "_set_running_loop", _make_set_running_loop(events._set_running_loop))
     _patch(base_events.BaseEventLoop, "close", _make_close(base_events.BaseEventLoop.close))
     _patch(base_events.BaseEventLoop, "call_exception_handler",

@@ -17,7 +17,7 @@ _RECORDER = None
 _ns = time.perf_counter_ns
 # Bound now: gevent's monkey-patching may replace them later with cooperative versions.
 _select = select.select
-_fork = getattr(os, "fork", None)
+_spawn = getattr(os, "posix_spawn", None)
 _waitpid = getattr(os, "waitpid", None)
 _write = os.write
 
@@ -25,20 +25,54 @@ _write = os.write
 STEP_FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
 
 
+def _jstr(s):
+    try:
+        return _encode_str(s if type(s) is str else str(s))
+    except Exception:
+        return '""'
+
+
+def _null(x):
+    return "null" if x is None else x
+
+
+def _fmt_task(ts_ns, tid, f, base):
+    # f: (kind, name, coro, parent, site, thread, loop, eager, internal)
+    return ('{"type":"task","id":%d,"ts":%d,"kind":"%s","name":%s,"coro":%s,"parent":%s,"site":%s,'
+            '"thread":%d,"loop":%s%s%s}'
+            % (tid, (ts_ns - base) // 1000, f[0], _jstr(f[1]), _jstr(f[2]), _null(f[3]), _null(f[4]),
+               f[5], _null(f[6]), ',"eager":true' if f[7] else "", ',"internal":true' if f[8] else ""))
+
+
+def _fmt_done(ts_us, tid, _d, base):
+    return '{"type":"end","task":%d,"ts":%d,"state":"done"}' % (tid, ts_us)
+
+
+# Records other than steps and lines: (name, a, b, c) -> formatter(a, b, c, base).
+_SPECIAL = {"task": _fmt_task, "done": _fmt_done}
+
+
 def format_items(items, base):
     """The lines of a chunk of the buffer. The buffer holds records of four items: a whole line
     is (text, None, None, None); a step is (task id, start ns, end ns, the rest of the line
-    after "dur"). The hottest hook appends step records instead of lines so the formatting
-    happens elsewhere: in the formatter process when there is one."""
+    after "dur"); a few frequent lines have records of their own (see _SPECIAL). The hooks
+    append records instead of lines so the formatting happens elsewhere: in the formatter
+    process when there is one. Only ints, str, None and tuples of them: marshal carries them."""
     out = []
     app = out.append
     it = iter(items)
     fmt = STEP_FMT
+    special = _SPECIAL
     for a, b, c, d in zip(it, it, it, it):
         if b is None:
             app(a)
-        else:
+        elif type(a) is int:
             app(fmt % (a, (b - base) // 1000, (c - b) // 1000, d))
+        else:
+            try:
+                app(special[a](b, c, d, base))
+            except Exception:
+                pass
     return out
 
 
@@ -133,23 +167,32 @@ class _Writer:
 
     # -- the formatter process ------------------------------------------------------------
     def _fork_formatter(self):
+        """Start the formatter: a fresh interpreter (posix_spawn: no copy of this process,
+        whose pages the program would then pay to copy on write) reading the pipe on its
+        stdin and writing to the sinks, handed over as descriptors."""
         try:
             r, w = os.pipe()  # not inherited by programs the traced one executes
         except OSError:
             return
         try:
-            pid = _fork()
-        except OSError:
+            srcs = [s.fileno() for s in self.sinks]
+            # Targets above every descriptor in play: a dup2 onto itself would keep close-on-exec.
+            first = max(srcs + [r, w, 2]) + 1
+            actions = [(os.POSIX_SPAWN_DUP2, r, 0),
+                       (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+            spec = []
+            for i, (sink, fd) in enumerate(zip(self.sinks, srcs)):
+                actions.append((os.POSIX_SPAWN_DUP2, fd, first + i))
+                spec.append((sink.kind, first + i))
+            pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            code = ("import sys;sys.path.insert(0,%r);from asynctrace.recorder import formatter_process;"
+                    "formatter_process(%d,%r)" % (pkg_parent, self.base, spec))
+            pid = _spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], os.environ,
+                         file_actions=actions)
+        except Exception:
             os.close(r)
             os.close(w)
             return
-        if pid == 0:
-            status = 70
-            try:
-                os.close(w)
-                status = _formatter_main(r, self.sinks, self.base)
-            finally:
-                os._exit(status)
         os.close(r)
         for s in self.sinks:
             try:
@@ -320,26 +363,24 @@ class _Writer:
 
 
 def _encode_raw(chunk):
-    data = marshal.dumps(chunk)
+    try:
+        data = marshal.dumps(chunk)
+    except ValueError:
+        # An item marshal cannot carry (a bug of ours): hand over the lines formatted here.
+        lines = []
+        for ln in format_items(chunk, _RECORDER._t0 if _RECORDER is not None else 0):
+            lines.extend((ln, None, None, None))
+        data = marshal.dumps(lines)
     return len(data).to_bytes(8, "little") + data
 
 
 def _formatter_wanted():
-    """Fork the formatter only where it is safe and useful: POSIX, while the process has a
-    single thread (forking a threaded process can deadlock the child), not disabled."""
-    if _fork is None or os.name != "posix":
+    """A formatter process where the platform can spawn one cheaply, unless disabled."""
+    if _spawn is None or os.name != "posix" or not sys.executable:
         return False
     if os.environ.get("ASYNCTRACE_FORMATTER", "").lower() in ("0", "off", "inprocess", "no"):
         return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        pass
-    th = sys.modules.get("threading")
-    try:
-        return (th is None or th.active_count() == 1) and _thread._count() == 0
-    except Exception:
-        return False
+    return True
 
 
 def _reap(pid, writer, timeout):
@@ -374,11 +415,9 @@ class _ChildSide:
         pass
 
 
-def _formatter_main(rfd, sinks, base):
-    """The formatter process: read marshalled chunks from the pipe, write the lines to the
-    sinks, until the parent closes the pipe (also when it was killed: everything it handed
-    over is still written). Returns the exit status: 0, or 3 when every output failed (it said
-    so on stderr; the parent then stops tracing)."""
+def formatter_process(base, spec):
+    """Entry point of the formatter process (see _Writer._fork_formatter): the pipe is its
+    stdin; spec lists the sinks as (kind, descriptor)."""
     import signal
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
         # The terminal's Ctrl-C and a Stop reach the whole process group: the parent handles
@@ -387,18 +426,32 @@ def _formatter_main(rfd, sinks, base):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
         except (AttributeError, ValueError, OSError):
             pass
+    sinks = []
+    for kind, fd in spec:
+        try:
+            if kind == "socket":
+                import socket
+                sinks.append(SocketSink(socket.socket(fileno=fd)))
+            else:
+                sinks.append(FileSink(None, fd))
+        except Exception:
+            pass
+    status = 70
+    try:
+        status = _formatter_main(0, sinks, base)
+    finally:
+        os._exit(status)
+
+
+def _formatter_main(rfd, sinks, base):
+    """The formatter process: read marshalled chunks from the pipe, write the lines to the
+    sinks, until the parent closes the pipe (also when it was killed: everything it handed
+    over is still written). Returns the exit status: 0, or 3 when every output failed (it said
+    so on stderr; the parent then stops tracing)."""
     try:
         import gc
         gc.disable()  # strings and lists only: nothing to collect
     except Exception:
-        pass
-    try:
-        # Do not hold the program's stdin/stdout open (a reader waiting for EOF).
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.close(null)
-    except OSError:
         pass
     side = _ChildSide()
     live = list(sinks)
@@ -505,9 +558,16 @@ class _FormatterGone(Exception):
 
 
 class FileSink:
-    def __init__(self, path):
+    kind = "file"
+
+    def __init__(self, path, fd=None):
         self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+        if fd is None:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+        self.fd = fd
+
+    def fileno(self):
+        return self.fd
 
     def write(self, data, writer):
         fd = self.fd
@@ -525,6 +585,11 @@ class FileSink:
 
 
 class SocketSink:
+    kind = "socket"
+
+    def fileno(self):
+        return self.sock.fileno()
+
     def __init__(self, sock):
         self.sock = sock
         sock.setblocking(False)
