@@ -134,7 +134,7 @@ def _on_import(name, module):
 # Per-greenlet bookkeeping and the switch callback.
 
 class _Info:
-    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref")
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref", "memo")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -147,6 +147,10 @@ class _Info:
         self.name = None          # the name in its task line
         self.steps = 0
         self.ref = None           # weak reference to the greenlet
+        # Its last suspension to the hub, reused when it suspends there again (see _trace):
+        # (innermost code, its lasti, depth of the innermost user frame, that frame, its lasti,
+        # the step line's end).
+        self.memo = None
 
 
 class _State:
@@ -160,7 +164,7 @@ class _State:
         self.info = {}
         self.hubs = {}            # id(hub) -> weakref: gevent hubs seen (never tasks)
         self.cur = None           # the greenlet whose step is running
-        self.cur_start = 0        # ts its step started
+        self.cur_start = 0        # when its step started (perf_counter_ns, not a trace ts)
         self.t_hook = _rec.now_us()
         self.t0 = _rec._t0        # the recorder's clock origin, read inline on the hot path
         self.main = gmod.getcurrent()
@@ -174,6 +178,7 @@ class _State:
         self.firing = None        # greenlet a gevent Timeout is being thrown into
         self.trap = None          # the armed _Trap, if any
         self.active = True
+        self.fast = True          # active, no trap armed, no other tracer to chain (see _trace)
         import _thread
         import time
         self.block_us = _rec.block_us
@@ -193,10 +198,13 @@ def _hook_greenlet(gmod):
     # The main greenlet is the program's main task; it exists from the start, but its task line
     # waits for the first switch so a program that imports greenlet and never switches shows none.
     st.cur = st.main
-    st.cur_start = st.t_hook
+    st.cur_start = st.t0 + st.t_hook * 1000
+    global _trace
+    _trace = _make_trace(st)
     prev = gmod.settrace(_trace)
     if prev is not None:
         st.prev_trace = prev
+        st.fast = False
 
 
 def _register_main(st):
@@ -378,7 +386,53 @@ def _site_of_light_stack(f):
     return None
 
 
-def _trace(event, args):
+def _make_trace(st):
+    """greenlet's trace function, called after every switch. Two fast paths cover most switches
+    of a gevent program: the hub resuming a known greenlet, and a greenlet suspending to the hub
+    exactly where it did last time (same user frame and instruction, same library path): then
+    its step record reuses the text written for that suspension."""
+    info = st.info
+    hubs = st.hubs
+    ns = _ns
+    t0 = st.t0
+    rec = _rec
+    emit_step = rec.emit_step
+    block_ns = st.block_us * 1000
+    slow = _trace_slow
+
+    def trace(event, args):
+        if st.fast and rec.enabled:
+            origin, target = args
+            if id(origin) in hubs:
+                if id(target) in info and event == "switch":
+                    st.cur = target
+                    st.cur_start = ns()
+                    return
+            elif id(target) in hubs and st.cur is origin and event == "switch":
+                oinf = info.get(id(origin))
+                if oinf is not None:
+                    m = oinf.memo
+                    if m is not None:
+                        f = origin.gr_frame
+                        if f is not None and f.f_code is m[0] and f.f_lasti == m[1]:
+                            g = f
+                            d = m[2]
+                            while d:
+                                g = g.f_back
+                                d -= 1
+                            if g is m[3] and g.f_lasti == m[4]:
+                                now = ns()
+                                start = st.cur_start
+                                if now - start <= block_ns:
+                                    emit_step((oinf.tid, start, now, m[5]))
+                                    st.cur = target
+                                    st.cur_start = now
+                                    return
+        slow(event, args)
+    return trace
+
+
+def _trace_slow(event, args):
     st = _st
     if st is not None and st.active and _rec.enabled:
         try:
@@ -408,14 +462,14 @@ def _on_switch(st, event, args):
     if event == "throw" and tinf is not None:
         _on_throw(st, target, tinf, origin, now)
     if oinf is not None:
-        start = st.cur_start if st.cur is origin else now
+        start = (st.cur_start - st.t0) // 1000 if st.cur is origin else now
         if origin.dead:
             trap = None
             if event == "throw" and oinf.raw:
                 # A plain greenlet died of an exception that is about to be raised in `target`,
                 # whose frame is the caller of our trace callback.
                 try:
-                    trap = sys._getframe(2)
+                    trap = sys._getframe(3)  # _on_switch <- _trace_slow <- trace <- it
                 except ValueError:
                     trap = None
             _on_death(st, origin, oinf, start, now, event, trap)
@@ -432,6 +486,7 @@ def _on_switch(st, event, args):
             cache = _site_at
             g = f
             n = 0
+            user = None
             while g is not None and n < 64:
                 code = g.f_code
                 sid = cache.get((id(code), g.f_lasti), _MISSING)
@@ -439,24 +494,32 @@ def _on_switch(st, event, args):
                     sid = _site_for(code, g)
                 if sid is not None:
                     out.append(sid)
+                    if user is None:
+                        user = (n, g, g.f_lasti)  # the innermost user frame, n frames out
                 g = g.f_back
                 n += 1
             if len(out) > 1:
                 out.reverse()
             stack = ",".join(out)
+            const = False
             if tinf is not None:
                 # A new plain greenlet is named here before its task line (written at its first
                 # suspension, once its function is known); readers accept the forward reference.
                 on = '{"kind":"switch","to":%d}' % tinf.tid
             else:
-                on = _classify(st, f, oinf, now)
-            _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
-                           % (oinf.tid, start, now - start, stack, on))
+                on, const = _classify(st, f, oinf, now)
+            tail = ',"await":{"stack":[%s],"on":%s}}' % (stack, on)
+            t0 = st.t0
+            _rec.emit_step((oinf.tid, t0 + start * 1000, t0 + now * 1000, tail))
+            # Remembered only when what it waits on depends on nothing but the code (an I/O
+            # operation, a bare yield): a sleep's delay or a join's target is read every time.
+            oinf.memo = ((f.f_code, f.f_lasti, user[0], user[1], user[2], tail)
+                         if const and user is not None and id(target) in st.hubs else None)
             if now - start > st.block_us and start != st.t_hook:
                 # (the main greenlet's first step ran before there was a hub to hold up)
                 _block(st, oinf.tid, start, now)
     st.cur = target
-    st.cur_start = now
+    st.cur_start = st.t0 + now * 1000
 
 
 # (id(code), lasti) -> site id text, or None for library code; the recorder keeps the codes
@@ -532,13 +595,14 @@ def _start_sampler(st):
         while st.active:
             sleep(period)
             try:
-                g, start = st.cur, st.cur_start
+                g, start_ns = st.cur, st.cur_start
+                start = (start_ns - st.t0) // 1000
                 if g is None or start in st.block_sites or _rec.now_us() - start <= st.block_us:
                     continue
                 if id(g) not in st.info:
                     continue
                 top = sys._current_frames().get(target)
-                if top is None or g is not st.cur or start != st.cur_start:
+                if top is None or g is not st.cur or start_ns != st.cur_start:
                     continue
                 site = _rec.site_of_frame(top)
                 if site is not None:
@@ -573,7 +637,9 @@ def _on_death(st, g, inf, start, now, event, trap=None):
         pass
     if not inf.declared:
         _declare(inf, g)
-    _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
+    inf.memo = None
+    t0 = _st.t0
+    _rec.emit_step((inf.tid, t0 + start * 1000, t0 + now * 1000, "}"))
     if now - start > st.block_us:
         _block(st, inf.tid, start, now)
     if trap is not None and _Trap(trap, inf.tid, now).arm():
@@ -603,6 +669,7 @@ class _Trap:
             self.frame.f_trace = self.local
             sys.settrace(self.glob)
             _st.trap = self
+            _st.fast = False
             return True
         except Exception:
             self.tid = None
@@ -630,6 +697,7 @@ class _Trap:
     def disarm(self, err):
         if _st is not None and _st.trap is self:
             _st.trap = None
+            _st.fast = _st.active and _st.prev_trace is None
         try:
             sys.settrace(None)
             if self.frame is not None and self.frame.f_trace == self.local:
@@ -736,17 +804,19 @@ def _kind_of_code(code):
 
 
 def _classify(st, f, inf, now):
+    """What a greenlet suspending in frame `f` waits on: (on text, whether the text depends only
+    on the code it suspended in)."""
     n = 0
     while f is not None and n < 40:
         kind, payload, code = _kind_of_code(f.f_code)
         if payload is not None:
-            return payload
+            return payload, True
         if kind == _SLEEP:
             # sleep(0) and sleep(t > 0) suspend at different instructions: once a position is
             # known to be the zero branch, skip reading the frame's locals (costly on 3.11).
             key = (id(code), f.f_lasti)
             if key in _yield_at:
-                return '{"kind":"yield"}'
+                return '{"kind":"yield"}', True
             try:
                 secs = f.f_locals.get("seconds", 0)
                 secs = float(secs)
@@ -754,13 +824,13 @@ def _classify(st, f, inf, now):
                 secs = 0.0
             if secs <= 0:
                 _yield_at.add(key)
-                return '{"kind":"yield"}'
-            return '{"kind":"sleep","delay":%s}' % repr(secs)
+                return '{"kind":"yield"}', True
+            return '{"kind":"sleep","delay":%s}' % repr(secs), False
         if kind == _USER:
-            return _classify_user(st, f, inf, now)
+            return _classify_user(st, f, inf, now), False
         f = f.f_back
         n += 1
-    return _HUB_ON
+    return _HUB_ON, False
 
 
 def _classify_user(st, f, inf, now):
@@ -1173,6 +1243,7 @@ def _finalize():
     if st is None or not st.active:
         return
     st.active = False
+    st.fast = False
     try:
         st.settrace(st.prev_trace)
     except Exception:
@@ -1194,7 +1265,7 @@ def _finalize():
             if not inf.declared:
                 _declare(inf, g, getattr(g, "gr_frame", None))
             if g is cur:
-                start = st.cur_start if st.cur is g else now
+                start = (st.cur_start - st.t0) // 1000 if st.cur is g else now
                 _rec.emit('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
                 if g is not st.main and g.parent is not None:
                     # The program ended (sys.exit / os._exit / a signal) while this greenlet ran.
