@@ -353,6 +353,138 @@ asyncio.run(main())
         self.assertEqual(len([e for e in res.events if e["type"] == "run"]), 1)
         self.assertEqual(len([t for t in res.tasks.values() if t.get("coro") == "work"]), 100)
 
+    # -- the formatter process (a separate interpreter formats and writes the trace) ----------
+    def _start(self, tmp, src, env=None, **kw):
+        prog = os.path.join(tmp, "p.py")
+        with open(prog, "w") as f:
+            f.write(src)
+        out = os.path.join(tmp, "t.jsonl")
+        p = subprocess.Popen([sys.executable, "-m", "asynctrace", "-o", out, prog], env=_env(env or {}),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+        return p, out
+
+    def _group_gone(self, pgid, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.05)
+        return False
+
+    @unittest.skipUnless(hasattr(os, "killpg"), "needs process groups")
+    def test_killed_program_leaves_every_line_it_handed_over(self):
+        # SIGKILL of the program alone: the formatter still writes what it received, whole
+        # lines only, then leaves (nothing lingers in the process group).
+        src = ("import asyncio\nasync def w():\n    for _ in range(2000):\n        await asyncio.sleep(0)\n"
+               "async def m():\n    await asyncio.gather(*(w() for _ in range(20)))\n"
+               "    print('ready', flush=True)\n    await asyncio.sleep(30)\nasyncio.run(m())\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            p, out = self._start(tmp, src, start_new_session=True)
+            try:
+                self.assertEqual(p.stdout.readline(), b"ready\n")
+                time.sleep(0.5)  # the writer hands batches over every 20 ms
+                p.kill()
+                p.wait(20)
+                self.assertTrue(self._group_gone(p.pid), "a process of the traced run outlived it")
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+                p.stderr.close()
+            with open(out, "rb") as f:
+                data = f.read()
+            self.assertTrue(data.endswith(b"\n"))
+            ev = [json.loads(ln) for ln in data.decode("utf-8").split("\n") if ln]
+            self.assertEqual(ev[0]["type"], "run")
+            self.assertNotIn("exit", {e["type"] for e in ev})
+            steps = sum(1 for e in ev if e["type"] == "step")
+            self.assertGreaterEqual(steps, 20 * 2000)
+
+    @unittest.skipUnless(hasattr(os, "killpg"), "needs process groups")
+    def test_ctrl_c_and_stop_reach_the_whole_group(self):
+        # The terminal's Ctrl-C and the extension's Stop signal the process group: the formatter
+        # ignores them and writes up to the exit line the program writes while it ends.
+        src = ("import asyncio\nasync def m():\n    print('ready', flush=True)\n    await asyncio.sleep(30)\n"
+               "asyncio.run(m())\n")
+        for sig, code in ((signal.SIGINT, 128 + signal.SIGINT), (signal.SIGTERM, 128 + signal.SIGTERM)):
+            with tempfile.TemporaryDirectory() as tmp:
+                p, out = self._start(tmp, src, start_new_session=True)
+                try:
+                    self.assertEqual(p.stdout.readline(), b"ready\n")
+                    time.sleep(0.2)
+                    os.killpg(p.pid, sig)
+                    p.wait(20)
+                    self.assertTrue(self._group_gone(p.pid))
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+                    p.stdout.close()
+                    p.stderr.close()
+                self.assertEqual(p.returncode, -sig)
+                ev = parse_trace(out)
+                self.assertEqual((ev[-1]["type"], ev[-1]["code"]), ("exit", code), sig)
+
+    def test_in_process_formatting_writes_the_same_trace(self):
+        # ASYNCTRACE_FORMATTER=0 (or a platform without posix_spawn): the writer thread formats.
+        src = """
+import asyncio
+async def leaf(i):
+    await asyncio.sleep(0)
+    if i == 3:
+        raise ValueError("three")
+    return i
+async def main():
+    q = asyncio.Queue()
+    t = asyncio.create_task(q.get(), name="getter")
+    r = await asyncio.gather(*(leaf(i) for i in range(6)), return_exceptions=True)
+    await q.put(1)
+    await t
+    try:
+        await asyncio.wait_for(asyncio.sleep(1), 0.01)
+    except asyncio.TimeoutError:
+        pass
+    print(r)
+asyncio.run(main())
+"""
+        a = run_traced(src)
+        b = run_traced(src, env={"ASYNCTRACE_FORMATTER": "0"})
+        self.assertEqual((a.code, a.stdout), (b.code, b.stdout))
+        check_wellformed(self, a)
+        check_wellformed(self, b)
+
+        def shape(events):
+            # Times, ids of threads and the run's own facts differ between two runs.
+            drop = ("ts", "dur", "pid", "started", "thread", "argv", "cwd", "delay")
+            return [{k: v for k, v in e.items() if k not in drop} for e in events]
+        self.assertEqual(shape(a.events), shape(b.events))
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork")
+    def test_forked_child_that_outlives_the_program_does_not_hold_it(self):
+        # The child lets go of the pipe to the formatter: the program ends when it ends.
+        src = """
+import asyncio, os, time
+async def main():
+    await asyncio.sleep(0)
+    if os.fork() == 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)  # (the test's pipes: it must not wait for those either)
+        time.sleep(4)
+        os._exit(0)
+    print("parent done", flush=True)
+asyncio.run(main())
+"""
+        t = time.time()
+        res = run_traced(src)
+        self.assertEqual(res.code, 0, res.stderr)
+        self.assertEqual(res.stdout, "parent done\n")
+        self.assertLess(time.time() - t, 3.5)
+        check_wellformed(self, res)
+
 
 if __name__ == "__main__":
     unittest.main()
