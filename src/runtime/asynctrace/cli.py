@@ -285,6 +285,9 @@ def main(argv=None):
             ah = sys.modules.get("asynctrace.asyncio_hooks")
             if ah is not None:
                 ah.uninstall()
+            gh = sys.modules.get("asynctrace.greenlet_hooks")
+            if gh is not None:
+                gh.stop()
 
     writer.on_broken = on_broken
     writer.start()

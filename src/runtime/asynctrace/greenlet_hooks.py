@@ -164,6 +164,7 @@ class _State:
         self.info = {}
         self.hubs = {}            # id(hub) -> weakref: gevent hubs seen (never tasks)
         self.cur = None           # the greenlet whose step is running
+        self.cur_inf = None       # its _Info, if it is a task
         self.cur_start = 0        # when its step started (perf_counter_ns, not a trace ts)
         self.t_hook = _rec.now_us()
         self.t0 = _rec._t0        # the recorder's clock origin, read inline on the hot path
@@ -179,6 +180,7 @@ class _State:
         self.trap = None          # the armed _Trap, if any
         self.active = True
         self.fast = True          # active, no trap armed, no other tracer to chain (see _trace)
+        self.hub = None           # the hub last seen (one per thread; tested first, by identity)
         import _thread
         import time
         self.block_us = _rec.block_us
@@ -328,6 +330,7 @@ def _discover(g, origin, now):
     if ht is not None and isinstance(g, ht):
         key = id(g)
         st.hubs[key] = _weakref(g, lambda _r, key=key, hubs=st.hubs: hubs.pop(key, None))
+        st.hub = g  # (a destroyed hub stays referenced until the next one: harmless)
         return None
     if g.parent is None:
         # A thread's main greenlet (ours is normally registered at the first switch).
@@ -401,15 +404,18 @@ def _make_trace(st):
     slow = _trace_slow
 
     def trace(event, args):
-        if st.fast and rec.enabled:
+        if st.fast:
             origin, target = args
-            if id(origin) in hubs:
-                if id(target) in info and event == "switch":
+            hub = st.hub
+            if origin is hub:
+                tinf = info.get(id(target))
+                if tinf is not None and event == "switch":
                     st.cur = target
+                    st.cur_inf = tinf
                     st.cur_start = ns()
                     return
-            elif id(target) in hubs and st.cur is origin and event == "switch":
-                oinf = info.get(id(origin))
+            elif target is hub and st.cur is origin and event == "switch":
+                oinf = st.cur_inf
                 if oinf is not None:
                     m = oinf.memo
                     if m is not None:
@@ -426,6 +432,7 @@ def _make_trace(st):
                                 if now - start <= block_ns:
                                     emit_step((oinf.tid, start, now, m[5]))
                                     st.cur = target
+                                    st.cur_inf = None
                                     st.cur_start = now
                                     return
         slow(event, args)
@@ -519,6 +526,7 @@ def _on_switch(st, event, args):
                 # (the main greenlet's first step ran before there was a hub to hold up)
                 _block(st, oinf.tid, start, now)
     st.cur = target
+    st.cur_inf = info.get(id(target))
     st.cur_start = st.t0 + now * 1000
 
 
@@ -1236,6 +1244,19 @@ def _timeout_cleared(t):
 
 # ---------------------------------------------------------------------------------------------
 # End of run.
+
+def stop():
+    """The trace output is gone: stop tracing switches (the program continues untraced)."""
+    st = _st
+    if st is None or not st.active:
+        return
+    st.active = False
+    st.fast = False
+    try:
+        st.settrace(st.prev_trace)
+    except Exception:
+        pass
+
 
 def _finalize():
     """Close what is still open: the running greenlet's step, greenlets that never finished."""
