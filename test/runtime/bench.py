@@ -164,7 +164,7 @@ from asynctrace import recorder
 fd, path = tempfile.mkstemp(suffix=".jsonl"); os.close(fd)
 w = recorder._Writer([recorder.FileSink(path)], limit=2000000)
 r = recorder.Recorder(w)
-w.start()
+r.start()
 emit = r.emit_step
 N = 1000000
 suffix = ',"await":{"stack":[4,7],"on":{"kind":"sleep","delay":0}}}'
@@ -173,9 +173,12 @@ def cpu():
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 t0 = time.perf_counter(); c0 = cpu()
+buf, flush_at, flush = r.buf, r.flush_at, r.flush
 for i in range(N):
     t = ns()
     emit((i & 1023, t, t + 3000, suffix))
+    if len(buf) > flush_at:
+        flush()
 w.close()
 dt = time.perf_counter() - t0; dc = cpu() - c0
 n = sum(1 for _ in open(path, "rb"))

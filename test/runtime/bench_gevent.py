@@ -217,7 +217,7 @@ def run_switch_bench(python=None, reps=5, tmp=None):
             "events": lines, "events_per_s": lines / wt, "reps": reps}
 
 
-def run_echo_bench(python=None, reps=5, clients=50, rounds=400, tmp=None):
+def run_echo_bench(python=None, reps=5, clients=50, rounds=1000, tmp=None):
     """Interleaved traced/untraced runs; medians. Returns a dict of figures (or skipped=True)."""
     python = python or find_gevent_python()
     if python is None:
@@ -309,7 +309,7 @@ def main():
     ap = argparse.ArgumentParser(description="gevent echo server throughput, traced vs untraced")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--rounds", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=1000)
     ap.add_argument("--python")
     a = ap.parse_args()
     r = run_echo_bench(python=a.python, reps=a.reps, clients=a.clients, rounds=a.rounds)

@@ -714,8 +714,8 @@ def _make_run(orig):
     block_ns = rec.block_us * 1000
     name_check = _name_check
     buf = rec.buf
-    high_water = rec.high_water
-    relieve = rec.relieve
+    flush_at = rec.flush_at
+    flush = rec.flush
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
@@ -826,8 +826,8 @@ def _make_run(orig):
                 pass
             if name_check:
                 _check_names()
-            if len(buf) > high_water:
-                relieve()
+            if len(buf) > flush_at:
+                flush()
             # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
             # alive, and with it the task (a cycle), delaying "exception was never retrieved".
             self = task = c = nxt = fr = None
@@ -1234,7 +1234,7 @@ def _make_timeout_aexit(orig):
 def _sampler(run_code):
     """Names the line that holds the loop: finds each thread's running step (our _run frame,
     whose local t0 is when the step began) and samples the innermost user frame."""
-    interval = max(0.005, min(0.025, _rec.block_us / 4e6))
+    interval = max(0.005, min(0.05, _rec.block_us / 3e6))  # few wakeups: each costs the program a GIL switch
     # Sample from half the threshold on: on a busy machine this thread may not get to run
     # again before the step ends.
     threshold_ns = _rec.block_us * 500

@@ -290,7 +290,7 @@ def main(argv=None):
                 gh.stop()
 
     writer.on_broken = on_broken
-    writer.start()
+    rec.start()
     argv0 = script_path if script_path is not None else opts["module"]
     _header(opts, argv0)
 

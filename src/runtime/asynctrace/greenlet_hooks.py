@@ -402,6 +402,9 @@ def _make_trace(st):
     emit_step = rec.emit_step
     block_ns = st.block_us * 1000
     slow = _trace_slow
+    buf = rec.buf
+    flush_at = rec.flush_at
+    flush = rec.flush
 
     def trace(event, args):
         if st.fast:
@@ -434,6 +437,8 @@ def _make_trace(st):
                                     st.cur = target
                                     st.cur_inf = None
                                     st.cur_start = now
+                                    if len(buf) > flush_at:
+                                        flush()
                                     return
         slow(event, args)
     return trace
@@ -595,7 +600,7 @@ def _start_sampler(st):
     running (the step's own end would only show where it finally switched away). It uses the
     thread primitives saved before gevent's monkey-patching could replace them."""
     st.sampler = True
-    period = max(0.002, min(0.05, st.block_us / 4e6))
+    period = max(0.002, min(0.05, st.block_us / 3e6))  # few wakeups: each costs the program a GIL switch
     sleep = st.real_sleep
     target = st.thread
 

@@ -20,6 +20,8 @@ _select = select.select
 _spawn = getattr(os, "posix_spawn", None)
 _waitpid = getattr(os, "waitpid", None)
 _write = os.write
+_NAP = _thread.allocate_lock()
+_NAP.acquire()
 
 # A step line, from a step record of the buffer (see format_items).
 STEP_FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
@@ -163,6 +165,12 @@ class _Writer:
     def start(self):
         if _formatter_wanted():
             self._fork_formatter()
+        if self.child is not None:
+            # The program's thread hands batches over itself (flush_inline); this thread only
+            # sweeps what is left now and then (or when relieve() wakes it), and waits on a slow
+            # formatter.
+            self.interval = 0.1
+            self.eager = self.limit
         self._thread = _thread.start_new_thread(self._run, ())
 
     # -- the formatter process ------------------------------------------------------------
@@ -276,6 +284,9 @@ class _Writer:
             while not self._stop:
                 if len(self.buf) < self.eager:
                     self._wake.acquire(True, self.interval)
+                if self.child is not None and not self.broken:
+                    self._sweep()
+                    continue
                 with self._wlock:
                     chunk = self._take()
                     if self._took.locked():
@@ -297,6 +308,64 @@ class _Writer:
                 chunk = None
         finally:
             self._done.release()
+
+    def _sweep(self):
+        """The writer thread's turn when a formatter runs: the program's thread hands most
+        batches over itself (flush_inline); this hands over what was left, and when the pipe
+        is full waits for room (holding no lock: never block the program's flush_inline)."""
+        sink = self.sinks[0] if self.sinks else None
+        if sink is None:
+            return
+        if self._wlock.acquire(False):
+            try:
+                self.writing = True
+                if sink.pending is None or sink.try_write(None):
+                    chunk = self._take()
+                    self._release_took()
+                    if chunk:
+                        sink.try_write(self._encode(chunk))
+                    chunk = None
+            except Exception as e:
+                self._sink_failed(sink, e)
+                return
+            finally:
+                self.writing = False
+                self._wlock.release()
+                self._release_took()
+        if sink.pending is not None:
+            # The formatter is behind (a slow reader): wait for room, bound the buffer.
+            try:
+                _, w, _ = _select([], [sink.fd], [], 0.1)
+            except (OSError, ValueError):
+                w = None
+            if not w:
+                self.stalled = True
+                self.trim()
+            else:
+                self.stalled = False
+        else:
+            self.stalled = False
+
+    def _release_took(self):
+        if self._took.locked():
+            try:
+                self._took.release()  # a program waiting in relieve goes on
+            except RuntimeError:
+                pass
+
+    def _sink_failed(self, s, e):
+        try:
+            self.sinks.remove(s)
+        except ValueError:
+            pass
+        try:
+            s.close()
+        except Exception:
+            pass
+        if self.on_broken:
+            self.on_broken(s, e, not self.sinks)
+        if not self.sinks:
+            self.broken = True
 
     def relieve(self):
         """Called by the program thread when many items wait: wake this thread and give it the
@@ -322,6 +391,31 @@ class _Writer:
         except RuntimeError:
             pass
         self._took.acquire(True, 0.05)
+
+    def flush_inline(self):
+        """Called by the program's thread when a batch waits and a formatter runs: hand it over
+        right here (marshal, one non-blocking write), so the writer thread need not wake and
+        take the GIL for it; each such hand-over between threads costs the program a switch.
+        Falls back to relieve() when the pipe is full and the buffer nears its bound."""
+        if self.broken or not self.sinks or not self._wlock.acquire(False):
+            return
+        try:
+            sink = self.sinks[0]
+            if sink.pending is not None and not sink.try_write(None):
+                ok = False
+            else:
+                chunk = self._take()
+                ok = True
+                if chunk:
+                    sink.try_write(self._encode(chunk))
+                chunk = None
+        except Exception as e:  # the formatter is gone
+            ok = True
+            self._sink_failed(sink, e)
+        finally:
+            self._wlock.release()
+        if not ok and len(self.buf) > self.limit // 2:
+            self.relieve()
 
     def trim(self):
         """Called by a sink while it waits on a slow reader: bound the waiting items."""
@@ -402,7 +496,7 @@ def _reap(pid, writer, timeout):
                 return _waitpid(pid, 0)[1]
             except OSError:
                 return None
-        writer.nap(delay)
+        _NAP.acquire(True, delay)  # a real sleep, whatever gevent patched
         delay = min(delay * 2, 0.02)
 
 
@@ -499,21 +593,57 @@ def _formatter_main(rfd, sinks, base):
 
 
 class PipeSink:
-    """The parent's end of the pipe to the formatter process."""
+    """The parent's end of the pipe to the formatter process. Frames must reach the pipe whole
+    and in order: what a non-blocking write could not place waits in `pending`, written first
+    next time (callers hold the writer's lock)."""
 
     def __init__(self, fd, pid, writer):
         self.fd = fd
         self.pid = pid
+        self.pending = None
         os.set_blocking(fd, False)
         try:
-            # A roomy pipe: each time it fills, this thread waits and must win the GIL back.
+            # A roomy pipe: each time it fills, the writer thread waits and must win the GIL back.
             import fcntl
             fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
         except Exception:
             pass
 
+    def try_write(self, data):
+        """Write the pending bytes, then `data` (None: nothing new), as far as they fit now;
+        never wait (the program's own thread calls this). False when something is left."""
+        if self.pending is not None:
+            view = self._put(self.pending)
+            if view:
+                self.pending = view if data is None else memoryview(bytes(view) + bytes(data))
+                return False
+            self.pending = None
+        if data is None:
+            return True
+        view = self._put(memoryview(data))
+        if view:
+            self.pending = view
+            return False
+        return True
+
+    def _put(self, view):
+        while view:
+            try:
+                n = _write(self.fd, view)
+            except (BlockingIOError, InterruptedError):
+                break
+            except BrokenPipeError:
+                raise _FormatterGone(_reap(self.pid, None, 1.0))
+            view = view[n:]
+        return view
+
     def write(self, data, writer):
-        view = memoryview(data)
+        if self.pending is not None:
+            view, self.pending = self.pending, None
+            self._write_all(view, writer)
+        self._write_all(memoryview(data), writer)
+
+    def _write_all(self, view, writer):
         fd = self.fd
         while view:
             _, w, _ = _select([], [fd], [], 0.1)
@@ -642,6 +772,8 @@ class Recorder:
         # Above this many waiting items the hooks call relieve() (half the bound: room to spare).
         self.high_water = max(4096, writer.limit // 2)
         self.relieve = writer.relieve
+        self.flush_at = self.high_water
+        self.flush = writer.relieve
         self.block_us = int(block_ms * 1000)
         self.block_ms = block_ms
         self.pid = os.getpid()
@@ -664,6 +796,15 @@ class Recorder:
         self.exit_code = 0
         self.exit_error = None
         self._finished = False
+
+    def start(self):
+        """Start the writer; then the hooks read flush_at/flush: above flush_at waiting items
+        they call flush()."""
+        w = self._writer
+        w.start()
+        if w.child is not None:
+            self.flush_at = min(8192, self.high_water)
+            self.flush = w.flush_inline
 
     # -- ids and clock ------------------------------------------------------------------
     def now_us(self):
