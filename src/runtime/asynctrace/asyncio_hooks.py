@@ -1231,16 +1231,18 @@ def _make_timeout_aexit(orig):
 
 
 # -- block sampler --------------------------------------------------------------------------
-def _sampler(run_code):
+def _make_sampler(run_code):
     """Names the line that holds the loop: finds each thread's running step (our _run frame,
-    whose local t0 is when the step began) and samples the innermost user frame."""
-    interval = max(0.005, min(0.05, _rec.block_us / 3e6))  # few wakeups: each costs the program a GIL switch
+    whose local t0 is when the step began) and samples the innermost user frame. Runs on the
+    recorder's writer thread (see Recorder.add_ticker)."""
     # Sample from half the threshold on: on a busy machine this thread may not get to run
     # again before the step ends.
     threshold_ns = _rec.block_us * 500
-    sleep = time.sleep
-    while _state["on"]:
-        sleep(interval)
+
+    def tick():
+        if not _state["on"]:
+            return
+        f = top = None
         try:
             now = _ns()
             for ident, f in sys._current_frames().items():
@@ -1263,8 +1265,9 @@ def _sampler(run_code):
                 _block_sites.clear()
         except Exception:
             pass
-        f = top = None
-    _state["sampler"] = False
+        finally:
+            f = top = None
+    return tick
 
 
 # -- install --------------------------------------------------------------------------------
@@ -1331,4 +1334,4 @@ def install(rec):
         except Exception:
             pass
     _state["sampler"] = True
-    _thread.start_new_thread(_sampler, (run.__code__,))
+    _rec.add_ticker(_make_sampler(run.__code__), max(0.005, min(0.05, _rec.block_us / 3e6)))

@@ -596,39 +596,36 @@ def _block(st, tid, start, now):
 
 
 def _start_sampler(st):
-    """A thread that, while a greenlet step overruns the block threshold, reads the line it is
-    running (the step's own end would only show where it finally switched away). It uses the
-    thread primitives saved before gevent's monkey-patching could replace them."""
+    """While a greenlet step overruns the block threshold, read the line it is running (the
+    step's own end would only show where it finally switched away). Runs on the recorder's
+    writer thread, a real thread started before gevent's monkey-patching."""
     st.sampler = True
-    period = max(0.002, min(0.05, st.block_us / 3e6))  # few wakeups: each costs the program a GIL switch
-    sleep = st.real_sleep
+    period = max(0.002, min(0.05, st.block_us / 3e6))
     target = st.thread
 
-    def run():
-        while st.active:
-            sleep(period)
-            try:
-                g, start_ns = st.cur, st.cur_start
-                start = (start_ns - st.t0) // 1000
-                if g is None or start in st.block_sites or _rec.now_us() - start <= st.block_us:
-                    continue
-                if id(g) not in st.info:
-                    continue
-                top = sys._current_frames().get(target)
-                if top is None or g is not st.cur or start_ns != st.cur_start:
-                    continue
-                site = _rec.site_of_frame(top)
-                if site is not None:
-                    st.block_sites[start] = site
-            except Exception:
-                pass
-            finally:
-                top = None
+    def tick():
+        if not st.active:
+            return
+        top = None
+        try:
+            g, start_ns = st.cur, st.cur_start
+            start = (start_ns - st.t0) // 1000
+            if g is None or start in st.block_sites or _rec.now_us() - start <= st.block_us:
+                return
+            if id(g) not in st.info:
+                return
+            top = sys._current_frames().get(target)
+            if top is None or g is not st.cur or start_ns != st.cur_start:
+                return
+            site = _rec.site_of_frame(top)
+            if site is not None:
+                st.block_sites[start] = site
+        except Exception:
+            pass
+        finally:
+            top = None
 
-    try:
-        st.real_start_thread(run, ())
-    except Exception:
-        st.sampler = False
+    _rec.add_ticker(tick, period)
 
 
 def _check_name(g, inf):

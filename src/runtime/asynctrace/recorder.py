@@ -161,6 +161,22 @@ class _Writer:
         self._wlock = _thread.allocate_lock()  # one writer at a time on the sinks
         self.deadline = None
         self._encode = self._format
+        # [function, period, next due]: samplers run on this thread (one thread, one wakeup
+        # schedule: each wakeup costs the program a GIL switch).
+        self._tickers = []
+
+    def add_ticker(self, fn, period):
+        self._tickers.append([fn, period, 0.0])
+
+    def _tick(self):
+        now = time.monotonic()
+        for t in self._tickers:
+            if now >= t[2]:
+                t[2] = now + t[1]
+                try:
+                    t[0]()
+                except Exception:
+                    pass
 
     def start(self):
         if _formatter_wanted():
@@ -281,9 +297,20 @@ class _Writer:
 
     def _run(self):
         try:
+            next_sweep = 0.0
             while not self._stop:
+                woken = False
                 if len(self.buf) < self.eager:
-                    self._wake.acquire(True, self.interval)
+                    wait = self.interval
+                    for t in self._tickers:
+                        wait = min(wait, max(0.001, t[2] - time.monotonic()))
+                    woken = self._wake.acquire(True, wait)
+                if self._tickers:
+                    self._tick()
+                now = time.monotonic()
+                if not woken and now < next_sweep and len(self.buf) < self.eager:
+                    continue  # woke for a sampler only
+                next_sweep = now + self.interval
                 if self.child is not None and not self.broken:
                     self._sweep()
                     continue
@@ -796,6 +823,10 @@ class Recorder:
         self.exit_code = 0
         self.exit_error = None
         self._finished = False
+
+    def add_ticker(self, fn, period):
+        """Run fn() about every `period` seconds on the writer's thread (it must not raise)."""
+        self._writer.add_ticker(fn, period)
 
     def start(self):
         """Start the writer; then the hooks read flush_at/flush: above flush_at waiting items
