@@ -445,6 +445,12 @@ def _in_child(rec):
             ah.uninstall()
     except Exception:
         pass
+    try:
+        gh = sys.modules.get("asynctrace.greenlet_hooks")
+        if gh is not None:
+            gh.stop()  # its trace function holds the buffer's extend: nothing may pile up
+    except Exception:
+        pass
     rec.enabled = False
     rec._finished = True
     rec.emit_line = lambda line: None
