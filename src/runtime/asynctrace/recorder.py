@@ -115,15 +115,16 @@ def _library_roots():
 class _Writer:
     """Moves the buffer's items to the sinks on its own thread.
 
-    The program thread only ever appends to ``buf`` (a whole line with ``append``, a step record
-    with one ``extend``: both atomic under the GIL, so any length of the list is a record
-    boundary). This thread takes ``buf[:n]`` and deletes it (both atomic) and writes it out.
-    When more than ``limit`` items wait, the oldest lines but ``site`` lines are dropped and
-    counted (sites must stay declared before use, and there are few of them).
+    The program's threads only ever append records of four items to ``buf``, each with one
+    ``extend`` (atomic under the GIL, so any length of the list is a record boundary); batches
+    are taken with ``buf[:n]`` and ``del buf[:n]`` (both atomic). When more than ``limit`` items
+    wait, the oldest lines but ``site`` lines are dropped and counted (sites must stay declared
+    before use, and there are few of them).
 
-    Where the platform can fork, a formatter process is forked before the program starts: this
-    thread hands it the raw items (marshal, through a pipe) and it formats and writes the lines,
-    on the other core. Otherwise this thread formats them itself.
+    Where posix_spawn exists, a formatter process is started before the program runs and the
+    batches go to it raw (marshal, through a pipe): it formats and writes the lines on the other
+    core. The program's thread hands them over itself (flush_inline); this thread sweeps what is
+    left now and then and runs the samplers (tickers). Otherwise this thread formats and writes.
     """
 
     def __init__(self, sinks, limit=None, interval=0.02):
@@ -150,8 +151,6 @@ class _Writer:
         self._took.acquire()
         self._done = _thread.allocate_lock()
         self._done.acquire()
-        self._nap = _thread.allocate_lock()  # a real sleep, whatever gevent patched
-        self._nap.acquire()
         self.broken = False
         self.writing = False
         self.stalled = False
@@ -180,7 +179,7 @@ class _Writer:
 
     def start(self):
         if _formatter_wanted():
-            self._fork_formatter()
+            self._spawn_formatter()
         if self.child is not None:
             # The program's thread hands batches over itself (flush_inline); this thread only
             # sweeps what is left now and then (or when relieve() wakes it), and waits on a slow
@@ -190,7 +189,7 @@ class _Writer:
         self._thread = _thread.start_new_thread(self._run, ())
 
     # -- the formatter process ------------------------------------------------------------
-    def _fork_formatter(self):
+    def _spawn_formatter(self):
         """Start the formatter: a fresh interpreter (posix_spawn: no copy of this process,
         whose pages the program would then pay to copy on write) reading the pipe on its
         stdin and writing to the sinks, handed over as descriptors."""
@@ -450,9 +449,6 @@ class _Writer:
         if n > self.limit:
             self._drop_oldest(n - self.limit)
 
-    def nap(self, seconds):
-        self._nap.acquire(True, seconds)
-
     def close(self, last=None, timeout=5.0):
         """Flush everything written so far, then `last(dropped)` (the exit line, which so
         carries the final count of dropped lines), then close the sinks and wait for the
@@ -479,7 +475,7 @@ class _Writer:
                     pass
             self.sinks = []
             if self.child is not None:
-                _reap(self.child, self, timeout)
+                _reap(self.child, timeout)
                 self.child = None
 
 
@@ -504,7 +500,7 @@ def _formatter_wanted():
     return True
 
 
-def _reap(pid, writer, timeout):
+def _reap(pid, timeout):
     """Wait (a bounded time) for the formatter to finish its last writes; kill it if stuck."""
     end = time.monotonic() + timeout
     delay = 0.001
@@ -537,7 +533,7 @@ class _ChildSide:
 
 
 def formatter_process(base, spec):
-    """Entry point of the formatter process (see _Writer._fork_formatter): the pipe is its
+    """Entry point of the formatter process (see _Writer._spawn_formatter): the pipe is its
     stdin; spec lists the sinks as (kind, descriptor)."""
     import signal
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
@@ -660,7 +656,7 @@ class PipeSink:
             except (BlockingIOError, InterruptedError):
                 break
             except BrokenPipeError:
-                raise _FormatterGone(_reap(self.pid, None, 1.0))
+                raise _FormatterGone(_reap(self.pid, 1.0))
             view = view[n:]
         return view
 
@@ -685,7 +681,7 @@ class PipeSink:
             except (BlockingIOError, InterruptedError):
                 continue
             except BrokenPipeError:
-                raise _FormatterGone(_reap(self.pid, writer, 1.0))
+                raise _FormatterGone(_reap(self.pid, 1.0))
             view = view[n:]
             writer.stalled = False
 
