@@ -288,7 +288,9 @@ describe('trusted workspace', () => {
       assert.equal(await toast.locator('.monaco-button', { hasText: 'Show Terminal' }).count(), 1);
       // No empty run is left in the store; the terminal keeps the runtime's message.
       assert.equal((await h.state()).runs.filter((r) => r.label === '-m no_such_module_xyz').length, 0);
-      assert.match(await terminalText(h.page), /asynctrace: error: no module named no_such_module_xyz/);
+      // (the terminal may render its last lines a moment after the notification shows)
+      await h.waitFor(async () => /asynctrace: error: no module named no_such_module_xyz/.test(await terminalText(h.page)),
+        10000, 'the runtime\'s message in the terminal');
     } finally {
       rmSync(path.join(h.workspaceDir, '.vscode'), { recursive: true, force: true });
       await h.waitFor(async () => (await h.state()).runner?.settings?.module === '', 10000, 'module setting cleared');
