@@ -262,23 +262,14 @@ class CliTest(unittest.TestCase):
     def test_sigterm_leaves_complete_trace(self):
         src = "import asyncio\nasync def m():\n    print('ready', flush=True)\n    await asyncio.sleep(30)\nasyncio.run(m())\n"
         with tempfile.TemporaryDirectory() as tmp:
-            prog = os.path.join(tmp, "p.py")
-            with open(prog, "w") as f:
-                f.write(src)
-            out = os.path.join(tmp, "t.jsonl")
-            p = subprocess.Popen([sys.executable, "-m", "asynctrace", "-o", out, prog], env=_env({}),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            p, out = self._start(tmp, src)
             try:
                 self.assertEqual(p.stdout.readline(), b"ready\n")
                 time.sleep(0.1)
                 p.send_signal(signal.SIGTERM)
                 p.wait(20)
             finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-                p.stdout.close()
-                p.stderr.close()
+                self._end(p)
             self.assertEqual(p.returncode, -signal.SIGTERM)
             ev = parse_trace(out)
             self.assertEqual(ev[-1]["type"], "exit")
@@ -363,6 +354,13 @@ asyncio.run(main())
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
         return p, out
 
+    def _end(self, p):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
     def _group_gone(self, pgid, timeout=10):
         end = time.time() + timeout
         while time.time() < end:
@@ -389,11 +387,7 @@ asyncio.run(main())
                 p.wait(20)
                 self.assertTrue(self._group_gone(p.pid), "a process of the traced run outlived it")
             finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-                p.stdout.close()
-                p.stderr.close()
+                self._end(p)
             with open(out, "rb") as f:
                 data = f.read()
             self.assertTrue(data.endswith(b"\n"))
@@ -419,11 +413,7 @@ asyncio.run(main())
                     p.wait(20)
                     self.assertTrue(self._group_gone(p.pid))
                 finally:
-                    if p.poll() is None:
-                        p.kill()
-                        p.wait()
-                    p.stdout.close()
-                    p.stderr.close()
+                    self._end(p)
                 self.assertEqual(p.returncode, -sig)
                 ev = parse_trace(out)
                 self.assertEqual((ev[-1]["type"], ev[-1]["code"]), ("exit", code), sig)

@@ -395,9 +395,7 @@ def _make_trace(st):
     exactly where it did last time (same user frame and instruction, same library path): then
     its step record reuses the text written for that suspension."""
     info = st.info
-    hubs = st.hubs
     ns = _ns
-    t0 = st.t0
     rec = _rec
     emit_step = rec.emit_step
     block_ns = st.block_us * 1000
@@ -1248,29 +1246,25 @@ def _timeout_cleared(t):
 # End of run.
 
 def stop():
-    """The trace output is gone: stop tracing switches (the program continues untraced)."""
+    """Stop tracing switches (the output is gone, a forked child, the end of the run). False if
+    it was not tracing."""
     st = _st
     if st is None or not st.active:
-        return
+        return False
     st.active = False
     st.fast = False
     try:
         st.settrace(st.prev_trace)
     except Exception:
         pass
+    return True
 
 
 def _finalize():
     """Close what is still open: the running greenlet's step, greenlets that never finished."""
-    st = _st
-    if st is None or not st.active:
+    if not stop():
         return
-    st.active = False
-    st.fast = False
-    try:
-        st.settrace(st.prev_trace)
-    except Exception:
-        pass
+    st = _st
     if st.trap is not None:
         st.trap.disarm(_UNKNOWN_ERR)
     if st.main_info is None and not st.info:

@@ -267,8 +267,7 @@ class _Writer:
         if not n:
             return None
         if n > self.limit:
-            # The program outruns the reader: drop the oldest lines.
-            self._drop_oldest(n - self.limit)
+            self.trim()  # the program outruns the reader: drop the oldest lines
             n = len(buf)
         # Bounded chunks (a multiple of four: whole records) keep the pipe flowing: the
         # formatter starts on one while this thread hands over the next.
@@ -284,13 +283,7 @@ class _Writer:
             try:
                 s.write(data, self)
             except Exception as e:  # disk full, reader gone: keep the program running
-                self.sinks.remove(s)
-                try:
-                    s.close()
-                except Exception:
-                    pass
-                if self.on_broken:
-                    self.on_broken(s, e, not self.sinks)
+                self._sink_failed(s, e)
         if not self.sinks:
             self.broken = True
 
@@ -315,22 +308,14 @@ class _Writer:
                     continue
                 with self._wlock:
                     chunk = self._take()
-                    if self._took.locked():
-                        try:
-                            self._took.release()
-                        except RuntimeError:
-                            pass
+                    self._release_took()
                     if chunk and not self.broken:
                         self.writing = True
                         try:
                             self._write_chunk(chunk)
                         finally:
                             self.writing = False
-                            if self._took.locked():
-                                try:
-                                    self._took.release()  # a program waiting in relieve goes on
-                                except RuntimeError:
-                                    pass
+                            self._release_took()
                 chunk = None
         finally:
             self._done.release()
@@ -444,7 +429,8 @@ class _Writer:
             self.relieve()
 
     def trim(self):
-        """Called by a sink while it waits on a slow reader: bound the waiting items."""
+        """Bound the waiting items (drop the oldest lines): when taking a batch, and while a sink
+        waits on a slow reader."""
         n = len(self.buf)
         if n > self.limit:
             self._drop_oldest(n - self.limit)
@@ -668,22 +654,10 @@ class PipeSink:
 
     def _write_all(self, view, writer):
         fd = self.fd
-        while view:
-            _, w, _ = _select([], [fd], [], 0.1)
-            if not w:
-                writer.stalled = True  # the program need not make room for this thread
-                writer.trim()  # the formatter waits on a slow reader: keep memory bounded
-                if writer.deadline is not None and time.monotonic() > writer.deadline:
-                    raise TimeoutError("the trace reader stopped reading")
-                continue
-            try:
-                n = _write(fd, view)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except BrokenPipeError:
-                raise _FormatterGone(_reap(self.pid, 1.0))
-            view = view[n:]
-            writer.stalled = False
+        try:
+            _send_waiting(view, fd, lambda v: _write(fd, v), writer)
+        except BrokenPipeError:
+            raise _FormatterGone(_reap(self.pid, 1.0))
 
     def close(self):
         if self.fd is not None:
@@ -737,6 +711,26 @@ class FileSink:
     detach = close
 
 
+def _send_waiting(view, waitable, send, writer):
+    """Write all of `view` through a non-blocking `send`, waiting for room with select. While
+    the reader is slow the writer is told so (the program need not make room for it) and keeps
+    its buffer bounded; past the writer's deadline (closing) a stuck reader is given up."""
+    while view:
+        _, w, _ = _select([], [waitable], [], 0.1)
+        if not w:
+            writer.stalled = True
+            writer.trim()
+            if writer.deadline is not None and time.monotonic() > writer.deadline:
+                raise TimeoutError("the trace reader stopped reading")
+            continue
+        try:
+            n = send(view)
+        except (BlockingIOError, InterruptedError):
+            continue
+        view = view[n:]
+        writer.stalled = False
+
+
 class SocketSink:
     kind = "socket"
 
@@ -748,22 +742,7 @@ class SocketSink:
         sock.setblocking(False)
 
     def write(self, data, writer):
-        view = memoryview(data)
-        sock = self.sock
-        while view:
-            _, w, _ = _select([], [sock], [], 0.1)
-            if not w:
-                writer.stalled = True  # the program need not make room for this thread
-                writer.trim()  # the reader is slow: keep memory bounded meanwhile
-                if writer.deadline is not None and time.monotonic() > writer.deadline:
-                    raise TimeoutError("the trace reader stopped reading")
-                continue
-            try:
-                n = sock.send(view)
-            except (BlockingIOError, InterruptedError):
-                continue
-            view = view[n:]
-            writer.stalled = False
+        _send_waiting(memoryview(data), self.sock, self.sock.send, writer)
 
     def close(self):
         try:
@@ -792,10 +771,9 @@ class Recorder:
             ext((line, None, None, None))
         self.emit_line = emit_line
         self.buf = writer.buf
-        # Above this many waiting items the hooks call relieve() (half the bound: room to spare).
-        self.high_water = max(4096, writer.limit // 2)
-        self.relieve = writer.relieve
-        self.flush_at = self.high_water
+        # Above flush_at waiting items the hooks call flush(): relieve() at half the bound (room
+        # to spare), or the earlier hand-over to a formatter process (see start).
+        self.flush_at = max(4096, writer.limit // 2)
         self.flush = writer.relieve
         self.block_us = int(block_ms * 1000)
         self.block_ms = block_ms
@@ -830,7 +808,7 @@ class Recorder:
         w = self._writer
         w.start()
         if w.child is not None:
-            self.flush_at = min(8192, self.high_water)
+            self.flush_at = min(8192, self.flush_at)
             self.flush = w.flush_inline
 
     # -- ids and clock ------------------------------------------------------------------
