@@ -1234,15 +1234,17 @@ def _make_timeout_aexit(orig):
 def _make_sampler(run_code):
     """Names the line that holds the loop: finds each thread's running step (our _run frame,
     whose local t0 is when the step began) and samples the innermost user frame. Runs on the
-    recorder's writer thread (see Recorder.add_ticker)."""
+    recorder's writer thread (see Recorder.add_ticker), waking when the youngest running step
+    reaches the sampling age (about twice per threshold while steps are short)."""
     # Sample from half the threshold on: on a busy machine this thread may not get to run
     # again before the step ends.
     threshold_ns = _rec.block_us * 500
 
     def tick():
         if not _state["on"]:
-            return
+            return None
         f = top = None
+        wait = None
         try:
             now = _ns()
             for ident, f in sys._current_frames().items():
@@ -1254,7 +1256,11 @@ def _make_sampler(run_code):
                 if f is None or f.f_code is not run_code:
                     continue
                 t0 = f.f_locals.get("t0")
-                if not t0 or now - t0 < threshold_ns:
+                if not t0:
+                    continue
+                if now - t0 < threshold_ns:
+                    left = (threshold_ns - (now - t0)) / 1e9 + 0.001
+                    wait = left if wait is None else min(wait, left)
                     continue
                 key = (ident, t0)
                 if key not in _block_sites:
@@ -1267,6 +1273,7 @@ def _make_sampler(run_code):
             pass
         finally:
             f = top = None
+        return wait
     return tick
 
 
@@ -1334,4 +1341,4 @@ def install(rec):
         except Exception:
             pass
     _state["sampler"] = True
-    _rec.add_ticker(_make_sampler(run.__code__), max(0.005, min(0.05, _rec.block_us / 3e6)))
+    _rec.add_ticker(_make_sampler(run.__code__), max(0.005, min(0.1, _rec.block_us / 2e6)))

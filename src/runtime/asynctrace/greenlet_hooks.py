@@ -147,9 +147,9 @@ class _Info:
         self.name = None          # the name in its task line
         self.steps = 0
         self.ref = None           # weak reference to the greenlet
-        # Its last suspension to the hub, reused when it suspends there again (see _trace):
+        # Its last suspension to the hub, reused when it suspends there again (see _make_trace):
         # (innermost code, its lasti, depth of the innermost user frame, that frame, its lasti,
-        # the step line's end).
+        # task id, the step line's end).
         self.memo = None
 
 
@@ -163,9 +163,10 @@ class _State:
         # collection, and the finally blocks it runs, happen when they would untraced).
         self.info = {}
         self.hubs = {}            # id(hub) -> weakref: gevent hubs seen (never tasks)
-        self.cur = None           # the greenlet whose step is running
-        self.cur_inf = None       # its _Info, if it is a task
-        self.cur_start = 0        # when its step started (perf_counter_ns, not a trace ts)
+        # When the running greenlet's step started (perf_counter_ns, not a trace ts): every
+        # switch of this thread is traced, so the greenlet a switch leaves is the one that has
+        # run since the previous switch, whoever that is.
+        self.cur_start = 0
         self.t_hook = _rec.now_us()
         self.t0 = _rec._t0        # the recorder's clock origin, read inline on the hot path
         self.main = gmod.getcurrent()
@@ -179,8 +180,9 @@ class _State:
         self.firing = None        # greenlet a gevent Timeout is being thrown into
         self.trap = None          # the armed _Trap, if any
         self.active = True
-        self.fast = True          # active, no trap armed, no other tracer to chain (see _trace)
+        self.fast = True          # active, no trap armed, no other tracer to chain (_set_fast)
         self.hub = None           # the hub last seen (one per thread; tested first, by identity)
+        self.fhub = None          # the hub while the fast paths apply, else None
         import _thread
         import time
         self.block_us = _rec.block_us
@@ -199,14 +201,13 @@ def _hook_greenlet(gmod):
     _st = st
     # The main greenlet is the program's main task; it exists from the start, but its task line
     # waits for the first switch so a program that imports greenlet and never switches shows none.
-    st.cur = st.main
     st.cur_start = st.t0 + st.t_hook * 1000
     global _trace
     _trace = _make_trace(st)
     prev = gmod.settrace(_trace)
     if prev is not None:
         st.prev_trace = prev
-        st.fast = False
+    _set_fast(st)
 
 
 def _register_main(st):
@@ -218,12 +219,26 @@ def _register_main(st):
     return inf
 
 
+def _current_info(st, cur):
+    """The _Info of `cur`, the running greenlet, registering it if the hub started it without
+    our noticing (the resume fast path does not look greenlets up): it came to life when its
+    step began. None for a hub."""
+    inf = st.info.get(id(cur))
+    if inf is None:
+        if cur is st.main:
+            if st.main_info is None:
+                inf = _register_main(st)
+        elif id(cur) not in st.hubs and st.real_get_ident() == st.thread:
+            inf = _discover(cur, None, (st.cur_start - st.t0) // 1000)
+    return inf
+
+
 def _current_tid():
     st = _st
     if st is None or not st.active:
         return None
     try:
-        inf = st.info.get(id(st.getcurrent()))
+        inf = _current_info(st, st.getcurrent())
     except Exception:
         return None
     if inf is None:
@@ -331,6 +346,7 @@ def _discover(g, origin, now):
         key = id(g)
         st.hubs[key] = _weakref(g, lambda _r, key=key, hubs=st.hubs: hubs.pop(key, None))
         st.hub = g  # (a destroyed hub stays referenced until the next one: harmless)
+        _set_fast(st)
         return None
     if g.parent is None:
         # A thread's main greenlet (ours is normally registered at the first switch).
@@ -346,7 +362,7 @@ def _discover(g, origin, now):
             sp = g.spawning_greenlet
             sp = sp() if sp is not None else None
             pinf = st.info.get(id(sp)) if sp is not None else None
-            parent = pinf.tid if pinf is not None else None
+            parent = pinf.tid if pinf is not None else (_tid_of(st, sp) if sp is not None else None)
             site = _site_of_light_stack(g.spawning_stack)
             if site is None and pinf is not None:
                 site = pinf.site
@@ -391,9 +407,14 @@ def _site_of_light_stack(f):
 
 def _make_trace(st):
     """greenlet's trace function, called after every switch. Two fast paths cover most switches
-    of a gevent program: the hub resuming a known greenlet, and a greenlet suspending to the hub
+    of a gevent program: the hub resuming a greenlet, and a greenlet suspending to the hub
     exactly where it did last time (same user frame and instruction, same library path): then
-    its step record reuses the text written for that suspension."""
+    its step record reuses the text written for that suspension.
+
+    Whatever greenlet a switch leaves has run since the previous switch, so the one clock
+    reading per switch (st.cur_start) is the start of the next step. A greenlet the hub
+    starts for the first time is registered at its first suspension (or death), on the slow
+    path, with that start as its creation time."""
     info = st.info
     ns = _ns
     rec = _rec
@@ -405,41 +426,44 @@ def _make_trace(st):
     flush = rec.flush
 
     def trace(event, args):
-        if st.fast:
-            origin, target = args
-            hub = st.hub
-            if origin is hub:
-                tinf = info.get(id(target))
-                if tinf is not None and event == "switch":
-                    st.cur = target
-                    st.cur_inf = tinf
-                    st.cur_start = ns()
-                    return
-            elif target is hub and st.cur is origin and event == "switch":
-                oinf = st.cur_inf
-                if oinf is not None:
-                    m = oinf.memo
-                    if m is not None:
-                        f = origin.gr_frame
-                        if f is not None and f.f_code is m[0] and f.f_lasti == m[1]:
-                            g = f
-                            d = m[2]
+        # st.fhub is the hub while the fast paths apply (None otherwise: see _set_fast).
+        hub = st.fhub
+        origin, target = args
+        if origin is hub:
+            if event == "switch":
+                st.cur_start = ns()
+                return
+        elif target is hub:
+            oinf = info.get(id(origin))
+            if oinf is not None:
+                m = oinf.memo
+                if m is not None and event == "switch":
+                    code, lasti, d, user, ulasti, tid, tail = m
+                    f = origin.gr_frame
+                    if f is not None and f.f_code is code and f.f_lasti == lasti:
+                        if d == 1:  # (mostly: a library call made right in user code)
+                            f = f.f_back
+                        else:
                             while d:
-                                g = g.f_back
+                                f = f.f_back
                                 d -= 1
-                            if g is m[3] and g.f_lasti == m[4]:
-                                now = ns()
-                                start = st.cur_start
-                                if now - start <= block_ns:
-                                    emit_step((oinf.tid, start, now, m[5]))
-                                    st.cur = target
-                                    st.cur_inf = None
-                                    st.cur_start = now
-                                    if len(buf) > flush_at:
-                                        flush()
-                                    return
+                        if f is user and f.f_lasti == ulasti:
+                            now = ns()
+                            start = st.cur_start
+                            if now - start <= block_ns:
+                                emit_step((tid, start, now, tail))
+                                st.cur_start = now
+                                if len(buf) > flush_at:
+                                    flush()
+                                return
         slow(event, args)
     return trace
+
+
+def _set_fast(st):
+    """The fast paths apply while tracing, with no trap armed and no other tracer to chain."""
+    st.fast = st.active and st.trap is None and st.prev_trace is None
+    st.fhub = st.hub if st.fast else None
 
 
 def _trace_slow(event, args):
@@ -463,16 +487,16 @@ def _on_switch(st, event, args):
         st.trap.disarm(_UNKNOWN_ERR)
     info = st.info
     oinf = info.get(id(origin))
-    if oinf is None and origin is st.main and st.main_info is None:
-        # First switch of the run: the main greenlet becomes a task.
-        oinf = _register_main(st)
+    start = (st.cur_start - st.t0) // 1000
+    if oinf is None:
+        # The first switch of the run (main becomes a task), or a greenlet the hub started.
+        oinf = _current_info(st, origin)
     tinf = info.get(id(target))
     if tinf is None and id(target) not in st.hubs:
         tinf = _discover(target, origin, now)
     if event == "throw" and tinf is not None:
         _on_throw(st, target, tinf, origin, now)
     if oinf is not None:
-        start = (st.cur_start - st.t0) // 1000 if st.cur is origin else now
         if origin.dead:
             trap = None
             if event == "throw" and oinf.raw:
@@ -523,13 +547,11 @@ def _on_switch(st, event, args):
             _rec.emit_step((oinf.tid, t0 + start * 1000, t0 + now * 1000, tail))
             # Remembered only when what it waits on depends on nothing but the code (an I/O
             # operation, a bare yield): a sleep's delay or a join's target is read every time.
-            oinf.memo = ((f.f_code, f.f_lasti, user[0], user[1], user[2], tail)
+            oinf.memo = ((f.f_code, f.f_lasti, user[0], user[1], user[2], oinf.tid, tail)
                          if const and user is not None and id(target) in st.hubs else None)
             if now - start > st.block_us and start != st.t_hook:
                 # (the main greenlet's first step ran before there was a hub to hold up)
-                _block(st, oinf.tid, start, now)
-    st.cur = target
-    st.cur_inf = info.get(id(target))
+                _block(st, oinf.tid, start, now, out[-1] if out else None)
     st.cur_start = st.t0 + now * 1000
 
 
@@ -585,9 +607,10 @@ def _tid_of(st, g):
         return None
 
 
-def _block(st, tid, start, now):
-    """A step that kept the hub (and every other greenlet) waiting longer than --block-ms."""
-    site = st.block_sites.pop(start, None)
+def _block(st, tid, start, now, fallback=None):
+    """A step that kept the hub (and every other greenlet) waiting longer than --block-ms, with
+    the line sampled while it overran, else the line where it switched away."""
+    site = st.block_sites.pop(start, fallback)
     st.block_sites.clear()
     _rec.emit('{"type":"block","task":%d,"ts":%d,"dur":%d,"site":%s}'
               % (tid, start, now - start, "null" if site is None else site))
@@ -596,32 +619,38 @@ def _block(st, tid, start, now):
 def _start_sampler(st):
     """While a greenlet step overruns the block threshold, read the line it is running (the
     step's own end would only show where it finally switched away). Runs on the recorder's
-    writer thread, a real thread started before gevent's monkey-patching."""
+    writer thread, a real thread started before gevent's monkey-patching, waking right after
+    the running step would overrun (about once per threshold while steps are short)."""
     st.sampler = True
-    period = max(0.002, min(0.05, st.block_us / 3e6))
+    block_ns = st.block_us * 1000
+    period = max(0.002, min(0.1, st.block_us / 1e6))
     target = st.thread
+    sampled = [0]  # the step start last sampled (an idle hub is sampled once, not every tick)
 
     def tick():
         if not st.active:
-            return
+            return None
         top = None
         try:
-            g, start_ns = st.cur, st.cur_start
-            start = (start_ns - st.t0) // 1000
-            if g is None or start in st.block_sites or _rec.now_us() - start <= st.block_us:
-                return
-            if id(g) not in st.info:
-                return
+            start_ns = st.cur_start
+            left = block_ns - (_ns() - start_ns)
+            if left > 0:
+                return left / 1e9 + 0.001
+            if start_ns == sampled[0]:
+                return None
+            sampled[0] = start_ns
             top = sys._current_frames().get(target)
-            if top is None or g is not st.cur or start_ns != st.cur_start:
-                return
+            if top is None or start_ns != st.cur_start:
+                return None
+            # The hub waiting for events (or running its own callbacks) has no user frame.
             site = _rec.site_of_frame(top)
             if site is not None:
-                st.block_sites[start] = site
+                st.block_sites[(start_ns - st.t0) // 1000] = site
         except Exception:
             pass
         finally:
             top = None
+        return None
 
     _rec.add_ticker(tick, period)
 
@@ -677,7 +706,7 @@ class _Trap:
             self.frame.f_trace = self.local
             sys.settrace(self.glob)
             _st.trap = self
-            _st.fast = False
+            _set_fast(_st)
             return True
         except Exception:
             self.tid = None
@@ -705,7 +734,7 @@ class _Trap:
     def disarm(self, err):
         if _st is not None and _st.trap is self:
             _st.trap = None
-            _st.fast = _st.active and _st.prev_trace is None
+            _set_fast(_st)
         try:
             sys.settrace(None)
             if self.frame is not None and self.frame.f_trace == self.local:
@@ -1138,10 +1167,7 @@ def _created(g, frame):
         return
     if st.real_get_ident() != st.thread:
         return  # spawned in another thread (its own hub): switches there are not traced
-    cur = st.getcurrent()
-    pinf = st.info.get(id(cur))
-    if pinf is None and cur is st.main and st.main_info is None:
-        pinf = _register_main(st)
+    pinf = _current_info(st, st.getcurrent())
     site = _rec.site_of_frame(frame)
     if site is None and pinf is not None:
         site = pinf.site  # spawned by library code (a pool's map) running in that greenlet
@@ -1196,9 +1222,7 @@ def _timeout_armed(t, frame):
     if st is None or not st.active or t.seconds is None or not t.pending:
         return
     cur = st.getcurrent()
-    inf = st.info.get(id(cur))
-    if inf is None and cur is st.main and st.main_info is None:
-        inf = _register_main(st)
+    inf = _current_info(st, cur)
     if inf is None:
         return  # armed by the hub itself (or an untracked thread): no task to show it on
     if not inf.declared:
@@ -1252,7 +1276,7 @@ def stop():
     if st is None or not st.active:
         return False
     st.active = False
-    st.fast = False
+    _set_fast(st)
     try:
         st.settrace(st.prev_trace)
     except Exception:
@@ -1282,7 +1306,7 @@ def _finalize():
             if not inf.declared:
                 _declare(inf, g, getattr(g, "gr_frame", None))
             if g is cur:
-                start = (st.cur_start - st.t0) // 1000 if st.cur is g else now
+                start = (st.cur_start - st.t0) // 1000
                 _rec.emit('{"type":"step","task":%d,"ts":%d,"dur":%d}' % (inf.tid, start, now - start))
                 if g is not st.main and g.parent is not None:
                     # The program ended (sys.exit / os._exit / a signal) while this greenlet ran.

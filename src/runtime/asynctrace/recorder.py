@@ -161,21 +161,23 @@ class _Writer:
         self.deadline = None
         self._encode = self._format
         # [function, period, next due]: samplers run on this thread (one thread, one wakeup
-        # schedule: each wakeup costs the program a GIL switch).
+        # schedule: each wakeup costs the program a GIL hand-over, and while this thread waits
+        # for the GIL every blocking call of the program pays for waking it).
         self._tickers = []
 
     def add_ticker(self, fn, period):
         self._tickers.append([fn, period, 0.0])
 
-    def _tick(self):
-        now = time.monotonic()
+    def _tick(self, now, horizon):
+        """Run the tickers due by `horizon` (a wakeup serves everything due soon after it).
+        A ticker returns how many seconds it wants to sleep, or None for its period."""
         for t in self._tickers:
-            if now >= t[2]:
-                t[2] = now + t[1]
+            if t[2] <= horizon:
                 try:
-                    t[0]()
+                    d = t[0]()
                 except Exception:
-                    pass
+                    d = None
+                t[2] = now + (t[1] if d is None else max(0.001, d))
 
     def start(self):
         if _formatter_wanted():
@@ -293,14 +295,17 @@ class _Writer:
             while not self._stop:
                 woken = False
                 if len(self.buf) < self.eager:
-                    wait = self.interval
+                    due = next_sweep
                     for t in self._tickers:
-                        wait = min(wait, max(0.001, t[2] - time.monotonic()))
-                    woken = self._wake.acquire(True, wait)
-                if self._tickers:
-                    self._tick()
+                        due = min(due, t[2])
+                    wait = due - time.monotonic()
+                    if wait > 0:
+                        woken = self._wake.acquire(True, max(0.001, wait))
                 now = time.monotonic()
-                if not woken and now < next_sweep and len(self.buf) < self.eager:
+                horizon = now + self.interval * 0.3
+                if self._tickers:
+                    self._tick(now, horizon)
+                if not woken and next_sweep > horizon and len(self.buf) < self.eager:
                     continue  # woke for a sampler only
                 next_sweep = now + self.interval
                 if self.child is not None and not self.broken:
@@ -799,7 +804,8 @@ class Recorder:
         self._finished = False
 
     def add_ticker(self, fn, period):
-        """Run fn() about every `period` seconds on the writer's thread (it must not raise)."""
+        """Run fn() on the writer's thread (it must not raise) after the seconds it returns, or
+        about every `period` seconds when it returns None."""
         self._writer.add_ticker(fn, period)
 
     def start(self):
