@@ -605,5 +605,71 @@ asyncio.run(main())
         self.assertEqual(res.exit["dropped"], 0)
 
 
+    def test_a_loop_of_its_own_like_uvloop(self):
+        # uvloop's loop is not a BaseEventLoop: it makes its tasks and runs its callbacks itself,
+        # past the hooks on BaseEventLoop.create_task and Handle._run. A loop that does the same
+        # (C tasks made directly, callbacks run by its own handle type) must run exactly as
+        # untraced; the trace stays well formed (what it can see of the tasks is a bonus).
+        src = """
+import asyncio, contextvars, sys
+try:
+    from _asyncio import Task as CTask
+except ImportError:
+    CTask = asyncio.Task
+
+class OwnHandle(asyncio.Handle):
+    def _run(self):
+        try:
+            self._context.run(self._callback, *self._args)
+        except BaseException as exc:
+            self._loop.call_exception_handler({"message": "callback failed", "exception": exc})
+
+class OwnLoop(asyncio.SelectorEventLoop):
+    def create_task(self, coro, *, name=None, context=None):
+        self._check_closed()
+        return CTask(coro, loop=self, name=name)
+    def call_soon(self, callback, *args, context=None):
+        self._check_closed()
+        h = OwnHandle(callback, args, self, context)
+        self._ready.append(h)
+        return h
+
+class OwnPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return OwnLoop()
+
+async def leaf(i):
+    await asyncio.sleep(0.01 * i)
+    if i == 3:
+        raise ValueError("leaf %d" % i)
+    return i
+
+async def slow():
+    await asyncio.sleep(5)
+
+async def main():
+    print(type(asyncio.get_running_loop()).__name__)
+    r = await asyncio.gather(*(leaf(i) for i in range(5)), return_exceptions=True)
+    print([repr(x) for x in r])
+    try:
+        await asyncio.wait_for(slow(), 0.05)
+    except asyncio.TimeoutError:
+        print("timed out")
+    t = asyncio.get_running_loop().create_task(leaf(1))
+    print(await t, len(asyncio.all_tasks()))
+    return 7
+
+asyncio.set_event_loop_policy(OwnPolicy())
+sys.exit(asyncio.run(main()))
+"""
+        res = traced(self, src)
+        self.assertEqual(res.code, 7)
+        self.assertIn("OwnLoop", res.stdout)
+        self.assertIn("timed out", res.stdout)
+        self.assertEqual(res.exit["code"], 7)
+        self.assertEqual(res.exit["dropped"], 0)
+        self.assertNotIn("asynctrace", res.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
