@@ -604,14 +604,13 @@ asyncio.run(main())
             self.assertEqual(len(res.steps_by_task[x]), i % 3 + 2)
         self.assertEqual(res.exit["dropped"], 0)
 
-
     def test_a_loop_of_its_own_like_uvloop(self):
         # uvloop's loop is not a BaseEventLoop: it makes its tasks and runs its callbacks itself,
         # past the hooks on BaseEventLoop.create_task and Handle._run. A loop that does the same
         # (C tasks made directly, callbacks run by its own handle type) must run exactly as
         # untraced; the trace stays well formed (what it can see of the tasks is a bonus).
         src = """
-import asyncio, contextvars, sys
+import asyncio, sys
 try:
     from _asyncio import Task as CTask
 except ImportError:

@@ -180,9 +180,8 @@ class _State:
         self.firing = None        # greenlet a gevent Timeout is being thrown into
         self.trap = None          # the armed _Trap, if any
         self.active = True
-        self.fast = True          # active, no trap armed, no other tracer to chain (_set_fast)
         self.hub = None           # the hub last seen (one per thread; tested first, by identity)
-        self.fhub = None          # the hub while the fast paths apply, else None
+        self.fhub = None          # the hub while the fast paths apply, else None (_set_fast)
         import _thread
         import time
         self.block_us = _rec.block_us
@@ -362,7 +361,7 @@ def _discover(g, origin, now):
             sp = g.spawning_greenlet
             sp = sp() if sp is not None else None
             pinf = st.info.get(id(sp)) if sp is not None else None
-            parent = pinf.tid if pinf is not None else (_tid_of(st, sp) if sp is not None else None)
+            parent = _tid_of(st, sp) if sp is not None else None  # (also a spawner that ended)
             site = _site_of_light_stack(g.spawning_stack)
             if site is None and pinf is not None:
                 site = pinf.site
@@ -462,8 +461,8 @@ def _make_trace(st):
 
 def _set_fast(st):
     """The fast paths apply while tracing, with no trap armed and no other tracer to chain."""
-    st.fast = st.active and st.trap is None and st.prev_trace is None
-    st.fhub = st.hub if st.fast else None
+    fast = st.active and st.trap is None and st.prev_trace is None
+    st.fhub = st.hub if fast else None
 
 
 def _trace_slow(event, args):
@@ -486,11 +485,9 @@ def _on_switch(st, event, args):
     if st.trap is not None:
         st.trap.disarm(_UNKNOWN_ERR)
     info = st.info
-    oinf = info.get(id(origin))
     start = (st.cur_start - st.t0) // 1000
-    if oinf is None:
-        # The first switch of the run (main becomes a task), or a greenlet the hub started.
-        oinf = _current_info(st, origin)
+    # (Registered here at the first switch of the run, main, or of a greenlet the hub started.)
+    oinf = _current_info(st, origin)
     tinf = info.get(id(target))
     if tinf is None and id(target) not in st.hubs:
         tinf = _discover(target, origin, now)
@@ -625,9 +622,10 @@ def _start_sampler(st):
     block_ns = st.block_us * 1000
     period = max(0.002, min(0.1, st.block_us / 1e6))
     target = st.thread
-    sampled = [0]  # the step start last sampled (an idle hub is sampled once, not every tick)
+    sampled = 0  # the step start last sampled (an idle hub is sampled once, not every tick)
 
     def tick():
+        nonlocal sampled
         if not st.active:
             return None
         top = None
@@ -636,9 +634,9 @@ def _start_sampler(st):
             left = block_ns - (_ns() - start_ns)
             if left > 0:
                 return left / 1e9 + 0.001
-            if start_ns == sampled[0]:
+            if start_ns == sampled:
                 return None
-            sampled[0] = start_ns
+            sampled = start_ns
             top = sys._current_frames().get(target)
             if top is None or start_ns != st.cur_start:
                 return None
