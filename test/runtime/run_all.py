@@ -2,6 +2,8 @@
 
 Interpreters come from pyenv (`pyenv root` or ~/.pyenv/versions), PATH and /usr/bin/python3.
 Older interpreters (2.7, 3.6-3.8) are only checked for the one-line "Python 3.9 or newer" error.
+Each interpreter also runs a quick subset of CPython's asyncio tests traced vs untraced, and one
+with gevent runs greenlet's own test suite the same way (greenlet_suite.py).
 Usage: python3 test/runtime/run_all.py [-k PATTERN] [--python PATH]
 """
 import glob
@@ -90,7 +92,12 @@ def main():
         pattern = args[args.index("-k") + 1]
     if "--python" in args:
         only = args[args.index("--python") + 1]
-    pys = find_pythons() if only is None else [(only, _version(only), False)]
+    if only is None:
+        pys = find_pythons()
+    else:
+        gev = subprocess.run([only, "-c", "import gevent"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL).returncode == 0
+        pys = [(only, _version(only), gev)]
     failed = []
     summary = []
     t_all = time.time()
@@ -105,10 +112,10 @@ def main():
             if not ok:
                 failed.append(label)
             continue
-        jobs.append((py, v, label))
+        jobs.append((py, v, label, gev))
 
     def run_one(job):
-        py, v, label = job
+        py, v, label, gev = job
         lines = []
         cmd = [py, "-m", "unittest", "discover", "-s", HERE, "-t", HERE, "-p", "test_*.py"]
         if pattern:
@@ -130,6 +137,16 @@ def main():
                                                "same outcomes" if c.returncode == 0 else "DIFFERENT", time.time() - t0))
             if c.returncode != 0:
                 bad.append(label + " cpython-tests")
+        if not pattern and gev:
+            # greenlet's own test suite, traced vs not.
+            t0 = time.time()
+            c = subprocess.run([sys.executable, os.path.join(HERE, "greenlet_suite.py"), "--python", py],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out += c.stdout.decode("utf-8", "replace")
+            lines.append("%-60s %s in %.1f s" % ("  greenlet's own tests",
+                                               "same outcomes" if c.returncode == 0 else "DIFFERENT", time.time() - t0))
+            if c.returncode != 0:
+                bad.append(label + " greenlet-tests")
         return label, out, lines, bad
 
     # The tests mostly wait on child processes and sleeps: three interpreters at a time.
