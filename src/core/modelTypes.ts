@@ -87,6 +87,10 @@ export interface LoopInfo {
   closedTs?: number;
   /** Tasks that had not ended when it closed. */
   pending?: number[];
+  /** The loop's type (`uvloop.Loop`), when the trace says. */
+  className?: string;
+  /** It makes or runs its tasks itself: the trace has only part of what they do. */
+  partial?: boolean;
 }
 
 /**

@@ -23,6 +23,10 @@ export interface LoopEvent {
   state: 'running' | 'closed';
   thread?: number;
   pending?: number[];
+  /** The loop's type, `module.QualifiedName`. */
+  class?: string;
+  /** The loop makes or runs its tasks itself (uvloop): what the trace has of them is partial. */
+  partial?: boolean;
 }
 
 export type TaskKind = 'asyncio' | 'greenlet';

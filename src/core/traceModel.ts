@@ -687,6 +687,8 @@ export class TraceRun implements TraceRunView {
       this.loops.set(e.id, l);
     }
     if (typeof e.thread === 'number') l.thread = e.thread;
+    if (typeof e.class === 'string') l.className = e.class;
+    if (e.partial === true) l.partial = true;
     if (e.state === 'closed') {
       l.state = 'closed';
       l.closedTs = e.ts;

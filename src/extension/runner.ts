@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { TraceRun } from '../core/traceModel';
+import { partialLoops } from '../core/taskTreeModel';
 import {
   TailBuffer, buildRunEnv, buildRuntimeArgs, diagnoseStderr, isPythonScriptPath, resolveVariables, runLabel,
   traceFileName, tracesToPrune, versionText, type RunTarget,
@@ -417,6 +418,7 @@ async function startSession(
   const s = session;
   // Registered before anyone else hears of the session, so the session list is updated first.
   s.onDidFinish(() => onSessionFinished(s));
+  watchPartialLoops(s);
   const env = buildRunEnv({
     base: process.env, extra: extraEnv, runtimeDir: context.asAbsolutePath('src/runtime'), token: stream.token, delimiter: path.delimiter,
   });
@@ -437,6 +439,23 @@ async function startSession(
     s.streamEnded();
   }
   return s;
+}
+
+/**
+ * Says once per run, in its terminal and as a warning, when its event loop makes or runs its tasks
+ * past what the runtime watches (uvloop): the tree and timeline would otherwise just look thin.
+ */
+function watchPartialLoops(s: RunSession): void {
+  const off = s.run.onDelta((delta) => {
+    if (!delta.runChanged) return;
+    const loops = partialLoops(s.run);
+    if (!loops.length) return;
+    off();
+    const message = vscode.l10n.t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', loops.join(', '));
+    s.terminal.writeNote(vscode.l10n.t('[Async Trace] {0}', message));
+    void vscode.window.showWarningMessage(message);
+  });
+  s.onDidFinish(off);
 }
 
 /** Finished sessions, newest last (for the test hook). */

@@ -359,6 +359,41 @@ describe('trusted workspace', () => {
     assert.ok(coros(create).has('say_after') && !coros(create).has('factorial'), `03_create_task.py tasks: ${[...coros(create)]}`);
   });
 
+  test('a loop that runs its tasks itself (as uvloop does): said in a warning and in the run's terminal', async () => {
+    // A stand-in for uvloop (not installable here): a loop that makes its tasks and runs its
+    // callbacks itself, past the standard loop's machinery the runtime watches.
+    writeFileSync(path.join(h.workspaceDir, 'own_loop.py'), [
+      'import asyncio',
+      'from _asyncio import Task',
+      'class OwnHandle(asyncio.Handle):',
+      '    def _run(self):',
+      '        self._context.run(self._callback, *self._args)',
+      'class OwnLoop(asyncio.SelectorEventLoop):',
+      '    def create_task(self, coro, *, name=None, context=None):',
+      '        return Task(coro, loop=self, name=name)',
+      '    def call_soon(self, callback, *args, context=None):',
+      '        h = OwnHandle(callback, args, self, context)',
+      '        self._ready.append(h)',
+      '        return h',
+      'async def main():',
+      '    await asyncio.gather(asyncio.sleep(0.2), asyncio.sleep(0.1))',
+      '    print("own loop done")',
+      'loop = OwnLoop()',
+      'loop.run_until_complete(main())',
+      'loop.close()',
+      '',
+    ].join('\n'));
+    await clearNotifications(h);
+    const key = await h.command('asyncTrace.traceRun', { $uri: path.join(h.workspaceDir, 'own_loop.py') });
+    const msg = await h.waitFor(async () => (await notifications(h.page)).find((m) => m.includes('runs its tasks itself')), 20000, 'partial-loop warning');
+    assert.match(msg, /The event loop __main__\.OwnLoop runs its tasks itself \(as uvloop does\)/);
+    assert.match(msg, /standard asyncio loop/);
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.key === key && !r.live), 20000, 'the run to finish');
+    assert.equal(run.exit?.code, 0);
+    await h.waitFor(async () => /\[Async Trace\] The event loop __main__\.OwnLoop runs its tasks itself[\s\S]*Process exited with code 0/.test(
+      (await h.state()).runner.finished.at(-1)?.terminal ?? ''), 10000, 'the note in the run terminal');
+  });
+
   test('gevent program without gevent: clear error with the fix', async (t) => {
     const hasGevent = spawnSync(h.python, ['-c', 'import gevent'], { encoding: 'utf8' }).status === 0;
     if (hasGevent) {

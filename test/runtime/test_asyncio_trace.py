@@ -668,6 +668,42 @@ sys.exit(asyncio.run(main()))
         self.assertEqual(res.exit["code"], 7)
         self.assertEqual(res.exit["dropped"], 0)
         self.assertNotIn("asynctrace", res.stderr)
+        # The reader is told that what it shows of this loop's tasks is partial.
+        loops = [e for e in res.events if e["type"] == "loop" and e["state"] == "running"]
+        self.assertEqual([(e["class"], e.get("partial")) for e in loops], [("__main__.OwnLoop", True)])
+
+    def test_a_subclassed_loop_that_keeps_the_hooks_is_not_partial(self):
+        # A loop class of the user's that still makes its tasks through BaseEventLoop.create_task
+        # and runs them through asyncio's handles is fully seen: no "partial" flag.
+        src = """
+import asyncio
+
+class CountingLoop(asyncio.SelectorEventLoop):
+    made = 0
+    def create_task(self, coro, **kw):
+        CountingLoop.made += 1
+        return super().create_task(coro, **kw)
+
+async def leaf():
+    await asyncio.sleep(0.01)
+
+async def main():
+    await asyncio.gather(leaf(), leaf())
+
+loop = CountingLoop()
+loop.run_until_complete(main())
+loop.close()
+asyncio.run(main())
+print(CountingLoop.made)
+"""
+        res = traced(self, src)
+        self.assertEqual(res.stdout.strip(), "3")
+        loops = [e for e in res.events if e["type"] == "loop" and e["state"] == "running"]
+        self.assertEqual(len(loops), 2)
+        self.assertTrue(loops[0]["class"].endswith(".CountingLoop"), loops[0])
+        self.assertNotIn("partial", loops[0])
+        self.assertNotIn("partial", loops[1])
+        self.assertEqual(len([e for e in res.events if e["type"] == "task" and not e.get("internal")]), 6)
 
 
 if __name__ == "__main__":

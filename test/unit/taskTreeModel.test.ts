@@ -114,6 +114,33 @@ test('newer format version is reported, unknown events ignored', () => {
   assert.deepEqual(issueLines(run, t), ['Written by a newer Async Trace (format v3): some details may be missing.']);
 });
 
+test('a loop that runs its tasks itself (uvloop) is named in the issue lines', () => {
+  const lines = [
+    '{"type":"run","v":1,"pid":1,"python":"3.12.1","argv":["p.py"],"cwd":"/w","started":"2026-11-25T00:00:00.000Z"}',
+    '{"type":"loop","id":1,"ts":10,"state":"running","thread":7,"class":"asyncio.unix_events._UnixSelectorEventLoop"}',
+    '{"type":"loop","id":2,"ts":20,"state":"running","thread":7,"class":"uvloop.Loop","partial":true}',
+    '{"type":"task","id":1,"ts":30,"kind":"asyncio","name":"Task-1","coro":"main","parent":null,"site":null,"thread":7,"loop":2}',
+    '{"type":"exit","ts":40,"code":0,"dropped":0}',
+  ];
+  const run = new TraceRun('uv', 'uv', { live: false });
+  let partialSeen = false;
+  run.onDelta((d) => { if (d.runChanged && run.loops.get(2)?.partial) partialSeen = true; });
+  run.ingest(lines.join('\n') + '\n');
+  run.finish();
+  assert.equal(partialSeen, true);
+  assert.equal(run.loops.get(1)?.className, 'asyncio.unix_events._UnixSelectorEventLoop');
+  assert.equal(run.loops.get(1)?.partial, undefined);
+  assert.deepEqual(issueLines(run, t), [
+    'The event loop uvloop.Loop runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.',
+  ]);
+  assert.ok(runTooltipRows(run, t).some(([k, v]) => k === 'Trace issue' && v.includes('uvloop.Loop')));
+  // The standard loop alone: nothing to say.
+  const plain = new TraceRun('std', 'std', { live: false });
+  plain.ingest(lines.filter((l) => !l.includes('uvloop')).join('\n') + '\n');
+  plain.finish();
+  assert.deepEqual(issueLines(plain, t), []);
+});
+
 test('paging: long child lists are cut into pages; reveal grows the page to the index', () => {
   const ids = Array.from({ length: 1234 }, (_, i) => i + 1);
   const first = pageOf(ids, PAGE_SIZE);

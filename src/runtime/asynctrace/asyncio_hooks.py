@@ -140,7 +140,7 @@ def _new_tid(task):
     return tid
 
 
-def _loop_id(loop):
+def _loop_id(loop, running=False):
     k = id(loop)
     lid = _loop_ids.get(k)
     if lid is None:
@@ -154,9 +154,26 @@ def _loop_id(loop):
             _loop_refs[k] = weakref.ref(loop, gone)
         except TypeError:
             pass
-        _rec.emit('{"type":"loop","id":%d,"ts":%d,"state":"running","thread":%d}'
-                  % (lid, _rec.now_us(), _get_ident()))
+        cls = type(loop)
+        _rec.emit('{"type":"loop","id":%d,"ts":%d,"state":"running","thread":%d,"class":%s%s}'
+                  % (lid, _rec.now_us(), _get_ident(), _jstr("%s.%s" % (cls.__module__, cls.__qualname__)),
+                     ',"partial":true' if _runs_past_hooks(loop, running) else ""))
     return lid
+
+
+def _runs_past_hooks(loop, running):
+    """Whether the loop makes or runs its tasks itself, past BaseEventLoop.create_task and
+    Handle._run (uvloop does): then what the trace shows of its tasks is partial, and the reader
+    must say so. Known when it starts running: it is not a BaseEventLoop, or it already holds
+    tasks our create_task hook never saw (asyncio.run's main task is made just before)."""
+    if not isinstance(loop, base_events.BaseEventLoop):
+        return True
+    if running:
+        try:
+            return any(id(t) not in _tids for t in tasks.all_tasks(loop))
+        except Exception:
+            return False
+    return False
 
 
 def _tid_of(task):
@@ -840,7 +857,7 @@ def _make_set_running_loop(orig):
         orig(loop)
         if loop is not None and _state["on"]:
             try:
-                _loop_id(loop)
+                _loop_id(loop, True)
             except Exception:
                 pass
     return _set_running_loop
