@@ -235,9 +235,11 @@ class CliTest(unittest.TestCase):
         th = threading.Thread(target=accept)
         th.start()
         # More lines than the socket's buffers hold: the reader really holds the writer back.
-        src = ("import asyncio\nasync def w():\n    for i in range(5000):\n        await asyncio.sleep(0)\n"
-               "async def m():\n    await asyncio.gather(*(w() for _ in range(20)))\n    print('finished')\n"
-               "asyncio.run(m())\n")
+        # Tasks come and go all along (ten rounds of 20), so some are created and end while
+        # the reader holds the writer back.
+        src = ("import asyncio\nasync def w():\n    for i in range(500):\n        await asyncio.sleep(0)\n"
+               "async def m():\n    for k in range(10):\n        await asyncio.gather(*(w() for _ in range(20)))\n"
+               "    print('finished')\nasyncio.run(m())\n")
         try:
             res = run_traced(src, extra_cli=["--connect", "127.0.0.1:%d" % srv.getsockname()[1]],
                              env={"ASYNCTRACE_BUFFER_LINES": "2000"})
@@ -256,6 +258,15 @@ class CliTest(unittest.TestCase):
         for e in streamed:
             if e["type"] == "step" and "await" in e:
                 self.assertTrue(set(e["await"]["stack"]) <= sites)
+        # What goes is steps: every task is still declared before its lines, and ends.
+        tasks = set()
+        for e in streamed:
+            if e["type"] == "task":
+                tasks.add(e["id"])
+            elif e["type"] in ("step", "end", "block"):
+                self.assertIn(e["task"], tasks, e)
+        self.assertGreaterEqual(len(tasks), 201)
+        self.assertEqual({e["task"] for e in streamed if e["type"] == "end"}, tasks)
         # the file got everything
         self.assertEqual(res.exit["dropped"], streamed[-1]["dropped"])
 

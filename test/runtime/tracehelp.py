@@ -184,18 +184,19 @@ def check_wellformed(testcase, res):
             continue
         for k in ("site",):
             if e.get(k) is not None:
-                testcase.assertIn(e[k], sites, "site used before declared: %r" % e)
+                testcase.assertTrue(e[k] in sites, "site used before declared: %r" % e)
         if t == "step" and "await" in e:
             for s in e["await"]["stack"]:
-                testcase.assertIn(s, sites, e)
+                testcase.assertTrue(s in sites, "stack site used before declared: %r" % e)
         if t == "end" and e.get("error", {}).get("site") is not None:
-            testcase.assertIn(e["error"]["site"], sites, e)
+            testcase.assertTrue(e["error"]["site"] in sites, "error site used before declared: %r" % e)
         if t == "task":
-            testcase.assertNotIn(e["id"], tasks)
+            testcase.assertTrue(e["id"] not in tasks, "task declared twice: %r" % e)
             tasks.add(e["id"])
         if t in ("step", "end", "block"):
             tid = e["task"]
-            testcase.assertIn(tid, tasks, "task used before declared: %r" % e)
+            # (assertTrue: an assertIn message would print every task id)
+            testcase.assertTrue(tid in tasks, "task used before declared: %r" % e)
             if t == "step":
                 testcase.assertGreaterEqual(e["ts"], last_ts.get(tid, 0), e)
                 last_ts[tid] = e["ts"] + e["dur"]

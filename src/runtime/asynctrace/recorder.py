@@ -112,6 +112,10 @@ def _library_roots():
     return tuple(sorted(r.rstrip(os.sep) + os.sep for r in roots if r))
 
 
+# Record types (the text after '{"type":"', four characters) kept when old lines are dropped.
+_KEEP = frozenset(("site", "task", "loop", "name", 'end"'))
+
+
 class _Writer:
     """Moves the buffer's items to the sinks on its own thread.
 
@@ -134,6 +138,7 @@ class _Writer:
             except ValueError:
                 limit = 100000
         self.buf = []
+        self.kept = []            # lines kept when the oldest are dropped (see _drop_oldest)
         self.sinks = list(sinks)  # objects with write(bytes, writer), close() and detach()
         # In items: a step record is four, other lines one.
         self.limit = max(16, limit * 4)
@@ -232,6 +237,7 @@ class _Writer:
         """In a child the program forked: drop the buffer and let go of the outputs (the
         formatter must see the end of its pipe when the parent closes it)."""
         del self.buf[:]
+        self.kept = []
         for s in self.sinks:
             try:
                 s.detach()
@@ -246,27 +252,33 @@ class _Writer:
         return _encode_lines(format_items(chunk, self.base))
 
     def _drop_oldest(self, extra):
-        """Drop at least `extra` items (whole records) from the head, keeping site lines."""
+        """Drop at least `extra` items (whole records) from the head. The lines that declare
+        what later lines name (sites, tasks, loops, names) and the task ends move to `kept`,
+        written ahead of the next batch: a lossy trace still holds every task, its creator and
+        how it ended, and loses steps, timeouts, cancels and blocks. Only sites are kept without
+        bound (there are few); the others while `kept` holds less than a quarter of the limit."""
         buf = self.buf
         extra = (extra + 3) & ~3
         head = buf[:extra]
         del buf[:extra]
         it = iter(head)
-        keep = []
+        keep = self.kept
+        room = self.limit >> 2
         lines = 0
         for a, b, c, d in zip(it, it, it, it):
-            if b is None and a.startswith('{"type":"site"'):
+            # (a line: b is None; a task's start or plain end: a is the _SPECIAL name; a step: a is an int)
+            if ((a[9:13] in _KEEP if b is None else a in _SPECIAL)
+                    and (len(keep) < room or (b is None and a[9:13] == "site"))):
                 keep.extend((a, b, c, d))
             else:
                 lines += 1
-        if keep:
-            buf[0:0] = keep
         self.dropped += lines
 
     def _take(self):
+        """The next batch (callers hold _wlock): what trimming kept, then the oldest items."""
         buf = self.buf
         n = len(buf)
-        if not n:
+        if not n and not self.kept:
             return None
         if n > self.limit:
             self.trim()  # the program outruns the reader: drop the oldest lines
@@ -277,6 +289,9 @@ class _Writer:
             n = self.batch
         chunk = buf[:n]
         del buf[:n]
+        if self.kept:
+            chunk[0:0] = self.kept  # older than anything left in the buffer
+            self.kept = []
         return chunk
 
     def _write_chunk(self, chunk):
@@ -356,7 +371,12 @@ class _Writer:
                 w = None
             if not w:
                 self.stalled = True
-                self.trim()
+                # Under the lock: trimming and taking both cut the buffer's head.
+                if self._wlock.acquire(True, 0.05):
+                    try:
+                        self.trim()
+                    finally:
+                        self._wlock.release()
             else:
                 self.stalled = False
         else:
@@ -453,7 +473,7 @@ class _Writer:
         if self._thread is not None:
             self._done.acquire(True, timeout)
         with self._wlock:
-            while self.buf and not self.broken:
+            while (self.buf or self.kept) and not self.broken:
                 chunk = self._take()
                 if chunk:
                     self._write_chunk(chunk)
