@@ -359,7 +359,7 @@ describe('trusted workspace', () => {
     assert.ok(coros(create).has('say_after') && !coros(create).has('factorial'), `03_create_task.py tasks: ${[...coros(create)]}`);
   });
 
-  test('a loop that runs its tasks itself (as uvloop does): said in a warning and in the run's terminal', async () => {
+  test('a loop that runs its tasks itself (as uvloop does): said in a warning and in the run terminal', async () => {
     // A stand-in for uvloop (not installable here): a loop that makes its tasks and runs its
     // callbacks itself, past the standard loop's machinery the runtime watches.
     writeFileSync(path.join(h.workspaceDir, 'own_loop.py'), [
