@@ -57,6 +57,17 @@ def outcomes(text):
     return out
 
 
+def compare(a, b):
+    """Tests whose outcome differs between two `outcomes` maps, and the counts of the first by
+    outcome ({"ok": 120, "skipped": 2, ...})."""
+    diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    counts = {}
+    for st in a.values():
+        key = "ok" if st == "ok" else st.split()[0].lower()
+        counts[key] = counts.get(key, 0) + 1
+    return diff, counts
+
+
 def run_module(py, mod, traced, tmp):
     env = dict(os.environ)
     env["PYTHONPATH"] = RUNTIME
@@ -96,11 +107,7 @@ def check_python(py, version, mods, verbose=True):
                 fa = ex.submit(run_module, py, m, False, tmp)
                 fb = ex.submit(run_module, py, m, True, tmp)
                 (a, rca, dta, _, ta), (b, rcb, dtb, nlines, tb) = fa.result(), fb.result()
-                diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-                counts = {}
-                for st in a.values():
-                    key = "ok" if st == "ok" else st.split()[0].lower()
-                    counts[key] = counts.get(key, 0) + 1
+                diff, counts = compare(a, b)
                 row = "%-26s %4d tests  %s  plain %5.1fs traced %5.1fs  %8d trace lines  %s" % (
                     m, len(a), " ".join("%s=%d" % kv for kv in sorted(counts.items())), dta, dtb, nlines,
                     "same" if not diff and a and rca == rcb else "DIFFERENT")

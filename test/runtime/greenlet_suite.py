@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RUNTIME = os.path.join(ROOT, "src", "runtime")
 sys.path.insert(0, HERE)
 
-from cpython_asyncio_tests import outcomes  # noqa: E402  (the same `unittest -v` parsing)
+from cpython_asyncio_tests import compare, outcomes  # noqa: E402  (the same `unittest -v` parsing)
 
 LIST_MODULES = r'''
 import os, greenlet.tests as t
@@ -89,11 +89,7 @@ def check_python(py):
         fa = ex.submit(run_suite, py, mods, False, tmp_a)
         fb = ex.submit(run_suite, py, mods, True, tmp_b)
         (a, rca, dta, _, ta, _), (b, rcb, dtb, nlines, tb, malformed) = fa.result(), fb.result()
-    diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-    counts = {}
-    for st in a.values():
-        key = "ok" if st == "ok" else st.split()[0].lower()
-        counts[key] = counts.get(key, 0) + 1
+    diff, counts = compare(a, b)
     same = not diff and a and rca == rcb
     row = "greenlet %d modules %4d tests  %s  plain %5.1fs traced %5.1fs  %8d trace lines (%s)  %s" % (
         len(mods), len(a), " ".join("%s=%d" % kv for kv in sorted(counts.items())), dta, dtb, nlines,
