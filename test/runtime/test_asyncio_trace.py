@@ -694,16 +694,20 @@ loop = CountingLoop()
 loop.run_until_complete(main())
 loop.close()
 asyncio.run(main())
+# A standard loop running a task made by calling Task() directly (not through create_task).
+loop = asyncio.new_event_loop()
+loop.run_until_complete(asyncio.Task(leaf(), loop=loop))
+loop.close()
 print(CountingLoop.made)
 """
         res = traced(self, src)
         self.assertEqual(res.stdout.strip(), "3")
         loops = [e for e in res.events if e["type"] == "loop" and e["state"] == "running"]
-        self.assertEqual(len(loops), 2)
+        self.assertEqual(len(loops), 3)
         self.assertTrue(loops[0]["class"].endswith(".CountingLoop"), loops[0])
-        self.assertNotIn("partial", loops[0])
-        self.assertNotIn("partial", loops[1])
-        self.assertEqual(len([e for e in res.events if e["type"] == "task" and not e.get("internal")]), 6)
+        for e in loops:
+            self.assertNotIn("partial", e)
+        self.assertEqual(len([e for e in res.events if e["type"] == "task" and not e.get("internal")]), 7)
 
 
 if __name__ == "__main__":

@@ -164,11 +164,12 @@ def _loop_id(loop, running=False):
 def _runs_past_hooks(loop, running):
     """Whether the loop makes or runs its tasks itself, past BaseEventLoop.create_task and
     Handle._run (uvloop does): then what the trace shows of its tasks is partial, and the reader
-    must say so. Known when it starts running: it is not a BaseEventLoop, or it already holds
-    tasks our create_task hook never saw (asyncio.run's main task is made just before)."""
+    must say so. Known when it starts running: it is not a BaseEventLoop, or it overrides
+    create_task and already holds tasks our hook never saw (asyncio.run's main task is made
+    just before). A standard loop holding a task made by calling Task() directly is not partial."""
     if not isinstance(loop, base_events.BaseEventLoop):
         return True
-    if running:
+    if running and type(loop).create_task is not base_events.BaseEventLoop.create_task:
         try:
             return any(id(t) not in _tids for t in tasks.all_tasks(loop))
         except Exception:
