@@ -212,6 +212,35 @@ class GeventTest(unittest.TestCase):
                          ("failed", "RuntimeError", "raw fail 1"))
         self.assertEqual(res.line(end["error"]["site"]), 4)
 
+    def test_killed_before_it_ever_ran(self):
+        # gevent's kill of a greenlet that never ran neither switches nor calls Python code: it
+        # is noticed at the spawner's next switch, and ends there, not at the end of the run.
+        src = ("import gevent\n"
+               "def work(n):\n"
+               "    gevent.sleep(0.01)\n"
+               "a = gevent.spawn(work, 1)\n"
+               "b = gevent.spawn(work, 2)\n"
+               "a.kill()\n"
+               "print('killed', a.dead, b.dead)\n"
+               "gevent.sleep(0.05)\n"
+               "gevent.sleep(0.3)\n"
+               "print('done', b.successful())\n")
+        res = run_traced(src)
+        plain = run_plain(src)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        self.assertEqual(res.stdout, "killed True False\ndone True\n")
+        works = res.by_coro("work")
+        self.assertEqual(len(works), 2)
+        a, b = sorted(works)
+        self.assertNotIn(a, res.steps_by_task)  # it never ran
+        self.assertEqual((res.ends[a]["state"], res.ends[a]["error"]["type"]), ("cancelled", "GreenletExit"))
+        self.assertEqual([(c["cause"], c["by"]) for c in res.cancels if c["task"] == a], [("kill", None)])
+        # Ended at main's first switch after the kill, long before the run's end.
+        self.assertLess(res.ends[a]["ts"] - res.tasks[a]["ts"], 0.05 * S)
+        self.assertLess(res.ends[a]["ts"], res.exit["ts"] - 0.2 * S)
+        self.assertEqual(res.ends[b]["state"], "done")
+        self.assertEqual([c for c in res.cancels if c["task"] == b], [])
+
     def test_monkey_patched_threads_are_greenlets(self):
         src = ("from gevent import monkey; monkey.patch_all()\n"
                "import threading, time\n"

@@ -21,6 +21,7 @@ its parent attribute as creator and that first switch as its site.
 Only the thread that imported greenlet is traced (greenlet.settrace is per thread).
 """
 import sys
+from itertools import islice as _islice
 from time import perf_counter_ns as _ns
 from weakref import ref as _weakref
 
@@ -134,7 +135,8 @@ def _on_import(name, module):
 # Per-greenlet bookkeeping and the switch callback.
 
 class _Info:
-    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref", "memo")
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref", "memo",
+                 "spawner", "unstarted")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -151,6 +153,10 @@ class _Info:
         # (innermost code, its lasti, depth of the innermost user frame, that frame, its lasti,
         # task id, the step line's end).
         self.memo = None
+        # A gevent greenlet spawned but not yet run is listed in its spawner's `unstarted`
+        # (task id -> _Info): killed before it starts, it dies without a switch (see _reap_unstarted).
+        self.spawner = None
+        self.unstarted = None
 
 
 class _State:
@@ -510,6 +516,8 @@ def _on_switch(st, event, args):
                 _declare(oinf, origin, f)
             if not oinf.steps:
                 oinf.steps = 1
+                if oinf.spawner is not None:
+                    _started(oinf)
                 if not oinf.raw:
                     _check_name(origin, oinf)
             # The user sites of its frames, outermost first (inlined: this is the hot path).
@@ -549,6 +557,8 @@ def _on_switch(st, event, args):
             if now - start > st.block_us and start != st.t_hook:
                 # (the main greenlet's first step ran before there was a hub to hold up)
                 _block(st, oinf.tid, start, now, out[-1] if out else None)
+            if oinf.unstarted:
+                _reap_unstarted(st, oinf, now)
     st.cur_start = st.t0 + now * 1000
 
 
@@ -662,7 +672,47 @@ def _check_name(g, inf):
         _rec.emit('{"type":"name","task":%d,"name":%s}' % (inf.tid, _rec.jstr(n)))
 
 
+def _started(inf):
+    """`inf` ran (or died): no longer among its spawner's unstarted greenlets."""
+    sp, inf.spawner = inf.spawner, None
+    if sp is not None and sp.unstarted:
+        sp.unstarted.pop(inf.tid, None)
+
+
+def _reap_unstarted(st, sp, now):
+    """End the greenlets `sp` spawned that were killed before they ever ran. gevent's kill of
+    such a greenlet neither switches nor calls anything Python can see, so this is noticed at
+    the spawner's next switch (the end's time is an upper bound; who killed it is not known).
+    At most 32 are looked at per switch, round robin: a spawner with thousands of greenlets
+    waiting to start (spawn_later) must not pay for all of them at every switch."""
+    u = sp.unstarted
+    for tid in list(_islice(u, 32)):
+        inf = u.pop(tid)
+        g = inf.ref()
+        if g is None:
+            continue
+        if not g.dead:
+            u[tid] = inf  # to the back of the line
+        else:
+            inf.spawner = None
+            st.info.pop(id(g), None)
+            try:
+                st.ended[g] = inf.tid
+            except TypeError:
+                pass
+            by, site = inf.kill if inf.kill is not None else (None, None)
+            _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"kill"}'
+                      % (inf.tid, now, _null(by), _null(site)))
+            _emit_end(st, g, inf, now)
+
+
+def _null(x):
+    return "null" if x is None else x
+
+
 def _on_death(st, g, inf, start, now, event, trap=None):
+    if inf.spawner is not None:
+        _started(inf)
     st.info.pop(id(g), None)
     if not inf.raw:
         _check_name(g, inf)
@@ -1173,6 +1223,11 @@ def _created(g, frame):
     raw = gg is None or not isinstance(g, gg)
     inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None, site, raw)
     _declare(inf, g)
+    if pinf is not None and not raw:
+        inf.spawner = pinf
+        if pinf.unstarted is None:
+            pinf.unstarted = {}
+        pinf.unstarted[inf.tid] = inf
 
 
 def _patch_timeout(T):
