@@ -513,7 +513,8 @@ export class TraceRun implements TraceRunView {
     const prev = t.lastStep;
     if (prev >= 0) {
       steps.waitEnd[prev] = ts;
-      if (woke === woke) steps.wokeNext[prev] = woke; // NaN: the line had none
+      if (woke !== woke) woke = this.dueAfter(prev, ts); // NaN: the line had none
+      if (woke === woke) steps.wokeNext[prev] = woke;
     }
     t.lastStep = steps.push(task, ts, dur, awaitId);
     t.steps.push(t.lastStep);
@@ -521,6 +522,27 @@ export class TraceRun implements TraceRunView {
     t.runTotal += dur;
     if (t.lastStepEnd === undefined || end > t.lastStepEnd) t.lastStepEnd = end;
     if (t.endState === undefined) t.status = awaitId >= 0 ? 'waiting' : 'running';
+  }
+
+  /**
+   * When a task that suspended at step `i` was due to run again, where its await says so by
+   * itself: a bare yield (`asyncio.sleep(0)`, `gevent.sleep(0)`) at once, a sleep when its delay
+   * was up. Past that, until its next step (at `next`), it waited for the loop, not for its
+   * await: the timeline shows that as "ready, not running". NaN for every other await (what
+   * woke it is not in the trace), and a `woke` in the trace wins.
+   */
+  private dueAfter(i: number, next: number): number {
+    const aid = this.steps.awaitId[i];
+    if (aid < 0) return NaN;
+    const kind = this.awaitKinds[aid];
+    let due: number;
+    if (kind === 'yield') due = this.steps.ts[i] + this.steps.dur[i];
+    else if (kind === 'sleep') {
+      const d = this.awaitValues[aid];
+      if (typeof d !== 'number' || !(d >= 0)) return NaN;
+      due = this.steps.ts[i] + this.steps.dur[i] + d * 1e6;
+    } else return NaN;
+    return due < next ? due : next; // woken early (a cancellation): nothing was late
   }
 
   /**

@@ -55,7 +55,9 @@ test('03_create_task (recorded): two children of main overlap, await stats per i
   assert.equal(run.steps.task[s0], 2);
   assert.equal(run.steps.ts[s0], 170741);
   assert.equal(run.steps.waitEnd[s0], 1172192);
-  assert.ok(Number.isNaN(run.steps.wokeNext[s0]));
+  // A sleep of 1.0 s: due 1 s after it suspended; from then until its next step it waited for the loop.
+  assert.equal(run.steps.wokeNext[s0], 170741 + run.steps.dur[s0] + 1e6);
+  assert.ok(run.steps.wokeNext[s0] < 1172192);
   assert.deepEqual(run.awaitAt(run.steps.awaitId[s0]), { stack: [5], on: { kind: 'sleep', delay: 1.0 } });
   const last = t2.steps.at(1);
   assert.equal(run.steps.awaitId[last], -1);
@@ -467,4 +469,34 @@ test('lines naming an internal task are skipped, also ones that came before its 
   assert.equal(run.blocks.length, 0);
   assert.deepEqual(run.loops.get(1)!.pending, [1]);
   assert.ok(deltas.every((d) => !d.newTasks.includes(7) && !d.changedTasks.includes(7)));
+});
+
+test('when a task was due again: at once after a yield, when its sleep was up; a woke in the trace wins', () => {
+  const lines = [
+    '{"type":"run","v":1,"pid":1,"python":"3.12.1","argv":["p.py"],"cwd":"/w","started":"2026-11-25T00:00:00.000Z"}',
+    '{"type":"site","id":1,"file":"/w/p.py","line":3,"func":"f"}',
+    '{"type":"task","id":1,"ts":0,"kind":"asyncio","name":"Task-1","coro":"f","parent":null,"site":null,"thread":7}',
+    // a yield (sleep(0)): due at once, ran 300 us later (the loop was busy)
+    '{"type":"step","task":1,"ts":100,"dur":50,"await":{"stack":[1],"on":{"kind":"sleep","delay":0}}}',
+    // a 0.5 s sleep, run 20 ms late
+    '{"type":"step","task":1,"ts":450,"dur":50,"await":{"stack":[1],"on":{"kind":"sleep","delay":0.5}}}',
+    // a 10 s sleep cut short by a cancellation after 1 s: woken early, never late
+    '{"type":"step","task":1,"ts":520500,"dur":10,"await":{"stack":[1],"on":{"kind":"sleep","delay":10}}}',
+    // waiting on another task: what woke it is not in the trace
+    '{"type":"step","task":1,"ts":1520510,"dur":10,"await":{"stack":[1],"on":{"kind":"task","task":2}}}',
+    '{"type":"step","task":1,"ts":1600000,"dur":10,"await":{"stack":[1],"on":{"kind":"sleep","delay":0}}}',
+    // the trace's own woke wins over the inference
+    '{"type":"step","task":1,"ts":1700000,"dur":10,"woke":1650000}',
+  ];
+  const run = new TraceRun('due', 'due', { live: false });
+  run.ingest(lines.join('\n') + '\n');
+  run.finish();
+  const s = run.tasks.get(1)!.steps;
+  const woke = Array.from({ length: s.length }, (_, k) => run.steps.wokeNext[s.at(k)]);
+  assert.equal(woke[0], 150);
+  assert.equal(woke[1], 500 + 500000);
+  assert.equal(woke[2], 1520510); // clamped to the next step's start
+  assert.ok(Number.isNaN(woke[3]));
+  assert.equal(woke[4], 1650000);
+  assert.ok(Number.isNaN(woke[5])); // the last step: nothing after it
 });
