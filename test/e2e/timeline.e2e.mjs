@@ -185,6 +185,63 @@ describe('timeline', () => {
     await h.command('workbench.action.toggleLightDarkThemes');
   });
 
+  test('a sleep held up by a busy loop shows as ready, not running, until the task ran', async () => {
+    const { page } = h;
+    // A sleeper due after 1.0 s, while another task blocks the loop from 0.15 s to 1.65 s: it
+    // runs 0.55 s late, and the chart says so.
+    const file = path.join(h.workspaceDir, 'busy_loop.py');
+    writeFileSync(file, 'import asyncio, time\nasync def sleeper():\n    await asyncio.sleep(1.0)\nasync def blocker():\n    time.sleep(1.5)\n');
+    const events = [
+      { type: 'run', v: 1, pid: 1, python: '3.12.1', argv: ['busy_loop.py'], cwd: h.workspaceDir, started: '2026-11-25T00:00:00.000Z', blockMs: 100 },
+      { type: 'site', id: 1, file, line: 3, func: 'sleeper' },
+      { type: 'site', id: 2, file, line: 5, func: 'blocker' },
+      { type: 'task', id: 1, ts: 0, kind: 'asyncio', name: 'Task-1', coro: 'sleeper', parent: null, site: null, thread: 1 },
+      { type: 'task', id: 2, ts: 10, kind: 'asyncio', name: 'Task-2', coro: 'blocker', parent: null, site: null, thread: 1 },
+      { type: 'step', task: 1, ts: 100000, dur: 100, await: { stack: [1], on: { kind: 'sleep', delay: 1.0 } } },
+      { type: 'block', task: 2, ts: 150000, dur: 1500000, site: 2 },
+      { type: 'step', task: 2, ts: 150000, dur: 1500000 },
+      { type: 'end', task: 2, ts: 1650000, state: 'done' },
+      { type: 'step', task: 1, ts: 1650100, dur: 100 },
+      { type: 'end', task: 1, ts: 1650200, state: 'done' },
+      { type: 'exit', ts: 1650300, code: 0, dropped: 0 },
+    ];
+    const trace = path.join(h.workspaceDir, 'busy_loop.trace.jsonl');
+    writeFileSync(trace, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await h.command('asyncTrace.openTraceFile', trace);
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => /busy_loop/.test(r.label)), 10000, 'the trace opened');
+    await h.command('asyncTrace.showTimeline', { runKey: run.key, taskId: 1 });
+    const frame = await h.webviewFrame('Async Trace Timeline', 15000);
+    const drawn = await h.waitFor(async () => {
+      const d = (await h.state()).timeline?.drawn;
+      return d?.runKey === run.key && d.visibleLanes.length === 2 && d;
+    }, 15000, 'the busy run drawn');
+    await frame.locator('canvas.canvas').focus();
+    await page.keyboard.press('0'); // fit the whole run
+    const fit = await h.waitFor(async () => {
+      const d = (await h.state()).timeline?.drawn;
+      return d && d.t0 <= 0 && d.t1 >= 1650300 && d;
+    }, 5000, 'the whole run in view').catch(() => drawn);
+    const lane = fit.visibleLanes.find((l) => l.coro === 'sleeper');
+    // Between the sleep's end (1.1001 s) and the step that finally ran (1.6501 s).
+    const point = await chartPoint(frame, fit, 1375000, lane.y);
+    await page.mouse.move(point.x - 30, point.y);
+    await page.mouse.move(point.x, point.y, { steps: 4 });
+    const tooltip = frame.locator('#gantt-tooltip');
+    await tooltip.waitFor({ state: 'visible', timeout: 5000 });
+    const text = await tooltip.innerText();
+    assert.match(text, /Task-1 · sleeper/);
+    assert.match(text, /\bready\b/i);
+    assert.match(text, /Duration: 550(\.\d+)? ms/);
+    // The file's loading toast stays up a moment after loading (VS Code's minimum display time).
+    await h.waitFor(async () => (await page.locator('.notifications-toasts .notification-toast').count()) === 0, 5000, 'no toast')
+      .catch(() => undefined);
+    await h.screenshot('timeline-ready');
+    // Before the sleep was up it was waiting, as before.
+    const early = await chartPoint(frame, fit, 600000, lane.y);
+    await page.mouse.move(early.x, early.y, { steps: 4 });
+    await h.waitFor(async () => /Waiting/.test(await tooltip.innerText()), 5000, 'waiting before the sleep was up');
+  });
+
   test('a live run grows on the chart while it runs, following "now"', async () => {
     const program = 'live_timeline.py';
     writeFileSync(path.join(h.workspaceDir, program), [
