@@ -335,18 +335,20 @@ export function issueLines(run: TraceRunView, t: Localize): string[] {
   if (i.truncatedTail) out.push(t('The last line was cut off (the program was killed, or the file is still being written).'));
   if (i.newerVersion !== undefined) out.push(t('Written by a newer Async Trace (format v{0}): some details may be missing.', i.newerVersion));
   if (i.missingHeader) out.push(t('The trace does not start with a run header: it may be incomplete.'));
-  const partial = partialLoops(run);
-  if (partial.length) {
-    out.push(t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', partial.join(', ')));
-  }
+  const partial = partialLoopsMessage(run, t);
+  if (partial) out.push(partial);
   return out;
 }
 
-/** Class names of the run's event loops that make or run their tasks past the runtime's hooks. */
-export function partialLoops(run: Pick<TraceRunView, 'loops'>): string[] {
+/**
+ * What to tell the user when the run's event loops make or run their tasks past the runtime's
+ * hooks (uvloop), naming their classes; undefined when none does.
+ */
+export function partialLoopsMessage(run: Pick<TraceRunView, 'loops'>, t: Localize): string | undefined {
   const names = new Set<string>();
   for (const l of run.loops?.values() ?? []) if (l.partial) names.add(l.className ?? `#${l.id}`);
-  return [...names];
+  if (!names.size) return undefined;
+  return t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', [...names].join(', '));
 }
 
 /** A page window over a child list: which ids to show and how many stay hidden behind "… N more". */

@@ -535,13 +535,13 @@ export class TraceRun implements TraceRunView {
     const aid = this.steps.awaitId[i];
     if (aid < 0) return NaN;
     const kind = this.awaitKinds[aid];
-    let due: number;
-    if (kind === 'yield') due = this.steps.ts[i] + this.steps.dur[i];
-    else if (kind === 'sleep') {
+    let delay = 0;
+    if (kind === 'sleep') {
       const d = this.awaitValues[aid];
       if (typeof d !== 'number' || !(d >= 0)) return NaN;
-      due = this.steps.ts[i] + this.steps.dur[i] + d * 1e6;
-    } else return NaN;
+      delay = d * 1e6;
+    } else if (kind !== 'yield') return NaN;
+    const due = this.steps.ts[i] + this.steps.dur[i] + delay;
     return due < next ? due : next; // woken early (a cancellation): nothing was late
   }
 

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { TraceRun } from '../core/traceModel';
-import { partialLoops } from '../core/taskTreeModel';
+import { partialLoopsMessage } from '../core/taskTreeModel';
 import {
   TailBuffer, buildRunEnv, buildRuntimeArgs, diagnoseStderr, isPythonScriptPath, resolveVariables, runLabel,
   traceFileName, tracesToPrune, versionText, type RunTarget,
@@ -448,10 +448,9 @@ async function startSession(
 function watchPartialLoops(s: RunSession): void {
   const off = s.run.onDelta((delta) => {
     if (!delta.runChanged) return;
-    const loops = partialLoops(s.run);
-    if (!loops.length) return;
+    const message = partialLoopsMessage(s.run, (m, ...a) => vscode.l10n.t(m, ...a));
+    if (message === undefined) return;
     off();
-    const message = vscode.l10n.t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', loops.join(', '));
     s.terminal.writeNote(vscode.l10n.t('[Async Trace] {0}', message));
     void vscode.window.showWarningMessage(message);
   });

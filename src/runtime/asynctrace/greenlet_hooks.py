@@ -25,6 +25,8 @@ from itertools import islice as _islice
 from time import perf_counter_ns as _ns
 from weakref import ref as _weakref
 
+from .recorder import _null
+
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
 
@@ -694,32 +696,28 @@ def _reap_unstarted(st, sp, now):
         if not g.dead:
             u[tid] = inf  # to the back of the line
         else:
-            inf.spawner = None
-            st.info.pop(id(g), None)
-            try:
-                st.ended[g] = inf.tid
-            except TypeError:
-                pass
+            _forget(st, g, inf)
             by, site = inf.kill if inf.kill is not None else (None, None)
             _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"kill"}'
                       % (inf.tid, now, _null(by), _null(site)))
             _emit_end(st, g, inf, now)
 
 
-def _null(x):
-    return "null" if x is None else x
-
-
-def _on_death(st, g, inf, start, now, event, trap=None):
+def _forget(st, g, inf):
+    """`g` ended: no longer a live greenlet of ours; joins still name it by its task id."""
     if inf.spawner is not None:
         _started(inf)
     st.info.pop(id(g), None)
-    if not inf.raw:
-        _check_name(g, inf)
     try:
         st.ended[g] = inf.tid
     except TypeError:
         pass
+
+
+def _on_death(st, g, inf, start, now, event, trap=None):
+    _forget(st, g, inf)
+    if not inf.raw:
+        _check_name(g, inf)
     if not inf.declared:
         _declare(inf, g)
     inf.memo = None
