@@ -1,0 +1,52 @@
+// Stats of the drawn frame for the extension (tests, bench) and the offscreen accessible summary.
+import type { GanttStats } from '../core/ganttProtocol';
+import { END_STATES } from '../core/ganttProtocol';
+import { el, tooltip, emptyBox, summaryTitle, laneList } from './ganttDom';
+import { P } from './ganttPalette';
+import { stateOf } from './ganttHitTest';
+import { vscode, store, ROW_H, AXIS_H, t, view, chartH, tOf } from './ganttView';
+
+let reportTimer: ReturnType<typeof setTimeout> | undefined;
+export function scheduleReport(): void {
+  if (reportTimer) return;
+  reportTimer = setTimeout(() => { reportTimer = undefined; report(); }, 120);
+}
+
+export function collectStats(): GanttStats {
+  if (view.hasRun) store.ensureSorted();
+  const rows = view.hasRun ? store.rows() : undefined;
+  const lanes: GanttStats['visibleLanes'] = [];
+  if (rows) {
+    const r0 = Math.floor(view.scrollTop / ROW_H);
+    const r1 = Math.min(rows.count, Math.ceil((view.scrollTop + chartH()) / ROW_H));
+    for (let r = r0; r < r1; r++) {
+      const idx = store.index.get(rows.ids[r])!;
+      lanes.push({
+        id: rows.ids[r], name: store.name[idx], coro: store.coro[idx], kind: store.kind[idx] ? 'greenlet' : 'asyncio',
+        state: END_STATES[store.endState[idx]] || 'alive', depth: rows.depth[r], y: AXIS_H + r * ROW_H - view.scrollTop + ROW_H / 2,
+        slices: store.laneStart[idx + 1] - store.laneStart[idx],
+      });
+    }
+  }
+  return {
+    runKey: store.runKey, frames: view.frames, lastFrameMs: view.lastFrameMs, slicesDrawn: view.slicesDrawn, visibleLanes: lanes, totalLanes: rows?.count ?? 0, steps: store.n,
+    t0: tOf(view.labelW), t1: tOf(view.width), usPerPx: view.upp, labelW: view.labelW, axisH: AXIS_H, follow: view.follow, selected: view.selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs: view.firstFrameMs,
+    colors: { background: P.bg, running: P.running, waiting: P.waiting },
+  };
+}
+
+export function report(): void {
+  const stats = collectStats();
+  // Accessible summary of what is on screen.
+  summaryTitle.textContent = view.hasRun ? t('lanesSummary', store.label, store.taskCount, stats.totalLanes) : emptyBox.textContent ?? '';
+  laneList.textContent = '';
+  for (const l of stats.visibleLanes) {
+    const li = el('li', undefined, laneList);
+    li.dataset.taskId = String(l.id);
+    li.dataset.y = String(Math.round(l.y));
+    const idx = store.index.get(l.id)!;
+    li.textContent = t('laneSummary', store.name[idx], store.coro[idx], store.kind[idx] ? t('greenlet') : t('asyncio'), stateOf(idx), l.slices);
+    if (l.id === view.selected) li.setAttribute('aria-current', 'true');
+  }
+  if (view.loaded) vscode.postMessage({ type: 'stats', stats });
+}
