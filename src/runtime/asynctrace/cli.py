@@ -282,9 +282,10 @@ def main(argv=None):
                 pass
         if all_gone:
             rec.enabled = False
-            ah = sys.modules.get("asynctrace.asyncio_hooks")
-            if ah is not None:
-                ah.uninstall()
+            for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks"):
+                hooks = sys.modules.get(name)
+                if hooks is not None:
+                    hooks.uninstall()
             gh = sys.modules.get("asynctrace.greenlet_hooks")
             if gh is not None:
                 gh.stop()
@@ -420,6 +421,11 @@ def _hook_asyncio(rec):
     def install():
         from . import asyncio_hooks
         asyncio_hooks.install(rec)
+        try:
+            from . import executor_hooks
+            executor_hooks.install(rec)
+        except Exception:
+            pass
 
     if "asyncio" in sys.modules:
         install()
@@ -440,9 +446,10 @@ def _report(e):
 def _in_child(rec):
     # A forked child runs untraced and writes nothing: the parent's trace stays whole.
     try:
-        ah = sys.modules.get("asynctrace.asyncio_hooks")
-        if ah is not None:
-            ah.uninstall()
+        for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks"):
+            hooks = sys.modules.get(name)
+            if hooks is not None:
+                hooks.uninstall()
     except Exception:
         pass
     try:
