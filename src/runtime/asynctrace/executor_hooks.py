@@ -267,10 +267,33 @@ def _make_run_in_executor(orig):
     return run_in_executor
 
 
+def _hook_wait_text():
+    """Make the step hook's wait description name work items. The asyncio hooks describe a wait
+    on a future no library function explains (kind None) in ``_on_text``, looked up as a module
+    global at each call: a wrapper there sees exactly those waits and nothing else."""
+    ah = sys.modules.get("asynctrace.asyncio_hooks")
+    orig = getattr(ah, "_on_text", None)
+    if orig is None or getattr(orig, "_executor_aware", False):
+        return
+    waits = WAITS
+
+    def _on_text(task, kind, kframe):
+        if kind is None and waits:
+            w = task._fut_waiter
+            if w is not None:
+                hit = waits.get(id(w))
+                if hit is not None and hit[0] is w:
+                    return hit[1]
+        return orig(task, kind, kframe)
+    _on_text._executor_aware = True
+    _patch(ah, "_on_text", _on_text)
+
+
 def install(rec):
     """Install the executor hooks (after the asyncio hooks: the site walk stops at their step hook)."""
     global _rec
     _rec = rec
+    _hook_wait_text()
     for code in (getattr(events.Handle._run, "__code__", None),
                  getattr(base_events.BaseEventLoop._run_once, "__code__", None)):
         if code is not None:
