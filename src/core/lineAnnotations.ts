@@ -5,6 +5,7 @@
 import type { AwaitOn } from './traceEvents';
 import type { CancelInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
+import { execWaitText } from './executorText';
 
 /** Heat level of an await line: share of the run's total waiting that happened there. */
 export type Heat = 0 | 1 | 2 | 3;
@@ -598,6 +599,7 @@ export function describeOn(run: TraceRunView, on: AwaitOn | undefined, t: Transl
     case 'gather': return t('gather of {0} tasks', Array.isArray(on.tasks) ? on.tasks.length : 0);
     case 'io': return t('I/O {0}', String(on.op ?? ''));
     case 'switch': return t('switch to {0}', taskName(run, on.to as number));
+    case 'executor': return execWaitText(run, on.item, t);
     default: return on.kind;
   }
 }

@@ -78,6 +78,29 @@ export interface TaskInfo {
   eager?: boolean;
 }
 
+/** An executor work item: a function run in a worker thread or process for an awaiting task. */
+export interface ExecItemInfo {
+  id: number;
+  /** The task that submitted it (and awaits it), or null. */
+  task: number | null;
+  /** The user line that submitted it. */
+  site: number | null;
+  /** The function run, its def line (user code only) and module (library functions). */
+  func: string;
+  defSite: number | null;
+  module?: string;
+  executor: string;
+  pool: string;
+  submittedTs: number;
+  startedTs?: number;
+  endTs?: number;
+  /** The worker thread that ran it (thread pools). */
+  thread?: string;
+  threadIdent?: number;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  error?: ErrorInfo;
+}
+
 /** An asyncio event loop seen running. */
 export interface LoopInfo {
   id: number;
@@ -123,6 +146,8 @@ export interface RunDelta {
   changedTimeouts: number[];
   newCancels: number;
   newBlocks: number;
+  /** Executor work items new or changed in this batch (optional: older test doubles omit it). */
+  changedExecItems?: number[];
   /** Run-level fields (exit, live, info) changed. */
   runChanged: boolean;
 }
@@ -160,6 +185,8 @@ export interface TraceRunView {
   readonly timeouts: ReadonlyMap<number, TimeoutInfo>;
   readonly cancels: readonly CancelInfo[];
   readonly blocks: readonly BlockInfo[];
+  /** Executor work items by id (optional so hand-written test doubles need not provide it). */
+  readonly execItems?: ReadonlyMap<number, ExecItemInfo>;
   /** Event loops by id (optional so hand-written test doubles need not provide it). */
   readonly loops?: ReadonlyMap<number, LoopInfo>;
   readonly issues: ParseIssues;

@@ -3,6 +3,7 @@
 import type { AwaitOn } from './traceEvents';
 import type { BlockInfo, RunDelta, TaskInfo, TaskStatus, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
+import { execFuncLabel, execItemsOf, execItemText, execWaitText } from './executorText';
 import type { TaskFilter } from './taskFilter';
 
 /** Localizer: `vscode.l10n.t` in the extension, plain `{0}` substitution in tests. */
@@ -78,6 +79,7 @@ export function awaitOnText(run: TraceRunView, on: AwaitOn | undefined, t: Local
     case 'io': return t('I/O {0}', typeof o.op === 'string' ? o.op : '');
     case 'switch': return t('switch to {0}', taskName(run, o.to as number));
     case 'yield': return t('yield');
+    case 'executor': return execWaitText(run, o.item, t);
     default: return String(on.kind);
   }
 }
@@ -131,7 +133,7 @@ function parentText(run: TraceRunView, task: TaskInfo, t: Localize): string {
 export interface DetailRow {
   /** Stable within the task (used in tree ids). */
   key: string;
-  kind: 'await' | 'timeout' | 'cancel' | 'error' | 'unretrieved' | 'block' | 'pending' | 'moreBlocks';
+  kind: 'await' | 'timeout' | 'cancel' | 'error' | 'unretrieved' | 'block' | 'pending' | 'moreBlocks' | 'executor';
   label: string;
   description?: string;
   tooltip: string[];
@@ -142,6 +144,8 @@ export interface DetailRow {
 
 /** Block rows listed per task before a summary row. */
 export const MAX_BLOCK_ROWS = 50;
+/** Executor work items listed per task. */
+export const MAX_EXEC_ROWS = 50;
 
 export function taskDetails(run: TraceRunView, task: TaskInfo, blocks: readonly BlockInfo[], t: Localize): DetailRow[] {
   const rows: DetailRow[] = [];
@@ -167,6 +171,28 @@ export function taskDetails(run: TraceRunView, task: TaskInfo, blocks: readonly 
       ],
       site: s.site,
       icon: { icon: 'debug-pause', color: waitingAt === s.site ? 'asyncTrace.waiting' : undefined },
+    });
+  }
+  const items = execItemsOf(run, task.id);
+  for (const x of items.slice(0, MAX_EXEC_ROWS)) {
+    const where = siteLabel(run, x.site);
+    const def = siteLabel(run, x.defSite);
+    const text = execItemText(x, run.now, t);
+    const waiting = task.currentWait?.on?.kind === 'executor' && (task.currentWait.on as { item?: unknown }).item === x.id;
+    rows.push({
+      key: `exec:${x.id}`,
+      kind: 'executor',
+      label: t('waiting on {0}', text),
+      description: where,
+      tooltip: [
+        t('{0} ran in an executor for this task', execFuncLabel(x)),
+        ...(where ? [t('Submitted at {0}', where)] : []),
+        ...(def ? [t('Defined at {0}', def)] : []),
+        ...(x.startedTs !== undefined ? [t('Queued {0}, ran {1}', formatDuration(x.startedTs - x.submittedTs), formatDuration((x.endTs ?? run.now) - x.startedTs))] : []),
+        ...(x.error ? [`${x.error.type}: ${x.error.message}`] : []),
+      ],
+      site: x.site ?? undefined,
+      icon: { icon: 'server-process', color: x.error ? 'asyncTrace.failed' : waiting ? 'asyncTrace.waiting' : undefined },
     });
   }
   for (const id of task.timeouts) {

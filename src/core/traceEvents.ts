@@ -101,8 +101,29 @@ export interface UnretrievedEvent { type: 'unretrieved'; task: number; ts: numbe
 
 export interface BlockEvent { type: 'block'; task: number | null; ts: number; dur: number; site?: number | null }
 
+/** An executor work item (`run_in_executor`, `to_thread`): one line per state, same id. */
+export interface ExecEvent {
+  type: 'exec';
+  id: number;
+  ts: number;
+  state: 'submitted' | 'started' | 'finished' | 'cancelled' | string;
+  /** submitted: the awaiting task, the user line that submitted it, the function and its def line. */
+  task?: number | null;
+  site?: number | null;
+  func?: string;
+  def?: number | null;
+  module?: string;
+  executor?: string;
+  pool?: 'thread' | 'process' | 'other' | string;
+  /** started: the worker thread's name and ident. */
+  thread?: string;
+  ident?: number;
+  /** finished: what the function raised. */
+  error?: ErrorInfo;
+}
+
 export interface ExitEvent { type: 'exit'; ts: number; code: number; dropped: number; error?: ErrorInfo }
 
 export type TraceEvent =
   | RunEvent | SiteEvent | LoopEvent | TaskEvent | NameEvent | StepEvent | TimeoutEvent
-  | CancelEvent | EndEvent | UnretrievedEvent | BlockEvent | ExitEvent;
+  | CancelEvent | EndEvent | UnretrievedEvent | BlockEvent | ExecEvent | ExitEvent;

@@ -1,11 +1,11 @@
 // The trace model: folds parsed events into tasks, steps, await statistics, timeouts, cancels,
 // blocks and run state, incrementally, and tells listeners what changed after each batch.
 import type {
-  AwaitSiteStats, BlockInfo, CancelInfo, LoopInfo, ParseIssues, RunDelta, SiteInfo, StepColumns,
+  AwaitSiteStats, BlockInfo, CancelInfo, ExecItemInfo, LoopInfo, ParseIssues, RunDelta, SiteInfo, StepColumns,
   TaskInfo, TaskStatus, TimeoutInfo, TraceRunView,
 } from './modelTypes';
 import type {
-  AwaitInfo, AwaitOn, BlockEvent, CancelEvent, EndEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
+  AwaitInfo, AwaitOn, BlockEvent, CancelEvent, EndEvent, ExecEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
   StepEvent, TaskEvent, TaskKind, TimeoutEvent, TraceEvent,
 } from './traceEvents';
 import { TraceParser, type TraceSink } from './traceParser';
@@ -231,6 +231,7 @@ export class TraceRun implements TraceRunView {
   readonly cancels: CancelInfo[] = [];
   readonly blocks: BlockInfo[] = [];
   readonly loops = new Map<number, LoopInfo>();
+  readonly execItems = new Map<number, ExecItemInfo>();
   readonly counts = { tasks: 0, alive: 0, events: 0, failed: 0, cancelled: 0 };
   /** Tasks the trace marks `internal` (asyncio's plumbing): not shown, their lines skipped. */
   hiddenTasks = 0;
@@ -265,6 +266,7 @@ export class TraceRun implements TraceRunView {
   private newSites = 0;
   private newCancels = 0;
   private newBlocks = 0;
+  private changedExecItems = new Set<number>();
   private runChanged = false;
 
   constructor(readonly key: string, readonly label: string, options: TraceRunOptions = {}) {
@@ -330,12 +332,14 @@ export class TraceRun implements TraceRunView {
       changedTimeouts: [...this.changedTimeouts],
       newCancels: this.newCancels,
       newBlocks: this.newBlocks,
+      changedExecItems: [...this.changedExecItems],
       runChanged: this.runChanged,
     };
     this.batch++;
     this.newTasks = [];
     this.changedTasks = [];
     this.changedTimeouts.clear();
+    this.changedExecItems.clear();
     this.newSites = this.newCancels = this.newBlocks = 0;
     this.runChanged = false;
     this.stepsFrom = this.steps.count;
@@ -405,6 +409,7 @@ export class TraceRun implements TraceRunView {
       case 'timeout': return this.foldTimeout(e);
       case 'cancel': return this.foldCancel(e);
       case 'block': return this.foldBlock(e);
+      case 'exec': return this.foldExec(e);
       case 'unretrieved': {
         if (this.hidden.has(e.task)) return;
         this.taskFor(e.task, e.ts ?? this.now).unretrieved = true;
@@ -699,6 +704,49 @@ export class TraceRun implements TraceRunView {
     this.blocks.push({ task, ts: e.ts, dur: e.dur, site: e.site ?? null });
     this.newBlocks++;
     if (task !== null) this.taskFor(task, e.ts);
+  }
+
+  private foldExec(e: ExecEvent): void {
+    this.seen(e.ts);
+    let x = this.execItems.get(e.id);
+    if (x === undefined) {
+      // A line of an item whose submission was lost (a lossy trace) still gets an item.
+      x = { id: e.id, task: null, site: null, func: '?', defSite: null, executor: '', pool: 'thread', submittedTs: e.ts, state: 'queued' };
+      this.execItems.set(e.id, x);
+    }
+    switch (e.state) {
+      case 'submitted':
+        x.submittedTs = e.ts;
+        x.task = typeof e.task === 'number' && !this.hidden.has(e.task) ? e.task : null;
+        x.site = typeof e.site === 'number' ? e.site : null;
+        if (typeof e.func === 'string') x.func = e.func;
+        x.defSite = typeof e.def === 'number' ? e.def : null;
+        if (typeof e.module === 'string') x.module = e.module;
+        if (typeof e.executor === 'string') x.executor = e.executor;
+        if (typeof e.pool === 'string') x.pool = e.pool;
+        break;
+      case 'started':
+        x.startedTs = e.ts;
+        if (typeof e.thread === 'string') x.thread = e.thread;
+        if (typeof e.ident === 'number') x.threadIdent = e.ident;
+        if (x.state === 'queued') x.state = 'running';
+        break;
+      case 'finished':
+        x.endTs = e.ts;
+        if (e.error && typeof e.error === 'object' && typeof e.error.type === 'string') {
+          x.error = { type: e.error.type, message: typeof e.error.message === 'string' ? e.error.message : '', site: typeof e.error.site === 'number' ? e.error.site : null };
+          x.state = 'failed';
+        } else x.state = 'done';
+        break;
+      case 'cancelled':
+        x.endTs = e.ts;
+        x.state = 'cancelled';
+        break;
+      default:
+        return;
+    }
+    this.changedExecItems.add(e.id);
+    if (x.task !== null && this.lookup(x.task) !== undefined) this.touch(this.lookup(x.task)!);
   }
 
   private foldLoop(e: LoopEvent): void {

@@ -361,6 +361,8 @@ function validate(type: string, e: Record<string, unknown>): boolean | undefined
       return isNum(e.ts) && isNum(e.dur) && isOptNum(e.task);
     case 'unretrieved':
       return isNum(e.task);
+    case 'exec':
+      return isNum(e.id) && isNum(e.ts) && typeof e.state === 'string' && isOptNum(e.task) && isOptNum(e.site);
     case 'loop':
       return isNum(e.id) && isNum(e.ts) && typeof e.state === 'string' && (e.pending === undefined || Array.isArray(e.pending));
     case 'run':
