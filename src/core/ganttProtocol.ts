@@ -3,7 +3,7 @@
 // 1,000,000 steps is ~30 MB of raw numbers instead of a giant JSON of objects.
 
 /** Wait kinds the chart colours differently (index = code sent per await entry). */
-export const WAIT_KINDS = ['other', 'sleep', 'task', 'gather', 'io', 'sync', 'switch', 'future', 'yield', 'hub'] as const;
+export const WAIT_KINDS = ['other', 'sleep', 'task', 'gather', 'io', 'sync', 'switch', 'future', 'yield', 'hub', 'executor'] as const;
 export type WaitKindName = (typeof WAIT_KINDS)[number];
 
 /** Maps a trace `on.kind` to the chart's wait kind code. */
@@ -18,6 +18,7 @@ export function waitKindCode(kind: string | undefined): number {
     case 'future': return 7;
     case 'yield': return 8;
     case 'hub': return 9;
+    case 'executor': return 10;
     default: return 0;
   }
 }
@@ -63,8 +64,30 @@ export interface StepBatch {
   wait: ArrayBuffer;
 }
 
-/** One interned await: innermost site (-1), wait kind code, human detail, tasks it waits on. */
-export type AwaitEntry = [site: number, kind: number, detail: string, targets: number[]];
+/** One interned await: innermost site (-1), wait kind code, human detail, tasks it waits on, executor item it waits on. */
+export type AwaitEntry = [site: number, kind: number, detail: string, targets: number[], item?: number];
+
+/** An executor work item (upserted by id). Times in us; null: not (yet) seen. */
+export interface ExecEntry {
+  id: number;
+  /** Awaiting task, -1 none. */
+  task: number;
+  /** Call site and def site, -1 none. */
+  site: number;
+  def: number;
+  /** `blocking_io()`, `socket.getaddrinfo()`. */
+  func: string;
+  thread: string | null;
+  ident: number | null;
+  executor: string;
+  pool: string;
+  submitted: number;
+  started: number | null;
+  end: number | null;
+  state: string;
+  /** "Type: message" or ''. */
+  error: string;
+}
 
 export interface SiteEntry { id: number; file: string; line: number; func: string }
 
@@ -94,6 +117,7 @@ export type ToWebview =
   | { type: 'awaits'; from: number; entries: AwaitEntry[] }
   | { type: 'tasks'; columns: TaskColumns }
   | { type: 'steps'; batch: StepBatch }
+  | { type: 'execs'; items: ExecEntry[] }
   | { type: 'markers'; timeouts: TimeoutEntry[]; cancelsFrom: number; cancels: CancelEntry[]; blocksFrom: number; blocks: BlockEntry[] }
   | { type: 'run'; live: boolean; now: number; exitCode: number | null }
   /** The end of the initial load (after it, messages are live deltas). */
@@ -109,6 +133,8 @@ export interface GanttStats {
   slicesDrawn: number;
   visibleLanes: { id: number; name: string; coro: string; kind: string; state: string; depth: number; y: number; slices: number }[];
   totalLanes: number;
+  /** Executor lanes on screen (worker threads, process pools), below the task lanes. */
+  execLanes?: { name: string; y: number; items: number[] }[];
   steps: number;
   /** Time (us) at the left and right edges of the chart area. */
   t0: number;

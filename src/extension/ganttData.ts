@@ -2,10 +2,11 @@
 // run is live) only what changed since the last flush. No `vscode` import: the bench uses it as is.
 import type { RunDelta, TaskInfo, TraceRunView } from '../core/modelTypes';
 import {
-  type AwaitEntry, type BlockEntry, type CancelEntry, type GanttStrings, type GanttViewState,
+  type AwaitEntry, type BlockEntry, type CancelEntry, type ExecEntry, type GanttStrings, type GanttViewState,
   type SiteEntry, type StepBatch, type TaskColumns, type TimeoutEntry, type ToWebview, END_STATES, waitKindCode,
 } from '../core/ganttProtocol';
 import { formatSeconds } from '../core/format';
+import { execFuncLabel } from '../core/executorText';
 
 /** Steps per `steps` message: big enough to keep message overhead low, small enough to stay responsive. */
 export const STEP_BATCH = 200_000;
@@ -19,6 +20,7 @@ export class GanttEncoder {
   private blocksSent = 0;
   private readonly dirtyTasks = new Set<number>();
   private readonly dirtyTimeouts = new Set<number>();
+  private readonly dirtyExecs = new Set<number>();
   private runDirty = false;
   /** Last step index sent per task, to give each step the `woke` of its own resumption. */
   private readonly lastStepOf = new Map<number, number>();
@@ -41,6 +43,7 @@ export class GanttEncoder {
     yield { type: 'reset', runKey: run.key, label: run.label, live: run.live, now: run.now, blockMs, strings, restore };
     for (const id of run.tasks.keys()) this.dirtyTasks.add(id);
     for (const id of run.timeouts.keys()) this.dirtyTimeouts.add(id);
+    for (const id of run.execItems?.keys() ?? []) this.dirtyExecs.add(id);
     this.runDirty = true;
     yield* this.messages();
     yield { type: 'loaded' };
@@ -51,11 +54,12 @@ export class GanttEncoder {
     for (const id of delta.changedTasks) this.dirtyTasks.add(id);
     for (const id of delta.newTasks) this.dirtyTasks.add(id);
     for (const id of delta.changedTimeouts) this.dirtyTimeouts.add(id);
+    for (const id of delta.changedExecItems ?? []) this.dirtyExecs.add(id);
     if (delta.runChanged || delta.stepsFrom < this.run.steps.count) this.runDirty = true;
   }
 
   get pending(): boolean {
-    return this.dirtyTasks.size > 0 || this.dirtyTimeouts.size > 0 || this.runDirty
+    return this.dirtyTasks.size > 0 || this.dirtyTimeouts.size > 0 || this.dirtyExecs.size > 0 || this.runDirty
       || this.stepsSent < this.run.steps.count || this.cancelsSent < this.run.cancels.length || this.blocksSent < this.run.blocks.length;
   }
 
@@ -101,6 +105,22 @@ export class GanttEncoder {
         yield { type: 'awaits', from: fromAwait, entries };
       }
       yield { type: 'steps', batch };
+    }
+
+    if (this.dirtyExecs.size) {
+      const items: ExecEntry[] = [];
+      for (const id of this.dirtyExecs) {
+        const x = run.execItems?.get(id);
+        if (!x) continue;
+        items.push({
+          id: x.id, task: x.task ?? -1, site: x.site ?? -1, def: x.defSite ?? -1, func: execFuncLabel(x),
+          thread: x.thread ?? null, ident: x.threadIdent ?? null, executor: x.executor, pool: x.pool,
+          submitted: x.submittedTs, started: x.startedTs ?? null, end: x.endTs ?? null, state: x.state,
+          error: x.error ? (x.error.message ? `${x.error.type}: ${x.error.message}` : x.error.type) : '',
+        });
+      }
+      this.dirtyExecs.clear();
+      if (items.length) yield { type: 'execs', items };
     }
 
     const timeouts: TimeoutEntry[] = [];
@@ -172,6 +192,7 @@ export class GanttEncoder {
       case 'gather': if (Array.isArray(on.tasks)) targets = on.tasks.filter((x): x is number => typeof x === 'number'); detail = ''; break;
       case 'switch': if (typeof on.to === 'number') targets = [on.to]; detail = ''; break;
       case 'io': detail = typeof on.op === 'string' ? on.op : ''; break;
+      case 'executor': return [site, kind, '', [], typeof on.item === 'number' ? on.item : -1];
       default: detail = kind === 0 ? on.kind : ''; break;
     }
     return [site, kind, detail, targets];

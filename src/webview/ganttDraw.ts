@@ -5,6 +5,7 @@ import { LodOut, lodLane, lowerBound } from '../core/ganttLod';
 import { ctx } from './ganttDom';
 import { P, readPalette } from './ganttPalette';
 import { scheduleReport } from './ganttReport';
+import { drawExecLabel, drawExecLane, drawExecLinks, totalRows } from './ganttExecutors';
 import { store, ROW_H, AXIS_H, t, view, chartW, chartH, xOf, tOf, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- drawing
@@ -69,11 +70,12 @@ export function draw(): number {
 
   store.ensureSorted();
   const rows = store.rows();
-  const maxScroll = Math.max(0, rows.count * ROW_H - chartH());
+  const total = totalRows(rows.count);
+  const maxScroll = Math.max(0, total * ROW_H - chartH());
   if (view.scrollTop > maxScroll) view.scrollTop = maxScroll;
   if (view.scrollTop < 0) view.scrollTop = 0;
   const r0 = Math.floor(view.scrollTop / ROW_H);
-  const r1 = Math.min(rows.count, Math.ceil((view.scrollTop + chartH()) / ROW_H));
+  const r1 = Math.min(total, Math.ceil((view.scrollTop + chartH()) / ROW_H));
   const tL = tOf(view.labelW) - view.upp;
   const tR = tOf(view.width) + view.upp;
   const { step, ticks } = timeTicks(tL, tR, chartW());
@@ -93,12 +95,18 @@ export function draw(): number {
   const selRow = view.selected !== null ? rows.rowOf.get(view.selected) : undefined;
   for (let r = r0; r < r1; r++) {
     const y = AXIS_H + r * ROW_H - view.scrollTop;
+    if (r >= rows.count) {
+      if (view.hover && view.hover.row === r) { ctx.globalAlpha = 0.5; ctx.fillStyle = P.hover; ctx.fillRect(view.labelW, y, chartW(), ROW_H); ctx.globalAlpha = 1; }
+      drawExecLane(r - rows.count, y, tL, tR);
+      continue;
+    }
     const idx = store.index.get(rows.ids[r])!;
     if (r === selRow) { ctx.fillStyle = P.hover; ctx.fillRect(view.labelW, y, chartW(), ROW_H); }
     else if (view.hover && view.hover.row === r) { ctx.globalAlpha = 0.5; ctx.fillStyle = P.hover; ctx.fillRect(view.labelW, y, chartW(), ROW_H); ctx.globalAlpha = 1; }
     drawLane(idx, y, tL, tR);
   }
-  drawLinks(rows, r0, r1);
+  drawLinks(rows, Math.min(r0, rows.count), Math.min(r1, rows.count));
+  drawExecLinks(rows, r0, r1);
   if (view.rangeSel) {
     const a = Math.min(view.rangeSel.a, view.rangeSel.b), b = Math.max(view.rangeSel.a, view.rangeSel.b);
     ctx.globalAlpha = 0.2; ctx.fillStyle = P.focus; ctx.fillRect(a, AXIS_H, b - a, chartH()); ctx.globalAlpha = 1;
@@ -123,6 +131,7 @@ export function draw(): number {
   ctx.fillRect(0, AXIS_H, view.labelW, chartH());
   for (let r = r0; r < r1; r++) {
     const y = AXIS_H + r * ROW_H - view.scrollTop;
+    if (r >= rows.count) { drawExecLabel(r - rows.count, y); continue; }
     const id = rows.ids[r];
     const idx = store.index.get(id)!;
     const isSel = r === selRow;

@@ -4,6 +4,7 @@ import { formatTime } from '../core/ganttLayout';
 import { lowerBound, upperBound } from '../core/ganttLod';
 import { WAIT_KINDS, END_STATES } from '../core/ganttProtocol';
 import { el, main, tooltip } from './ganttDom';
+import { execWaitText, hitExec, totalRows } from './ganttExecutors';
 import { store, ROW_H, AXIS_H, t, view, tOf } from './ganttView';
 
 // ---------------------------------------------------------------- hit testing and tooltips
@@ -11,13 +12,15 @@ import { store, ROW_H, AXIS_H, t, view, tOf } from './ganttView';
 export interface Hit {
   row: number;
   task: number;
-  kind: 'run' | 'merged' | 'wait' | 'ready' | 'scheduled' | 'timeout' | 'cancel' | 'end' | 'block' | 'label';
+  kind: 'run' | 'merged' | 'wait' | 'ready' | 'scheduled' | 'timeout' | 'cancel' | 'end' | 'block' | 'label' | 'exec';
   start: number;
   end: number;
   /** Site to open on click, -1 none. */
   site: number;
   lines: string[];
   targets: number[];
+  /** The executor work item under the pointer, or waited on by the wait under it. */
+  item?: number;
 }
 
 export function siteText(site: number): string {
@@ -34,10 +37,11 @@ export function taskTitle(idx: number): string {
   return `${name}${coro && coro !== name ? ` · ${coro}` : ''} — ${kind}`;
 }
 
-export function waitText(awaitId: number): { text: string; site: number; targets: number[] } {
+export function waitText(awaitId: number): { text: string; site: number; targets: number[]; item?: number } {
   const a = store.awaits[awaitId];
   if (!a) return { text: '', site: -1, targets: [] };
-  const [site, kind, detail, targets] = a;
+  const [site, kind, detail, targets, item] = a;
+  if (item !== undefined && item >= 0) return { text: execWaitText(item), site, targets, item };
   let text = t(`wait.${WAIT_KINDS[kind] ?? 'other'}`);
   if (kind === 0 && detail) text = detail;
   else if (detail) text += ` ${detail}`;
@@ -52,7 +56,8 @@ export function hitTest(x: number, y: number): Hit | null {
   if (y < AXIS_H || !view.hasRun) return null;
   const rows = store.rows();
   const row = Math.floor((y - AXIS_H + view.scrollTop) / ROW_H);
-  if (row < 0 || row >= rows.count) return null;
+  if (row < 0 || row >= totalRows(rows.count)) return null;
+  if (row >= rows.count) return hitExec(row - rows.count, row, x);
   const id = rows.ids[row];
   const idx = store.index.get(id)!;
   const base = { row, task: id, targets: [] as number[] };
@@ -138,7 +143,7 @@ export function hitTest(x: number, y: number): Hit | null {
       const lines = [title, isReady ? t('ready') : `${t('waiting')}`, `${t('start')}: ${formatTime(start, view.upp)}`, `${t('duration')}: ${formatDuration(end - start)}${k + 1 >= hi && Number.isNaN(store.end[idx]) ? '+' : ''}`];
       if (wt.site >= 0) lines.push(`${t('site')}: ${siteText(wt.site)}`);
       if (wt.text) lines.push(`${t('waitedOn')}: ${wt.text}`);
-      return { ...base, kind: isReady ? 'ready' : 'wait', start, end, site: wt.site >= 0 ? wt.site : store.site[idx], lines, targets: wt.targets };
+      return { ...base, kind: isReady ? 'ready' : 'wait', start, end, site: wt.site >= 0 ? wt.site : store.site[idx], lines, targets: wt.targets, item: wt.item };
     }
     return null;
   }

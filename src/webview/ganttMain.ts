@@ -62,6 +62,7 @@ function onMessage(m: ToWebview): void {
     case 'awaits': store.addAwaits(m.from, m.entries); return;
     case 'tasks': store.upsertTasks(m.columns); afterData(); return;
     case 'steps': store.addSteps(m.batch); afterData(); return;
+    case 'execs': store.upsertExecs(m.items); afterData(); return;
     case 'markers': store.setMarkers(m.timeouts, m.cancelsFrom, m.cancels, m.blocksFrom, m.blocks); afterData(); return;
     case 'run':
       store.live = m.live;

@@ -2,6 +2,7 @@
 import type { GanttViewState } from '../core/ganttProtocol';
 import { searchBox, searchCount, btnFollow, vscroll, vspacer, announcer } from './ganttDom';
 import { requestDraw } from './ganttDraw';
+import { totalRows } from './ganttExecutors';
 import { taskTitle, stateOf } from './ganttHitTest';
 import { vscode, store, ROW_H, AXIS_H, t, view, chartW, chartH, tOf } from './ganttView';
 
@@ -134,7 +135,7 @@ export function runSearch(next: boolean): void {
 }
 
 export function syncScrollbar(): void {
-  const rows = view.hasRun ? store.rows().count : 0;
+  const rows = view.hasRun ? totalRows(store.rows().count) : 0;
   vspacer.style.height = `${rows * ROW_H + AXIS_H}px`;
   if (Math.abs(vscroll.scrollTop - view.scrollTop) > 1) vscroll.scrollTop = view.scrollTop;
 }

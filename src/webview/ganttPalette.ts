@@ -9,7 +9,7 @@ import { t, view } from './ganttView';
 export interface Palette {
   bg: string; fg: string; muted: string; grid: string; lane: string; sel: string; selFg: string; hover: string; focus: string;
   running: string; waiting: string; ready: string; done: string; cancelled: string; failed: string; timeout: string; block: string;
-  io: string; sync: string; sw: string; other: string; asyncio: string; greenlet: string; tooltipBg: string; font: string;
+  io: string; sync: string; sw: string; exec: string; other: string; asyncio: string; greenlet: string; tooltipBg: string; font: string;
   wait: (string | CanvasPattern)[];
 }
 export let P: Palette;
@@ -43,6 +43,7 @@ export function readPalette(): void {
   const sync = v('--vscode-asyncTrace-timelineSync', v('--vscode-charts-orange', '#D18616'));
   const sw = v('--vscode-asyncTrace-timelineSwitch', v('--vscode-charts-green', '#89D185'));
   const other = v('--vscode-charts-lines', dark ? '#888' : '#777');
+  const exec = v('--vscode-asyncTrace-timelineExecutor', dark ? '#E38DB1' : '#B0417A');
   P = {
     bg: v('--vscode-editor-background', dark ? '#1e1e1e' : '#ffffff'),
     fg: v('--vscode-editor-foreground', dark ? '#cccccc' : '#333333'),
@@ -61,15 +62,15 @@ export function readPalette(): void {
     failed: v('--vscode-asyncTrace-failed', dark ? '#F14C4C' : '#E51400'),
     timeout: v('--vscode-asyncTrace-timeout', dark ? '#D18616' : '#B35900'),
     block: v('--vscode-asyncTrace-block', dark ? '#F14C4C' : '#E51400'),
-    io, sync, sw, other,
+    io, sync, sw, other, exec,
     asyncio: v('--vscode-symbolIcon-functionForeground', dark ? '#B180D7' : '#652D90'),
     greenlet: v('--vscode-symbolIcon-eventForeground', dark ? '#EE9D28' : '#D67E00'),
     tooltipBg: v('--vscode-editorHoverWidget-background', dark ? '#252526' : '#f3f3f3'),
     font: `${v('--vscode-font-size', '12px')} ${v('--vscode-font-family', 'sans-serif')}`,
     wait: [],
   };
-  // Index = wait kind code (WAIT_KINDS): other, sleep, task, gather, io, sync, switch, future, yield, hub.
-  P.wait = [other, waiting, hatch(waiting, 1), hatch(waiting, 0), io, sync, hatch(sw, 1), waiting, other, sw];
+  // Index = wait kind code (WAIT_KINDS): other, sleep, task, gather, io, sync, switch, future, yield, hub, executor.
+  P.wait = [other, waiting, hatch(waiting, 1), hatch(waiting, 0), io, sync, hatch(sw, 1), waiting, other, sw, hatch(exec, -1)];
   textCache.clear();
   buildLegend();
   requestDraw();
@@ -96,6 +97,7 @@ export function buildLegend(): void {
     add(`${t('waiting')}: ${t(`wait.${k}`)}`, (g) => { g.fillStyle = hatchFor(g, i); g.fillRect(0, 3.5, 28, 5); });
   });
   add(t('blockingLegend'), rect(P.block, 10));
+  add(t('execLegend'), rect(P.exec, 10));
   add(t('timeoutArmed'), (g) => { g.fillStyle = P.timeout; g.fillRect(2, 2, 24, 1.5); g.fillRect(2, 1, 1.5, 5); });
   add(t('timeoutFired'), (g) => { g.fillStyle = P.timeout; g.beginPath(); g.moveTo(14, 2); g.lineTo(18, 6); g.lineTo(14, 10); g.lineTo(10, 6); g.fill(); });
   add(t('cancelRequested'), (g) => { g.strokeStyle = P.cancelled; g.lineWidth = 2; g.beginPath(); g.moveTo(11, 3); g.lineTo(17, 9); g.moveTo(17, 3); g.lineTo(11, 9); g.stroke(); });
@@ -113,12 +115,12 @@ export function hatchFor(g: CanvasRenderingContext2D, kind: number): string | Ca
   const p = P.wait[kind];
   if (typeof p === 'string') return p;
   // Patterns belong to the main canvas context; rebuild one for the swatch.
-  const base = kind === 6 ? P.sw : P.waiting;
+  const base = kind === 6 ? P.sw : kind === 10 ? P.exec : P.waiting;
   const c = document.createElement('canvas');
   c.width = c.height = 6;
   const h = c.getContext('2d')!;
   h.strokeStyle = base; h.lineWidth = 1.5; h.beginPath();
-  if (kind !== 3) { h.moveTo(0, 6); h.lineTo(6, 0); } else { h.moveTo(0, 6); h.lineTo(6, 0); h.moveTo(0, 0); h.lineTo(6, 6); }
+  if (kind === 10) { h.moveTo(0, 0); h.lineTo(6, 6); } else if (kind !== 3) { h.moveTo(0, 6); h.lineTo(6, 0); } else { h.moveTo(0, 6); h.lineTo(6, 0); h.moveTo(0, 0); h.lineTo(6, 6); }
   h.stroke();
   return g.createPattern(c, 'repeat') ?? base;
 }

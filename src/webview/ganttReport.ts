@@ -4,6 +4,7 @@ import { END_STATES } from '../core/ganttProtocol';
 import { el, tooltip, emptyBox, summaryTitle, laneList } from './ganttDom';
 import { P } from './ganttPalette';
 import { stateOf } from './ganttHitTest';
+import { totalRows } from './ganttExecutors';
 import { vscode, store, ROW_H, AXIS_H, t, view, chartH, tOf } from './ganttView';
 
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
@@ -16,6 +17,7 @@ export function collectStats(): GanttStats {
   if (view.hasRun) store.ensureSorted();
   const rows = view.hasRun ? store.rows() : undefined;
   const lanes: GanttStats['visibleLanes'] = [];
+  const execLanes: NonNullable<GanttStats['execLanes']> = [];
   if (rows) {
     const r0 = Math.floor(view.scrollTop / ROW_H);
     const r1 = Math.min(rows.count, Math.ceil((view.scrollTop + chartH()) / ROW_H));
@@ -27,9 +29,15 @@ export function collectStats(): GanttStats {
         slices: store.laneStart[idx + 1] - store.laneStart[idx],
       });
     }
+    for (let r = Math.max(r0, rows.count); r < Math.min(totalRows(rows.count), r1 + store.execLanes.length); r++) {
+      const l = store.execLanes[r - rows.count];
+      const y = AXIS_H + r * ROW_H - view.scrollTop + ROW_H / 2;
+      if (y > view.height) break;
+      execLanes.push({ name: l.name, y, items: l.items.slice() });
+    }
   }
   return {
-    runKey: store.runKey, frames: view.frames, lastFrameMs: view.lastFrameMs, slicesDrawn: view.slicesDrawn, visibleLanes: lanes, totalLanes: rows?.count ?? 0, steps: store.n,
+    runKey: store.runKey, frames: view.frames, lastFrameMs: view.lastFrameMs, slicesDrawn: view.slicesDrawn, visibleLanes: lanes, execLanes, totalLanes: rows?.count ?? 0, steps: store.n,
     t0: tOf(view.labelW), t1: tOf(view.width), usPerPx: view.upp, labelW: view.labelW, axisH: AXIS_H, follow: view.follow, selected: view.selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs: view.firstFrameMs,
     colors: { background: P.bg, running: P.running, waiting: P.waiting },
   };
@@ -47,6 +55,12 @@ export function report(): void {
     const idx = store.index.get(l.id)!;
     li.textContent = t('laneSummary', store.name[idx], store.coro[idx], store.kind[idx] ? t('greenlet') : t('asyncio'), stateOf(idx), l.slices);
     if (l.id === view.selected) li.setAttribute('aria-current', 'true');
+  }
+  for (const l of stats.execLanes ?? []) {
+    const li = el('li', undefined, laneList);
+    li.dataset.execLane = l.name;
+    li.dataset.y = String(Math.round(l.y));
+    li.textContent = t('execLaneSummary', l.name, l.items.map((id) => store.execs.get(id)?.func ?? `#${id}`).join(', '));
   }
   if (view.loaded) vscode.postMessage({ type: 'stats', stats });
 }

@@ -1,9 +1,10 @@
 // The timeline's data inside the webview: tasks, steps in arrival order, and lane-sorted copies of the
 // step columns (rebuilt lazily by a counting sort when steps arrived) that the LOD pass reads.
 import type {
-  AwaitEntry, BlockEntry, CancelEntry, SiteEntry, StepBatch, TaskColumns, TimeoutEntry,
+  AwaitEntry, BlockEntry, CancelEntry, ExecEntry, SiteEntry, StepBatch, TaskColumns, TimeoutEntry,
 } from '../core/ganttProtocol';
 import { childrenIndex, layoutRows, type GanttRows, type LayoutTask } from '../core/ganttLayout';
+import { execLanes, type ExecLane } from '../core/executorText';
 
 function growF64(a: Float64Array, n: number): Float64Array { const b = new Float64Array(n); b.set(a); return b; }
 function growI32(a: Int32Array, n: number): Int32Array { const b = new Int32Array(n); b.set(a); return b; }
@@ -61,6 +62,13 @@ export class GanttStore {
   /** Tasks cancelled by a fired timeout: target id -> timeout. */
   readonly cancelledBy = new Map<number, TimeoutEntry>();
 
+  /** Executor work items by id, and the lanes (worker threads, pools) drawn below the tasks. */
+  readonly execs = new Map<number, ExecEntry>();
+  readonly execsByTask = new Map<number, ExecEntry[]>();
+  execLanes: ExecLane[] = [];
+  /** Item id -> index into execLanes. */
+  readonly execLaneOf = new Map<number, number>();
+
   minTs = Infinity;
   maxTs = 0;
 
@@ -88,6 +96,7 @@ export class GanttStore {
     this.timeouts.clear(); this.timeoutsByTask.clear(); this.cancelledBy.clear();
     this.cancels.length = 0; this.cancelsByTask.clear();
     this.blocks.length = 0; this.blocksByTask.clear();
+    this.execs.clear(); this.execsByTask.clear(); this.execLanes = []; this.execLaneOf.clear();
     this.minTs = Infinity;
     this.maxTs = now;
     this.collapsed.clear();
@@ -221,6 +230,37 @@ export class GanttStore {
         list.push(b);
       }
     }
+  }
+
+  upsertExecs(items: ExecEntry[]): void {
+    for (const x of items) {
+      const old = this.execs.get(x.id);
+      this.execs.set(x.id, x);
+      if (x.task >= 0) {
+        let list = this.execsByTask.get(x.task);
+        if (!list) this.execsByTask.set(x.task, (list = []));
+        const i = old ? list.indexOf(old) : -1;
+        if (i >= 0) list[i] = x; else list.push(x);
+      }
+      if (x.submitted < this.minTs) this.minTs = x.submitted;
+      if (x.end !== null && x.end > this.maxTs) this.maxTs = x.end;
+    }
+    this.relayoutExecs();
+  }
+
+  private relayoutExecs(): void {
+    const list = [...this.execs.values()].map((x) => ({
+      id: x.id, thread: x.thread ?? undefined, threadIdent: x.ident ?? undefined, executor: x.executor, pool: x.pool,
+      submitted: x.submitted, started: x.started ?? undefined, end: x.end ?? undefined,
+    }));
+    this.execLanes = execLanes(list, Math.max(this.now, this.maxTs));
+    this.execLaneOf.clear();
+    this.execLanes.forEach((l, i) => { for (const id of l.items) this.execLaneOf.set(id, i); });
+  }
+
+  /** When an item's bar stops: its end, or the run's latest time. */
+  execEnd(x: ExecEntry): number {
+    return x.end ?? Math.max(this.now, this.maxTs);
   }
 
   /** Lane-sorted columns, rebuilt when steps or tasks were added since the last call. */

@@ -4,6 +4,7 @@ Cases (asyncio ones on Python 3.12 when found, else the running Python):
   sleep0   1,000 tasks x 200 `await asyncio.sleep(0)` (nothing but task switches: worst case)
   fanout   a 10,000-task gather fan-out
   queue    a producer/consumer pipeline through asyncio.Queue
+  to_thread  10,000 tiny functions through asyncio.to_thread (executor work items)
   echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
 
 Each case runs REPS times traced and untraced, interleaved, as separate processes; figures are
@@ -75,6 +76,21 @@ async def main():
     assert total == sum(range(N)) + 2 * N
 asyncio.run(main())
 """, {"ratio": 1.3}),
+    # Executor work items: 10,000 tiny functions through asyncio.to_thread, 500 at a time (each
+    # item is three exec lines and a step; the thread hand-off itself dominates untraced).
+    "to_thread": ("""
+import asyncio
+def work(i):
+    return i * 2
+async def one(i):
+    return await asyncio.to_thread(work, i)
+async def main():
+    total = 0
+    for _ in range(20):
+        total += sum(await asyncio.gather(*(one(i) for i in range(500))))
+    assert total == 20 * 500 * 499
+asyncio.run(main())
+""", {"ratio": 2.0}),
 }
 
 
