@@ -3,9 +3,9 @@
 // run with a million steps costs one pass spread over its updates; the rest (tasks, timeouts,
 // blocks, cancels) is small and recomputed per snapshot.
 import type { AwaitOn } from './traceEvents';
-import type { CancelInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
+import type { CancelInfo, ExecItemInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
-import { execWaitText } from './executorText';
+import { execFuncLabel, execItemText, execRunTime, execWaitText } from './executorText';
 
 /** Heat level of an await line: share of the run's total waiting that happened there. */
 export type Heat = 0 | 1 | 2 | 3;
@@ -74,6 +74,8 @@ export interface LineInfo {
   failures?: number[];
   /** Cancellation requests made at this line (timeout-caused ones included). */
   cancels?: CancelInfo[];
+  /** Executor work items submitted at this line (`to_thread`, `run_in_executor`), in submission order. */
+  execs?: ExecItemInfo[];
 }
 
 export interface FileAnnotations { file: string; lines: Map<number, LineInfo> }
@@ -492,6 +494,12 @@ export class LineAnnotator {
       const info = siteLine(site);
       if (info) info.cancels = info.cancels ? [...info.cancels, ...list] : list.slice();
     }
+    if (run.execItems) {
+      for (const x of run.execItems.values()) {
+        const info = siteLine(x.site ?? -1);
+        if (info) (info.execs ??= []).push(x);
+      }
+    }
     return { files, totalWait: this.totalWait, unretrieved: this.unretrieved.slice(), pendingAtClose: this.pendingAtClose.slice() };
   }
 
@@ -561,7 +569,7 @@ export type Translate = (message: string, ...args: Array<string | number>) => st
 export const englishT: Translate = (message, ...args) =>
   message.replace(/\{(\d+)\}/g, (m, n: string) => (args[Number(n)] !== undefined ? String(args[Number(n)]) : m));
 
-export type HintKind = 'await' | 'timeoutFired' | 'timeoutCleared' | 'timeoutArmed' | 'create' | 'block' | 'failure' | 'cancel';
+export type HintKind = 'await' | 'timeoutFired' | 'timeoutCleared' | 'timeoutArmed' | 'create' | 'block' | 'failure' | 'cancel' | 'executor';
 
 export interface LineHint { kind: HintKind; text: string; heat?: Heat }
 
@@ -637,6 +645,7 @@ export function lineHints(run: TraceRunView, info: LineInfo, t: Translate = engl
     if (aw.unfinished > 0) parts.push(run.live ? t('{0} waiting now', aw.unfinished) : t('{0} never resumed', aw.unfinished));
     if (parts.length) hints.push({ kind: 'await', text: aw.count > 0 ? parts.join('  ') : t('await  {0}', parts.join('  ')), heat: aw.heat });
   }
+  if (info.execs?.length) hints.push({ kind: 'executor', text: execHint(run, info.execs, t) });
   if (info.block) {
     const b = info.block;
     hints.push({
@@ -665,8 +674,20 @@ export function lineHints(run: TraceRunView, info: LineInfo, t: Translate = engl
 
 /** Most important first: the order hints are shown on a line and in hovers. */
 const HINT_ORDER: Record<HintKind, number> = {
-  failure: 0, block: 1, timeoutFired: 2, timeoutCleared: 3, timeoutArmed: 3, await: 4, cancel: 5, create: 6,
+  failure: 0, block: 1, timeoutFired: 2, timeoutCleared: 3, timeoutArmed: 3, await: 4, executor: 5, cancel: 6, create: 7,
 };
+
+/** "blocking_io() in a worker thread (asyncio_0), 300 ms", or for many items a summary. */
+function execHint(run: TraceRunView, items: readonly ExecItemInfo[], t: Translate): string {
+  if (items.length === 1) return execItemText(items[0], run.now, t);
+  const funcs = [...new Set(items.map(execFuncLabel))];
+  let total = 0;
+  let max = 0;
+  for (const x of items) { const d = execRunTime(x, run.now); total += d; if (d > max) max = d; }
+  const failed = items.filter((x) => x.error).length;
+  const text = t('{0} in executors x{1}, total {2}, longest {3}', funcs.length > 2 ? t('{0} +{1}', funcs.slice(0, 2).join(', '), funcs.length - 2) : funcs.join(', '), items.length, formatDuration(total), formatDuration(max));
+  return failed ? `${text}, ${t('{0} raised', failed)}` : text;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Problems.

@@ -6,11 +6,11 @@ import * as vscode from 'vscode';
 import type { Heat, HintKind, LineHint, LineInfo } from '../core/lineAnnotations';
 
 type LineKind = 'await0' | 'await1' | 'await2' | 'await3' | 'timeoutFired' | 'timeoutCleared' | 'create' | 'block' | 'failure' | 'cancel';
-type HintStyle = 'await0' | 'await1' | 'await2' | 'await3' | 'timeoutFired' | 'timeoutCleared' | 'create' | 'block' | 'failure' | 'cancel';
+type HintStyle = 'await0' | 'await1' | 'await2' | 'await3' | 'timeoutFired' | 'timeoutCleared' | 'create' | 'block' | 'failure' | 'cancel' | 'executor';
 
 const LINE_KINDS: readonly LineKind[] = ['await0', 'await1', 'await2', 'await3', 'timeoutFired', 'timeoutCleared', 'create', 'block', 'failure', 'cancel'];
 // Hint types in the order their texts should appear on a line (VS Code orders them by type creation).
-const HINT_STYLES: readonly HintStyle[] = ['failure', 'block', 'timeoutFired', 'timeoutCleared', 'await3', 'await2', 'await1', 'await0', 'cancel', 'create'];
+const HINT_STYLES: readonly HintStyle[] = ['failure', 'block', 'timeoutFired', 'timeoutCleared', 'await3', 'await2', 'await1', 'await0', 'executor', 'cancel', 'create'];
 
 const ICON: Record<LineKind, string> = {
   await0: 'gutter-await-0.svg', await1: 'gutter-await-1.svg', await2: 'gutter-await-2.svg', await3: 'gutter-await-3.svg',
@@ -55,7 +55,7 @@ export class AnnotationDecorations implements vscode.Disposable {
     const hintColor: Record<HintStyle, string> = {
       await0: 'asyncTrace.hintForeground', await1: 'asyncTrace.heat1', await2: 'asyncTrace.heat2', await3: 'asyncTrace.heat3',
       timeoutFired: 'asyncTrace.timeout', timeoutCleared: 'asyncTrace.hintForeground', create: 'asyncTrace.hintForeground',
-      block: 'asyncTrace.block', failure: 'asyncTrace.failed', cancel: 'asyncTrace.cancelled',
+      block: 'asyncTrace.block', failure: 'asyncTrace.failed', cancel: 'asyncTrace.cancelled', executor: 'asyncTrace.timelineExecutor',
     };
     for (const style of HINT_STYLES) {
       this.hintTypes.set(style, vscode.window.createTextEditorDecorationType({

@@ -64,6 +64,16 @@ describe('executor', () => {
     await page.mouse.move(px, py, { steps: 4 });
     await h.waitFor(async () => /Waited on: blocking_io\(\) in a worker thread \(asyncio_0\), 3\d\d/.test(await tooltip.innerText()), 5000, 'the wait hover naming the work item');
 
+    // The source annotations of the call line say what ran where (the editor's inline hint).
+    const ann = await h.waitFor(async () => {
+      const files = (await h.state()).annotations?.files ?? {};
+      const lines = Object.entries(files).find(([f]) => f.endsWith(PROGRAM))?.[1];
+      const l = lines?.find((x) => x.line === CALL_LINE);
+      return l?.kinds.includes('executor') && l;
+    }, 15000, `the executor hint on line ${CALL_LINE}`);
+    assert.ok(ann.texts.some((x) => /^blocking_io\(\) in a worker thread \(asyncio_0\), 3\d\d(\.\d+)? ms$/.test(x)), ann.texts.join(' | '));
+    assert.ok(ann.kinds.includes('await'), 'the call line also shows its await');
+
     // The Tasks tree: Task-1 lists what it waited on.
     await openTasksView(h);
     const taskRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Task-1' }).first();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { TraceRun } from '../../src/core/traceModel';
 import { parseTrace } from '../../src/core/traceParser';
 import { awaitOnText, BlockIndex, plainLocalize as t, taskDetails, taskTooltipRows } from '../../src/core/taskTreeModel';
-import { describeOn } from '../../src/core/lineAnnotations';
+import { computeLineAnnotations, describeOn, lineHints } from '../../src/core/lineAnnotations';
 import { execItemText, execLanes } from '../../src/core/executorText';
 import type { RunDelta } from '../../src/core/modelTypes';
 
@@ -110,4 +110,15 @@ test('executor lanes: one per worker thread, unknown threads packed without over
     ['asyncio_0', [2, 3]], ['asyncio_1', [1]], ['asyncio_10', [7]],
     ['ProcessPoolExecutor', [4, 6]], ['ProcessPoolExecutor #2', [5]],
   ]);
+});
+
+test('the submitting line gets an executor hint (one item: what ran where; many: a summary)', () => {
+  const run = load(readFileSync(FIXTURE));
+  const info = computeLineAnnotations(run).files.get('/work/app/to_thread_app.py')!.lines.get(18)!;
+  const hints = lineHints(run, info, t);
+  assert.deepEqual(hints.map((h) => h.kind), ['await', 'executor']);
+  assert.equal(hints[1].text, 'blocking_io() in a worker thread (asyncio_0), 300 ms');
+  const x = run.execItems.get(1)!;
+  const many = { ...info, execs: [x, { ...x, id: 2, func: 'other', error: { type: 'OSError', message: '' } }, { ...x, id: 3 }] };
+  assert.equal(lineHints(run, many, t)[1].text, 'blocking_io(), other() in executors x3, total 901 ms, longest 300 ms, 1 raised');
 });

@@ -45,6 +45,11 @@ _keep = []
 # when a task suspends on a plain future. Pruned of done futures when it grows.
 WAITS = {}
 _PRUNE_AT = 256
+_MISSING = object()
+_func_cache = {}       # id(function run) -> (function, its text in the submitted line)
+_ex_names = {}         # executor type -> its name as JSON text
+_thread_names = {}     # thread ident -> (name, JSON text of the name)
+_prune_at = [_PRUNE_AT]
 
 
 class _Item(object):
@@ -99,8 +104,23 @@ def _unwrap(func):
 
 
 def _describe_func(func):
-    """(name, site id of its def line or None, module or None) of the function run."""
+    """The submitted line's text about the function run: func, def site or module."""
     func = _unwrap(func)
+    key = id(func)
+    hit = _func_cache.get(key)
+    if hit is not None and hit[0] is func:
+        return hit[1]
+    name, site, module = _func_info(func)
+    text = ',"func":%s%s%s' % (_rec.jstr(name), ',"def":%d' % site if site is not None else "",
+                               ',"module":%s' % _rec.jstr(module) if module else "")
+    if len(_func_cache) > 10000:
+        _func_cache.clear()
+    _func_cache[key] = (func, text)  # holds the function: its id stays its own
+    return text
+
+
+def _func_info(func):
+    """(name, site id of its def line or None, module or None) of the function run."""
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
     if not isinstance(name, str):
         name = type(func).__name__
@@ -157,15 +177,31 @@ def _make_finish(iid):
     def finished(cf):
         try:
             ts = _rec.now_us()
-            if cf.cancelled():
+            # Done callbacks run once the future is done: its state can be read without its lock.
+            state = getattr(cf, "_state", None)
+            if state is None:
+                state = "CANCELLED" if cf.cancelled() else "FINISHED"
+            if state != "FINISHED":
                 _rec.emit('{"type":"exec","id":%d,"ts":%d,"state":"cancelled"}' % (iid, ts))
                 return
-            exc = cf.exception(0)
+            exc = getattr(cf, "_exception", _MISSING)
+            if exc is _MISSING:
+                exc = cf.exception(0)
             err = _error_text(exc) if exc is not None else ""
             _rec.emit('{"type":"exec","id":%d,"ts":%d,"state":"finished"%s}' % (iid, ts, err))
         except Exception:
             pass
     return finished
+
+
+def _thread_text():
+    """The current thread's name as JSON text (cached per thread while its name stays)."""
+    ident = _get_ident()
+    hit = _thread_names.get(ident)
+    th = threading.current_thread()
+    if hit is None or hit[0] is not th.name:
+        hit = _thread_names[ident] = (th.name, _rec.jstr(th.name))
+    return hit[1], ident
 
 
 def _attach(item, cf, watch_start):
@@ -179,9 +215,9 @@ def _attach(item, cf, watch_start):
             if ok:
                 try:
                     ts = _rec.now_us()
-                    th = threading.current_thread()
+                    name, ident = _thread_text()
                     _rec.emit('{"type":"exec","id":%d,"ts":%d,"state":"started","thread":%s,"ident":%d}'
-                              % (iid, ts, _rec.jstr(th.name), _get_ident()))
+                              % (iid, ts, name, ident))
                 except Exception:
                     pass
             return ok
@@ -223,17 +259,15 @@ def _make_run_in_executor(orig):
             ex = executor if executor is not None else getattr(self, "_default_executor", None)
             pool = _pool_of(ex) if ex is not None else "thread"
             item = _Item(_next_id(), pool)
-            name, fsite, module = _describe_func(func)
+            ftext = _describe_func(func)
             site = _call_site(sys._getframe(1))
             task = _rec.current_task_id()
-            exname = type(ex).__name__ if ex is not None else "ThreadPoolExecutor"
-            _rec.emit('{"type":"exec","id":%d,"ts":%d,"state":"submitted","task":%s,"site":%s,'
-                      '"func":%s%s%s,"executor":%s,"pool":"%s"}'
+            ext = _ex_names.get(type(ex))
+            if ext is None:
+                ext = _ex_names[type(ex)] = _rec.jstr(type(ex).__name__ if ex is not None else "ThreadPoolExecutor")
+            _rec.emit('{"type":"exec","id":%d,"ts":%d,"state":"submitted","task":%s,"site":%s%s,"executor":%s,"pool":"%s"}'
                       % (item.id, _rec.now_us(), "null" if task is None else int(task),
-                         "null" if site is None else site, _rec.jstr(name),
-                         ',"def":%d' % fsite if fsite is not None else "",
-                         ',"module":%s' % _rec.jstr(module) if module else "",
-                         _rec.jstr(exname), pool))
+                         "null" if site is None else site, ftext, ext, pool))
         except Exception:
             return orig(self, executor, func, *args)
         ident = _get_ident()
@@ -255,10 +289,12 @@ def _make_run_in_executor(orig):
             else:
                 _pending[ident] = outer
         try:
-            if len(WAITS) >= _PRUNE_AT:
+            if len(WAITS) >= _prune_at[0]:
                 for k, v in list(WAITS.items()):
                     if v[0].done():
                         del WAITS[k]
+                # Many items in flight: prune again only when the map has doubled (amortized O(1)).
+                _prune_at[0] = max(_PRUNE_AT, 2 * len(WAITS))
             WAITS[id(fut)] = (fut, '{"kind":"executor","item":%d}' % item.id)
         except Exception:
             pass
