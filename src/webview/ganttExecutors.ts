@@ -79,12 +79,13 @@ export function drawExecLinks(rows: { count: number; rowOf: Map<number, number> 
     const eRow = rows.count + lane;
     if ((tRow < r0 && eRow < r0) || (tRow >= r1 && eRow >= r1)) continue;
     const xa = xOf(x.submitted), xb = xOf(x.started ?? x.submitted);
-    if (Math.max(xa, xb) < view.labelW || Math.min(xa, xb) > view.width) continue;
-    arrow(xa, clampY(rowY(tRow)), Math.max(xb, xa + 2), clampY(rowY(eRow) - 5), P.exec, strong ? 0.95 : 0.5);
-    if (strong && x.end !== null) {
+    if (Math.max(xa, xb) >= view.labelW && Math.min(xa, xb) <= view.width) {
+      arrow(xa, clampY(rowY(tRow) + 5), Math.max(xb, xa + 2), clampY(rowY(eRow) - 5), P.exec, strong ? 0.95 : 0.5);
+    }
+    if (x.end !== null) {
       // ... and back: the item's end wakes the awaiting task.
       const xe = xOf(x.end);
-      arrow(xe, clampY(rowY(eRow) - 5), xe + 2, clampY(rowY(tRow)), P.exec, 0.6);
+      if (xe >= view.labelW && xe <= view.width) arrow(xe, clampY(rowY(eRow) - 5), xe + 2, clampY(rowY(tRow) + 5), P.exec, strong ? 0.95 : 0.5);
     }
   }
 }

@@ -105,6 +105,11 @@ export function installInput(): void {
     const x = e.clientX - rect.left, y = e.clientY - rect.top;
     const h = hitTest(x, y);
     if (!h) return;
+    if (h.task < 0) {
+      // An executor item no task awaits (or an executor lane's name): open its call site, if any.
+      if (h.site >= 0) vscode.postMessage({ type: 'open', taskId: -1, siteId: h.site });
+      return;
+    }
     if (h.kind === 'label') {
       const rows = store.rows();
       const depth = rows.depth[h.row];

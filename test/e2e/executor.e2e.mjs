@@ -64,6 +64,14 @@ describe('executor', () => {
     await page.mouse.move(px, py, { steps: 4 });
     await h.waitFor(async () => /Waited on: blocking_io\(\) in a worker thread \(asyncio_0\), 3\d\d/.test(await tooltip.innerText()), 5000, 'the wait hover naming the work item');
 
+    // Clicking the work item selects the awaiting task and opens the line that submitted it.
+    await page.mouse.move(px, box.y + lane.y, { steps: 2 });
+    await page.mouse.click(px, box.y + lane.y);
+    await onFailureShot(h, 'click opens the call line', () => h.waitFor(async () => {
+      const s = await h.state();
+      return s.activeEditor?.file.endsWith(PROGRAM) && s.activeEditor.line === CALL_LINE && s.timeline?.drawn?.selected === main.id;
+    }, 10000, `the editor at ${PROGRAM}:${CALL_LINE} and Task-1 selected`));
+
     // The source annotations of the call line say what ran where (the editor's inline hint).
     const ann = await h.waitFor(async () => {
       const files = (await h.state()).annotations?.files ?? {};

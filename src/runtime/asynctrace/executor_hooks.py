@@ -11,9 +11,9 @@ what it sees stay as untraced):
 - ``BaseEventLoop.run_in_executor`` records the submission and marks the submitting thread
   while the executor's ``submit`` runs;
 - ``concurrent.futures.thread._WorkItem.__init__`` (thread pools, called inside ``submit`` before
-  the item is queued) sets instance attributes on that one future: its
-  ``set_running_or_notify_cancel`` (called by the worker right before the function) gives the
-  start and the thread, a done callback (called in the worker right after) the end;
+  the item is queued) marks that one future with the item's id: ``Future.set_running_or_notify_cancel``
+  (called by the worker right before the function) then gives the start and the thread, a done
+  callback on it (called in the worker right after) the end;
 - ``asyncio.futures.wrap_future`` gives the concurrent future of other executors (process pools:
   a done callback on the pool's thread in this process gives the end; the start is not seen).
 """
@@ -206,13 +206,18 @@ def _thread_text():
 
 def _attach(item, cf, watch_start):
     item.attached = True
-    iid = item.id
     if watch_start:
-        orig = cf.set_running_or_notify_cancel
+        # Read by the patched Future.set_running_or_notify_cancel (an int: no reference cycle).
+        cf._asynctrace_exec = item.id
+    cf.add_done_callback(_make_finish(item.id))
 
-        def set_running_or_notify_cancel():
-            ok = orig()
-            if ok:
+
+def _make_set_running(orig):
+    def set_running_or_notify_cancel(self):
+        ok = orig(self)
+        if ok:
+            iid = self.__dict__.get("_asynctrace_exec")
+            if iid is not None:
                 try:
                     ts = _rec.now_us()
                     name, ident = _thread_text()
@@ -220,9 +225,9 @@ def _attach(item, cf, watch_start):
                               % (iid, ts, name, ident))
                 except Exception:
                     pass
-            return ok
-        cf.set_running_or_notify_cancel = set_running_or_notify_cancel
-    cf.add_done_callback(_make_finish(iid))
+        return ok
+    set_running_or_notify_cancel.__wrapped__ = orig
+    return set_running_or_notify_cancel
 
 
 def _make_work_item_init(orig):
@@ -338,6 +343,8 @@ def install(rec):
     _patch(base_events.BaseEventLoop, "run_in_executor",
            _make_run_in_executor(base_events.BaseEventLoop.run_in_executor))
     _patch(cf_thread._WorkItem, "__init__", _make_work_item_init(cf_thread._WorkItem.__init__))
+    F = concurrent.futures.Future
+    _patch(F, "set_running_or_notify_cancel", _make_set_running(F.set_running_or_notify_cancel))
     _patch(aio_futures, "wrap_future", _make_wrap_future(aio_futures.wrap_future))
     if getattr(asyncio, "wrap_future", None) is _patches[-1][2]:
         _patch(asyncio, "wrap_future", aio_futures.wrap_future)
