@@ -131,7 +131,7 @@ export function installExtension(extensionsDir) {
 
 /** Installs a packaged .vsix into `extensionsDir` the way users do (`--install-extension`). */
 export function installVsix(vsix, extensionsDir, userDataDir) {
-  const setup = ensureSetup({ quiet: true });
+  const setup = ensureSetup({ quiet: true, browser: false });
   mkdirSync(userDataDir, { recursive: true });
   const configFile = path.join(userDataDir, 'code-server.yaml');
   writeFileSync(configFile, 'auth: none\n');
@@ -250,7 +250,8 @@ export async function waitFor(fn, timeoutMs = 15000, what = 'condition') {
  * `npm start`. Returns { child, port, url, logFile, stop() }; the child leads its own process group.
  */
 export async function startCodeServer({ folder, userDataDir, extensionsDir, port, host = '127.0.0.1', env = {}, logFile, stdio }) {
-  const setup = ensureSetup();
+  // Serving needs no browser (`npm start`: the user opens the URL in theirs).
+  const setup = ensureSetup({ browser: false });
   if (port === undefined) port = await freePort();
   else if (!(await portAvailable(port, host))) {
     // Checked up front: a server already there would answer the health check in our place.

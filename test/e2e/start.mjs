@@ -50,10 +50,10 @@ if (!existsSync(folder)) {
 }
 
 try {
-  ensureSetup();
+  ensureSetup({ browser: false });
 } catch (e) {
   console.error(`[start] ${e.message}`);
-  process.exit(1);
+  process.exit(e.exitCode ?? 1);
 }
 
 if (!flag('no-build')) {
