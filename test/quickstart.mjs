@@ -19,11 +19,14 @@ const log = (m) => console.log(`[quickstart ${Math.round((Date.now() - t0) / 100
 const dir = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-quickstart-'));
 const home = path.join(dir, 'home');
 mkdirSync(home);
+// Nothing of the project's or npm's state; only the machine's own network settings (proxy,
+// certificate authorities), which a newcomer's machine has too.
 const env = {
   PATH: process.env.PATH,
   HOME: home,
   LANG: process.env.LANG ?? 'C.UTF-8',
   TMPDIR: process.env.TMPDIR ?? os.tmpdir(),
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /(^|_)(PROXY|CERTS?|CA_BUNDLE|CAINFO|CAFILE)(_|$)|^SSL_CERT/i.test(k) && !/^npm_/i.test(k))),
 };
 const clone = path.join(dir, 'async-trace');
 

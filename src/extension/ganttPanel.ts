@@ -13,6 +13,13 @@ const VIEW_TYPE = 'asyncTrace.timeline';
 /** Argument shapes of asyncTrace.showTimeline: (runKey, taskId) or a tree element. */
 type ShowArg = string | { runKey?: unknown; taskId?: unknown; run?: { key?: unknown } } | undefined;
 
+let openPanel: vscode.WebviewPanel | undefined;
+
+/** Whether the timeline panel is open (visible or in a background tab). */
+export function timelineIsOpen(): boolean {
+  return openPanel !== undefined;
+}
+
 export function registerGanttPanel(context: vscode.ExtensionContext, runs: TraceRuns): void {
   const controller = new GanttController(context, runs);
   context.subscriptions.push(controller);
@@ -125,6 +132,7 @@ class GanttController implements vscode.Disposable {
 
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
+    openPanel = panel;
     this.ready = false;
     panel.webview.options = this.webviewOptions();
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'asynctrace.svg');
@@ -133,6 +141,7 @@ class GanttController implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m)),
       panel.onDidDispose(() => {
         this.panel = undefined;
+        if (openPanel === panel) openPanel = undefined;
         this.ready = false;
         this.encoder = undefined;
         this.run = undefined;

@@ -21,6 +21,8 @@ import {
   RunSetupError, findInterpreter, hasPythonExtension, interpreterActions, registerPythonEnvironment, type ErrorAction, type Interpreter,
 } from './pythonEnvironment';
 import { contributeTestState } from './testHooks';
+import { offerTimelineOnFirstEnd, revealOnFirstRun } from './firstRun';
+import { timelineIsOpen } from './ganttPanel';
 
 /** Stored traces kept in the extension's storage (older ones are deleted when a run starts). */
 const KEEP_TRACES = 20;
@@ -429,6 +431,7 @@ async function startSession(
   void vscode.commands.executeCommand('setContext', 'asyncTrace.running', true);
   sessionsEmitter.fire();
   terminal.writeNote(vscode.l10n.t('[Async Trace] Tracing {0} with Python {1} ({2})', label, versionText(interpreter.version), interpreter.command));
+  revealOnFirstRun();
   terminal.show();
 
   try {
@@ -513,7 +516,15 @@ function onSessionFinished(s: RunSession): void {
       );
     }
   }
-  // Otherwise the program itself ran and exited (maybe with an error): its terminal and the trace tell.
+  // Otherwise the program itself ran and exited (maybe with an error): its terminal and the trace
+  // tell; a window's first run also offers the timeline.
+  if (s.stream.connected) {
+    offerTimelineOnFirstEnd(
+      s.run,
+      vscode.l10n.t('Traced {0}: exit code {1}, {2} tasks, {3} events.', s.run.label, code ?? '?', counts.tasks, counts.events),
+      timelineIsOpen(),
+    );
+  }
 }
 
 /** The session a Stop command means: its argument (run key or tree element), the selected run, the only one, or a pick. */

@@ -399,6 +399,8 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
           ...DEFAULT_SETTINGS,
           'security.workspace.trust.enabled': !trusted,
           'asyncTrace.pythonPath': python,
+          // Tests see the first-run reveal only when they ask for it (firstRun.e2e.mjs).
+          'asyncTrace.revealOnFirstRun': false,
           ...settings,
         },
         null,

@@ -48,13 +48,16 @@ function run(cmd, args, opts) {
 }
 
 /**
- * Environment in which code-server (and its install scripts) see Node 24 as `node`. The outer
- * npm's own variables (`npm_config_user_agent` names Node 20, which code-server's postinstall
- * reads and refuses) are dropped, so running under `npm start`/`npm test` is the same as not.
+ * Environment in which code-server (and its install scripts) see Node 24 as `node`. What the
+ * outer npm says of itself (`npm_config_user_agent` names Node 20, which code-server's postinstall
+ * reads and refuses) is dropped, so running under `npm start`/`npm test` is the same as not.
  */
 export function node24Env(base = process.env) {
   const { nodeDir } = paths();
-  const clean = Object.fromEntries(Object.entries(base).filter(([k]) => !/^npm_/i.test(k)));
+  // The user's npm settings (npm_config_*: registry, cafile, proxy) are kept.
+  const clean = Object.fromEntries(
+    Object.entries(base).filter(([k]) => !/^npm_(config_user_agent|node_execpath|lifecycle_|package_)/i.test(k)),
+  );
   return {
     ...clean,
     PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${base.PATH ?? ''}`,
