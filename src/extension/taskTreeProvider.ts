@@ -39,10 +39,13 @@ class RunState {
   readonly planner = new RefreshPlanner();
   visible: Set<number> | undefined;
   lastRunRowRefresh = 0;
+  /** Whether the run was live at the last flush (its end redraws every row it shows). */
+  wasLive: boolean;
 
   constructor(readonly run: TraceRunView) {
     this.node = { kind: 'run', id: `run:${run.key}`, run, runKey: run.key };
     this.blocks.update(run);
+    this.wasLive = run.live;
   }
 
   taskNode(taskId: number): TaskNode {
@@ -132,7 +135,18 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   flush(): void {
     const fire: TreeNode[] = [];
     const now = Date.now();
+    let all = false;
     for (const s of this.states.values()) {
+      if (s.wasLive && !s.run.live) {
+        // The run just ended: every row it shows (alive tasks' growing lifetimes, "waiting now")
+        // is redrawn from the final model, in one full refresh, whatever was batched before.
+        s.wasLive = false;
+        s.planner.take((id) => treeParent(s.run, id));
+        s.blocks.update(s.run);
+        s.items.clear();
+        all = true;
+        continue;
+      }
       const touched = s.blocks.update(s.run);
       const dueRunRow = s.run.live && now - s.lastRunRowRefresh >= RUN_ROW_REFRESH_MS;
       if (!s.planner.pending && touched.length === 0 && !dueRunRow) continue;
@@ -154,8 +168,9 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       }
       if (fire.includes(s.node)) s.lastRunRowRefresh = now;
     }
-    if (fire.length) this.changeEmitter.fire(fire);
-    if (fire.length && this.filterValue) this.afterFilteredRefresh?.();
+    if (all) this.changeEmitter.fire(undefined);
+    else if (fire.length) this.changeEmitter.fire(fire);
+    if ((all || fire.length) && this.filterValue) this.afterFilteredRefresh?.();
   }
 
   /** Called after a live refresh while a filter is active (the match counts changed). */

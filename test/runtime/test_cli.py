@@ -1,6 +1,7 @@
 """The command line: runs programs exactly as Python would, fails bad use in one line."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -224,11 +225,19 @@ class CliTest(unittest.TestCase):
         srv.listen(1)
         got = []
 
+        # The reader reads nothing until the program has made all its lines (it writes a marker
+        # file then), so the bound is overrun however fast or slow the machine is; a fixed pause
+        # was not enough under load (no drop happened).
+        tmp = tempfile.mkdtemp()
+        marker = os.path.join(tmp, "produced")
+
         def accept():
             c, _ = srv.accept()
             f = c.makefile("rb")
             f.readline()  # the token
-            time.sleep(1.5)  # a reader that falls behind
+            deadline = time.time() + 120
+            while not os.path.exists(marker) and time.time() < deadline:
+                time.sleep(0.05)
             got.append(f.read())
             c.close()
 
@@ -239,13 +248,15 @@ class CliTest(unittest.TestCase):
         # the reader holds the writer back.
         src = ("import asyncio\nasync def w():\n    for i in range(500):\n        await asyncio.sleep(0)\n"
                "async def m():\n    for k in range(10):\n        await asyncio.gather(*(w() for _ in range(20)))\n"
-               "    print('finished')\nasyncio.run(m())\n")
+               "    open(%r, 'w').close()\n"
+               "    print('finished')\nasyncio.run(m())\n") % marker
         try:
             res = run_traced(src, extra_cli=["--connect", "127.0.0.1:%d" % srv.getsockname()[1]],
                              env={"ASYNCTRACE_BUFFER_LINES": "2000"})
         finally:
             th.join(30)
             srv.close()
+            shutil.rmtree(tmp, ignore_errors=True)
         self.assertEqual((res.code, res.stdout), (0, "finished\n"), res.stderr)
         self.assertEqual(res.stderr, "")
         streamed = [json.loads(l) for l in got[0].decode("utf-8").split("\n") if l]

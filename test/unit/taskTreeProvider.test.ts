@@ -120,6 +120,26 @@ test('live updates are throttled and refresh only the rows that changed', async 
   provider.dispose();
 });
 
+test('the end of a live run redraws every row it shows, whatever was batched', async () => {
+  const { provider, run, fired } = setup([header, task(1, null), task(2, 1)], true);
+  const [runNode] = provider.getChildren();
+  const [t1] = provider.getChildren(runNode);
+  const early = provider.getTreeItem(t1);
+  assert.match(String(early.description), /running|waiting|ready/);
+  // The last lines and the end of the stream arrive together; the task's own change is batched
+  // with the run's (as when the program's last lines come with its exit).
+  run.ingest('{"type":"end","task":2,"ts":20,"state":"done"}\n{"type":"end","task":1,"ts":30,"state":"done"}\n');
+  provider.runUpdated(run, { newTasks: [], changedTasks: [2], stepsFrom: 0, newSites: 0, changedTimeouts: [], newCancels: 0, newBlocks: 0, runChanged: false });
+  run.finish();
+  provider.runUpdated(run, { newTasks: [], changedTasks: [], stepsFrom: 0, newSites: 0, changedTimeouts: [], newCancels: 0, newBlocks: 0, runChanged: true });
+  await new Promise((r) => setTimeout(r, 120));
+  assert.deepEqual(fired, [undefined], 'one full refresh');
+  const last = provider.getTreeItem(t1);
+  assert.notStrictEqual(last, early);
+  assert.match(String(last.description), /done$/);
+  provider.dispose();
+});
+
 test('filter keeps matches and their creators, and counts matches', () => {
   const { provider } = setup([header, task(1, null, 'main'), task(2, 1, 'fetch-alpha'), task(3, 1, 'fetch-beta'), task(4, null, 'other')]);
   provider.setFilter({ text: 'beta' });
