@@ -1,10 +1,12 @@
 // One build script, two bundles: the extension (Node, CommonJS, `vscode` external)
 // and the Gantt webview (browser IIFE). `--watch` rebuilds on change, `--production` minifies.
 import * as esbuild from 'esbuild';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// `npm run package` starts from an empty dist/: nothing of a development build (source maps) is left.
+if (process.argv.includes('--clean')) await rm('dist', { recursive: true, force: true });
 
 /** Logs build results the way VS Code's esbuild problem matcher expects. */
 const problemMatcherPlugin = {

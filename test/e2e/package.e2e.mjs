@@ -2,7 +2,7 @@
 // extension activates and traces a program with the Python runtime shipped inside the package.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,7 +17,8 @@ before(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-package-'));
   const src = path.join(tmp, 'src');
   for (const f of readdirSync(ROOT)) {
-    if (['node_modules', 'dist', '.git', '.e2e', 'test', 'docs'].includes(f) || f.endsWith('.vsix')) continue;
+    if (['node_modules', '.git', '.e2e', 'test'].includes(f) || f.endsWith('.vsix')) continue;
+    // dist/ with a development build (source maps) is copied on purpose: packaging must start clean.
     cpSync(path.join(ROOT, f), path.join(src, f), { recursive: true, filter: (s) => !s.includes('__pycache__') });
   }
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'), 'dir');
@@ -33,16 +34,46 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the .vsix is small and holds the bundle and the Python runtime, not sources or tests', async () => {
+/** The package's files (`extension/...` entries of the zip), sorted, read with the zip's own directory. */
+function vsixFiles(file) {
+  const r = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
+}
+
+// What the package holds, exactly: the bundle, codicons, media, translations, the Python runtime,
+// the README with the screenshots it shows, and nothing else (no source maps, sources or tests).
+const EXPECTED = [
+  /^package\.json$/, /^package\.nls(\.zh-cn)?\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^LICENSE(\.txt)?$/,
+  /^dist\/extension\.js$/, /^dist\/webview\/gantt\.js$/, /^dist\/codicons\/codicon\.(css|ttf)$/,
+  /^media\/[a-z0-9-]+\.(svg|css|png)$/, /^l10n\/bundle\.l10n\.zh-cn\.json$/,
+  /^src\/runtime\/asynctrace\/[a-z0-9_]+\.py$/,
+  /^docs\/screenshots\/[a-z0-9-]+\.png$/,
+];
+
+test('the .vsix holds exactly the expected files, with every README image, and is small', async () => {
   const size = statSync(vsix).size;
-  assert.ok(size < 2_000_000, `vsix is ${size} bytes`);
+  console.log(`# ${path.basename(vsix)}: ${(size / 1e6).toFixed(2)} MB`);
+  assert.ok(size < 3_000_000, `vsix is ${size} bytes`);
+  const files = vsixFiles(vsix);
+  const unexpected = files.filter((f) => !EXPECTED.some((re) => re.test(f)));
+  assert.deepEqual(unexpected, [], 'files no rule expects');
+  for (const re of EXPECTED.slice(0, 10)) assert.ok(files.some((f) => re.test(f)), `${re} in the package`);
+  assert.ok(files.includes('media/icon.png'), 'the extension icon');
+  // The README's images are read from the package by the Extensions view: all must be there.
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const images = [...new Set([...readme.matchAll(/\]\((docs\/screenshots\/[^)\s]+\.png)\)/g)].map((m) => m[1]))];
+  assert.ok(images.length > 0);
+  for (const img of images) assert.ok(files.includes(img), `${img} (shown by the README) in the package`);
+  // And only those: screenshots the README does not show stay out.
+  assert.deepEqual(files.filter((f) => f.startsWith('docs/')).sort(), images.sort());
+  // Fresh production build: no source maps, no development bundle.
+  assert.ok(!files.some((f) => f.endsWith('.map')), 'no source maps');
+  // The very file produced is what gets installed (below).
   h = await launch({ workspace: 'examples', vsix });
   const ext = h.extensionDir;
-  for (const f of ['package.json', 'package.nls.json', 'dist/extension.js', 'dist/webview/gantt.js', 'dist/codicons/codicon.css', 'media/asynctrace.svg', 'src/runtime/asynctrace/__main__.py']) {
-    assert.ok(existsSync(path.join(ext, f)), `${f} in the package`);
-  }
-  for (const f of ['dist/extension.js.map', 'src/extension', 'src/core', 'test', 'node_modules', 'tsconfig.json']) {
-    assert.ok(!existsSync(path.join(ext, f)), `${f} must not be in the package`);
+  for (const f of ['package.json', 'dist/extension.js', 'media/icon.png', 'src/runtime/asynctrace/__main__.py']) {
+    assert.ok(existsSync(path.join(ext, f)), `${f} installed`);
   }
 });
 
