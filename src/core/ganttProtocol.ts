@@ -27,9 +27,9 @@ export const END_STATES = ['', 'done', 'cancelled', 'failed'] as const;
 
 /** Task columns: one entry per task, upserted by id. Strings as arrays; numbers as ArrayBuffers. */
 export interface TaskColumns {
-  /** Int32: task id. */
+  /** Float64: task id (any safe integer: Int32 made ids past 2^31 collide). */
   id: ArrayBuffer;
-  /** Int32: parent id, -1 for none. */
+  /** Float64: parent id, -1 for none. */
   parent: ArrayBuffer;
   /** Uint8: 0 asyncio, 1 greenlet. */
   kind: ArrayBuffer;
@@ -39,9 +39,9 @@ export interface TaskColumns {
   end: ArrayBuffer;
   /** Uint8: index into END_STATES (0 = alive). */
   endState: ArrayBuffer;
-  /** Int32: creation site, -1 for none. */
+  /** Float64: creation site, -1 for none. */
   site: ArrayBuffer;
-  /** Int32: site of the error that ended it, -1 for none. */
+  /** Float64: site of the error that ended it, -1 for none. */
   errorSite: ArrayBuffer;
   name: string[];
   coro: string[];
@@ -52,7 +52,7 @@ export interface TaskColumns {
 /** Steps appended in arrival order; `from` is the index of the first one (must equal what the webview holds). */
 export interface StepBatch {
   from: number;
-  /** Int32: task id. */
+  /** Float64: task id. */
   task: ArrayBuffer;
   /** Float64 (us). */
   ts: ArrayBuffer;

@@ -6,6 +6,7 @@ import type { AwaitOn } from './traceEvents';
 import type { CancelInfo, ExecItemInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemText, execRunTime, execWaitText } from './executorText';
+import { plainText } from './untrusted';
 
 /** Heat level of an await line: share of the run's total waiting that happened there. */
 export type Heat = 0 | 1 | 2 | 3;
@@ -574,7 +575,8 @@ export type HintKind = 'await' | 'timeoutFired' | 'timeoutCleared' | 'timeoutArm
 export interface LineHint { kind: HintKind; text: string; heat?: Heat }
 
 export function taskName(run: TraceRunView, id: number): string {
-  return run.tasks.get(id)?.name ?? `#${id}`;
+  const name = run.tasks.get(id)?.name;
+  return name !== undefined ? plainText(name) : `#${plainText(id)}`;
 }
 
 /** "Task-1, Task-2, Task-3 +4". */
@@ -598,8 +600,12 @@ export function delayText(tl: TimeoutLine, t: Translate): string {
   return lo === hi ? lo : t('{0} to {1}', lo, hi);
 }
 
-/** What a task waited for, in words. */
+/** What a task waited for, in words (neutral plain text: the trace's kinds and ops are in it). */
 export function describeOn(run: TraceRunView, on: AwaitOn | undefined, t: Translate): string {
+  return plainText(describeOnWords(run, on, t));
+}
+
+function describeOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Translate): string {
   if (!on) return '';
   switch (on.kind) {
     case 'sleep': return typeof on.delay === 'number' ? t('sleep {0}', formatSeconds(on.delay)) : t('sleep');
@@ -608,7 +614,7 @@ export function describeOn(run: TraceRunView, on: AwaitOn | undefined, t: Transl
     case 'io': return t('I/O {0}', String(on.op ?? ''));
     case 'switch': return t('switch to {0}', taskName(run, on.to as number));
     case 'executor': return execWaitText(run, on.item, t);
-    default: return on.kind;
+    default: return String(on.kind);
   }
 }
 
@@ -669,6 +675,8 @@ export function lineHints(run: TraceRunView, info: LineInfo, t: Translate = engl
     const n = info.creates.length;
     hints.push({ kind: 'create', text: n === 1 ? t('creates 1 task: {0}', taskName(run, info.creates[0])) : t('creates {0} tasks', n) });
   }
+  // Error types, task and function names from the trace are in these texts.
+  for (const h of hints) h.text = plainText(h.text, 500);
   return hints.sort((a, b) => HINT_ORDER[a.kind] - HINT_ORDER[b.kind]);
 }
 
@@ -789,6 +797,11 @@ export function collectProblems(run: TraceRunView, ann: RunAnnotations, t: Trans
         });
       }
     }
+  }
+  // Problems entries and their related lines are plain text made of the trace's strings.
+  for (const p of out) {
+    p.message = plainText(p.message);
+    for (const r of p.related) r.message = plainText(r.message);
   }
   return out;
 }

@@ -122,7 +122,8 @@ export interface LoopInfo {
  */
 export interface StepColumns {
   count: number;
-  task: Int32Array;
+  /** Task ids: Float64 so any safe-integer id is exact (Int32 made ids past 2^31 collide). */
+  task: Float64Array;
   ts: Float64Array;
   dur: Float64Array;
   /** When the task became ready again after this step's suspension (NaN: unknown). Mirrors the *next* step's `woke`. */
@@ -164,6 +165,19 @@ export interface ParseIssues {
   truncatedTail: boolean;
   /** No `run` line first. */
   missingHeader: boolean;
+  // What an untrusted trace got wrong beyond malformed lines (docs/trace-format.md): optional so
+  // hand-made issue objects need not list them; a reader counts them where it finds them.
+  /** Well-formed lines skipped for impossible values (negative duration, non-finite number, id out of range, nesting too deep). */
+  invalidLines?: number;
+  firstInvalidLine?: number;
+  /** Optional fields of the wrong type, ignored (the line itself was kept). */
+  droppedFields?: number;
+  /** Lines longer than the reader's bound, skipped. */
+  longLines?: number;
+  /** Repeated declarations ignored (a second `run` line, a task declared or ended twice, a site id reused). */
+  duplicates?: number;
+  /** Tasks whose `parent` would have made a cycle, shown as roots instead. */
+  parentCycles?: number;
 }
 
 export interface TraceRunView {

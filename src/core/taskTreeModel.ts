@@ -5,6 +5,8 @@ import type { BlockInfo, RunDelta, TaskInfo, TaskStatus, TraceRunView } from './
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemsOf, execItemText, execWaitText } from './executorText';
 import type { TaskFilter } from './taskFilter';
+import { MAX_LINE_CHARS } from './traceParser';
+import { plainText } from './untrusted';
 
 /** Localizer: `vscode.l10n.t` in the extension, plain `{0}` substitution in tests. */
 export type Localize = (message: string, ...args: Array<string | number>) => string;
@@ -49,24 +51,30 @@ export function baseName(file: string): string {
 export function siteLabel(run: TraceRunView, siteId: number | null | undefined): string | undefined {
   if (siteId === null || siteId === undefined) return undefined;
   const s = run.sites.get(siteId);
-  return s ? `${baseName(s.file)}:${s.line}` : undefined;
+  return s ? plainText(`${baseName(s.file)}:${s.line}`) : undefined;
 }
 
 export function taskName(run: TraceRunView, id: number | null | undefined): string {
   if (id === null || id === undefined) return '?';
-  return run.tasks.get(id)?.name ?? `#${id}`;
+  const name = run.tasks.get(id)?.name;
+  return name !== undefined ? plainText(name) : `#${plainText(id)}`;
 }
 
 /** The program a run traced: script base name, `-m module`, or the run's own label. */
 export function programLabel(run: TraceRunView): string {
   const info = run.info;
-  if (info?.module) return `-m ${info.module}`;
+  if (info?.module) return plainText(`-m ${info.module}`);
   const script = info?.argv?.[0];
-  return script ? baseName(script) : run.label;
+  return plainText(typeof script === 'string' && script ? baseName(script) : run.label);
 }
 
 /** What a suspension waited on, in words: "sleep 1.0 s", "Task-3", "gather of 3 tasks", "recv". */
 export function awaitOnText(run: TraceRunView, on: AwaitOn | undefined, t: Localize): string | undefined {
+  const text = awaitOnWords(run, on, t);
+  return text === undefined ? undefined : plainText(text);
+}
+
+function awaitOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Localize): string | undefined {
   if (!on) return undefined;
   const o = on as Record<string, unknown>;
   switch (on.kind) {
@@ -76,11 +84,11 @@ export function awaitOnText(run: TraceRunView, on: AwaitOn | undefined, t: Local
       const n = Array.isArray(o.tasks) ? o.tasks.length : 0;
       return t('gather of {0} tasks', n);
     }
-    case 'io': return t('I/O {0}', typeof o.op === 'string' ? o.op : '');
+    case 'io': return t('I/O {0}', plainText(o.op));
     case 'switch': return t('switch to {0}', taskName(run, o.to as number));
     case 'yield': return t('yield');
     case 'executor': return execWaitText(run, o.item, t);
-    default: return String(on.kind);
+    default: return plainText(on.kind);
   }
 }
 
@@ -93,7 +101,7 @@ export function lifetime(run: TraceRunView, task: TaskInfo): number {
 /** Tree row description of a task: `say_after · 2.00 s · cancelled`. */
 export function taskDescription(run: TraceRunView, task: TaskInfo, t: Localize): string {
   const parts: string[] = [];
-  if (task.coro && task.coro !== task.name) parts.push(task.coro);
+  if (task.coro && task.coro !== task.name) parts.push(plainText(task.coro));
   parts.push(formatDuration(lifetime(run, task)));
   let state = statusText(task.status, t);
   if (task.endState === undefined && !run.live) state = t('{0}, never ended', state);
@@ -122,7 +130,12 @@ export function taskTooltipRows(run: TraceRunView, task: TaskInfo, t: Localize):
   if (task.children.length) rows.push([t('Children'), String(task.children.length)]);
   if (task.error) rows.push([t('Error'), `${task.error.type}: ${task.error.message}`]);
   if (task.thread !== undefined) rows.push([t('Thread'), String(task.thread)]);
-  return rows;
+  return neutralRows(rows);
+}
+
+/** Every value of a tooltip as neutral plain text (they mix the trace's strings into sentences). */
+function neutralRows(rows: Array<[string, string]>): Array<[string, string]> {
+  return rows.map(([label, value]) => [label, plainText(value)]);
 }
 
 function parentText(run: TraceRunView, task: TaskInfo, t: Localize): string {
@@ -291,6 +304,12 @@ export function taskDetails(run: TraceRunView, task: TaskInfo, blocks: readonly 
       icon: { icon: 'flame', color: 'asyncTrace.block' },
     });
   }
+  // The trace's strings (names, paths, functions, messages, causes) are in these sentences.
+  for (const r of rows) {
+    r.label = plainText(r.label);
+    if (r.description !== undefined) r.description = plainText(r.description);
+    r.tooltip = r.tooltip.map((line) => plainText(line));
+  }
   return rows;
 }
 
@@ -300,7 +319,7 @@ function causeText(cause: string, t: Localize): string {
     case 'cancel': return t('cancel()');
     case 'shutdown': return t('shutdown');
     case 'kill': return t('kill');
-    default: return cause;
+    default: return plainText(cause);
   }
 }
 
@@ -323,14 +342,15 @@ export function runDescription(run: TraceRunView, t: Localize, formatTime: (iso:
   if (run.live) parts.push(t('live'));
   else if (run.exit) parts.push(t('exit {0}', run.exit.code));
   else parts.push(t('no exit (killed?)'));
-  return parts.join(' \u00b7 ');
+  return plainText(parts.join(' \u00b7 '));
 }
 
 export function runTooltipRows(run: TraceRunView, t: Localize, sourcePath?: string): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   const info = run.info;
   if (info) {
-    rows.push([t('Command'), (info.module ? ['-m', info.module, ...info.argv.slice(1)] : info.argv).join(' ')]);
+    const argv = Array.isArray(info.argv) ? info.argv : [];
+    rows.push([t('Command'), (info.module ? ['-m', info.module, ...argv.slice(1)] : argv).join(' ')]);
     rows.push([t('Python'), info.python]);
     rows.push([t('Process id'), String(info.pid)]);
     rows.push([t('Working directory'), info.cwd]);
@@ -346,7 +366,7 @@ export function runTooltipRows(run: TraceRunView, t: Localize, sourcePath?: stri
   }
   for (const line of issueLines(run, t)) rows.push([t('Trace issue'), line]);
   if (sourcePath) rows.push([t('Trace file'), sourcePath]);
-  return rows;
+  return neutralRows(rows);
 }
 
 /** What the reader skipped or could not trust, one sentence each (empty when the trace is clean). */
@@ -361,9 +381,17 @@ export function issueLines(run: TraceRunView, t: Localize): string[] {
   if (i.truncatedTail) out.push(t('The last line was cut off (the program was killed, or the file is still being written).'));
   if (i.newerVersion !== undefined) out.push(t('Written by a newer Async Trace (format v{0}): some details may be missing.', i.newerVersion));
   if (i.missingHeader) out.push(t('The trace does not start with a run header: it may be incomplete.'));
+  if (i.invalidLines) {
+    out.push(t('Skipped {0} lines with impossible values (negative durations, infinite numbers, bad ids or nesting too deep; first at line {1}).',
+      i.invalidLines, i.firstInvalidLine ?? '?'));
+  }
+  if (i.longLines) out.push(t('Skipped {0} lines longer than {1} MB.', i.longLines, MAX_LINE_CHARS / (1024 * 1024)));
+  if (i.droppedFields) out.push(t('Ignored {0} fields of the wrong type.', i.droppedFields));
+  if (i.duplicates) out.push(t('Ignored {0} repeated declarations (a second run header, a task declared or ended twice, a reused site id).', i.duplicates));
+  if (i.parentCycles) out.push(t('Listed {0} tasks at the top level: their parents would have made a cycle.', i.parentCycles));
   const partial = partialLoopsMessage(run, t);
   if (partial) out.push(partial);
-  return out;
+  return out.map((line) => plainText(line));
 }
 
 /**
@@ -372,9 +400,9 @@ export function issueLines(run: TraceRunView, t: Localize): string[] {
  */
 export function partialLoopsMessage(run: Pick<TraceRunView, 'loops'>, t: Localize): string | undefined {
   const names = new Set<string>();
-  for (const l of run.loops?.values() ?? []) if (l.partial) names.add(l.className ?? `#${l.id}`);
+  for (const l of run.loops?.values() ?? []) if (l.partial) names.add(plainText(l.className ?? `#${l.id}`, 200));
   if (!names.size) return undefined;
-  return t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', [...names].join(', '));
+  return plainText(t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', [...names].join(', ')));
 }
 
 /** A page window over a child list: which ids to show and how many stay hidden behind "… N more". */

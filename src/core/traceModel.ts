@@ -65,6 +65,9 @@ class TaskRecord implements TaskInfo {
   lastStep = -1;
   /** Batch number of the last delta that listed this task as changed (dedupes changedTasks). */
   batch = 0;
+  /** Listed in the run's roots (see TraceRun.roots); rootListed is scratch for its compaction. */
+  isRoot = false;
+  rootListed = false;
 
   // Await statistics and the ongoing wait are derived from the step columns when read, not
   // kept up to date per step: at 1,000,000 steps the per-step Map and object updates (random
@@ -135,7 +138,8 @@ class TaskRecord implements TaskInfo {
 
 class StepStore implements StepColumns {
   count = 0;
-  task: Int32Array;
+  /** Float64: task ids are any safe integer (an Int32 column made ids past 2^31 collide). */
+  task: Float64Array;
   ts: Float64Array;
   dur: Float64Array;
   wokeNext: Float64Array;
@@ -143,7 +147,7 @@ class StepStore implements StepColumns {
   awaitId: Int32Array;
 
   constructor(capacity = 1024) {
-    this.task = new Int32Array(capacity);
+    this.task = new Float64Array(capacity);
     this.ts = new Float64Array(capacity);
     this.dur = new Float64Array(capacity);
     this.wokeNext = new Float64Array(capacity);
@@ -168,7 +172,7 @@ class StepStore implements StepColumns {
     const n = this.task.length * 2;
     const g32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
     const g64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    this.task = g32(this.task);
+    this.task = g64(this.task);
     this.awaitId = g32(this.awaitId);
     this.ts = g64(this.ts);
     this.dur = g64(this.dur);
@@ -224,7 +228,27 @@ export class TraceRun implements TraceRunView {
   exit?: { ts: number; code: number; dropped: number; error?: ErrorInfo };
   now = 0;
   readonly tasks = new Map<number, TaskRecord>();
-  readonly roots: number[] = [];
+  /**
+   * Tasks without a known parent, in creation order. A task stops being a root when its parent
+   * turns up (its `task` line after its steps, or its parent's after its own): it is marked, not
+   * spliced out (a splice each made such traces load in quadratic time), and the list is
+   * compacted when next read.
+   */
+  get roots(): readonly number[] {
+    if (this.rootsRemoved > 0) {
+      const kept: number[] = [];
+      for (const id of this.rootList) {
+        const t = this.lookup(id);
+        if (t !== undefined && t.isRoot && !t.rootListed) { t.rootListed = true; kept.push(id); }
+      }
+      for (const id of kept) this.lookup(id)!.rootListed = false;
+      this.rootList = kept;
+      this.rootsRemoved = 0;
+    }
+    return this.rootList;
+  }
+  private rootList: number[] = [];
+  private rootsRemoved = 0;
   readonly sites = new Map<number, SiteInfo>();
   readonly steps = new StepStore();
   readonly timeouts = new Map<number, TimeoutInfo>();
@@ -268,6 +292,7 @@ export class TraceRun implements TraceRunView {
   private newBlocks = 0;
   private changedExecItems = new Set<number>();
   private runChanged = false;
+  private hiddenInBatch = false;
 
   constructor(readonly key: string, readonly label: string, options: TraceRunOptions = {}) {
     this.live = options.live ?? false;
@@ -313,7 +338,8 @@ export class TraceRun implements TraceRunView {
 
   private issueStamp(): number {
     const i = this.parser.issues;
-    return i.badLines * 4 + i.unknownTypes * 2 + (i.missingHeader ? 1 : 0) + (i.newerVersion ?? 0) * 1e9;
+    return i.badLines * 4 + i.unknownTypes * 2 + (i.missingHeader ? 1 : 0) + (i.newerVersion ?? 0) * 1e9
+      + ((i.invalidLines ?? 0) + (i.droppedFields ?? 0) + (i.longLines ?? 0)) * 8;
   }
 
   private foldBatch(events: readonly TraceEvent[], force: boolean): void {
@@ -324,6 +350,11 @@ export class TraceRun implements TraceRunView {
   }
 
   private flush(): void {
+    if (this.hiddenInBatch) {
+      this.hiddenInBatch = false;
+      this.newTasks = this.newTasks.filter((id) => this.tasks.has(id));
+      this.changedTasks = this.changedTasks.filter((id) => this.tasks.has(id));
+    }
     const delta: RunDelta = {
       newTasks: this.newTasks,
       changedTasks: this.changedTasks,
@@ -381,7 +412,9 @@ export class TraceRun implements TraceRunView {
       t.name = `Task ${id}`;
       this.tasks.set(id, t);
       if (id >= 0 && id < DENSE_IDS) this.byId[id] = t;
-      this.roots.push(id);
+      this.rootList.push(id);
+      t.isRoot = true;
+      if (this.orphans.size > 0) this.adoptOrphans(t);
       this.counts.tasks++;
       this.counts.alive++;
       this.newTasks.push(id);
@@ -395,10 +428,17 @@ export class TraceRun implements TraceRunView {
       case 'step': return this.foldStep(e);
       case 'task': return this.foldTask(e);
       case 'end': return this.foldEnd(e);
-      case 'site':
+      case 'site': {
+        const prev = this.sites.get(e.id);
+        if (prev !== undefined) {
+          // Sites are declared once: a reused id that says something else is not believed.
+          if (prev.file !== e.file || prev.line !== e.line) this.duplicate();
+          return;
+        }
         this.sites.set(e.id, { id: e.id, file: e.file, line: e.line, func: typeof e.func === 'string' ? e.func : '' });
         this.newSites++;
         return;
+      }
       case 'name': {
         if (this.hidden.has(e.task)) return;
         const t = this.taskFor(e.task, this.now);
@@ -418,6 +458,7 @@ export class TraceRun implements TraceRunView {
       }
       case 'loop': return this.foldLoop(e);
       case 'run':
+        if (this.info !== undefined) { this.duplicate(); return; } // the first header describes the run
         this.info = e;
         this.runChanged = true;
         return;
@@ -442,14 +483,20 @@ export class TraceRun implements TraceRunView {
     if (e.eager === true) t.eager = true;
     // An eager task's first step can precede its task line: the bar starts at whichever came first.
     if (e.ts < t.createdTs) t.createdTs = e.ts;
-    if (wasDeclared) return; // a repeated task line only refreshes the fields above
+    if (wasDeclared) { this.duplicate(); return; } // a repeated task line only refreshes the fields above
 
-    const parentId = typeof e.parent === 'number' ? e.parent : null;
+    let parentId = typeof e.parent === 'number' ? e.parent : null;
+    if (parentId !== null && this.makesCycle(t, parentId)) {
+      // A corrupt or hostile trace: the task would hang under itself, out of every view's reach
+      // (and walks up its ancestors would never end). It stays a root.
+      parentId = null;
+      this.parser.issues.parentCycles = (this.parser.issues.parentCycles ?? 0) + 1;
+      this.runChanged = true;
+    }
     t.parent = parentId;
     const parent = parentId === null ? undefined : this.tasks.get(parentId);
     if (parent !== undefined) {
-      if (existing !== undefined) this.removeRoot(e.id); // placeholder was a root so far
-      else this.roots.pop(); // taskFor just pushed it
+      this.removeRoot(e.id); // the placeholder (or the record taskFor just made) was a root
       if (parent.children === NO_IDS) parent.children = [];
       parent.children.push(e.id);
       this.touch(parent);
@@ -459,16 +506,40 @@ export class TraceRun implements TraceRunView {
       if (list === undefined) this.orphans.set(parentId, (list = []));
       list.push(e.id);
     }
-    const waiting = this.orphans.get(e.id);
-    if (waiting !== undefined) {
-      this.orphans.delete(e.id);
-      for (const c of waiting) {
-        if (this.tasks.get(c)?.parent !== e.id) continue;
-        this.removeRoot(c);
-        if (t.children === NO_IDS) t.children = [];
-        t.children.push(c);
-      }
+  }
+
+  /**
+   * Whether `t` under `parentId` closes a parent cycle: the parent is t itself or one of its
+   * descendants. Only a task that already has children can close one (every task naming it as
+   * parent is in its children: see adoptOrphans), so the usual declaration walks nothing.
+   */
+  private makesCycle(t: TaskRecord, parentId: number): boolean {
+    if (parentId === t.id) return true;
+    if (t.children.length === 0) return false;
+    let budget = this.tasks.size + 1;
+    for (let p = this.tasks.get(parentId); p !== undefined; p = p.parent === null ? undefined : this.tasks.get(p.parent)) {
+      if (p === t || --budget < 0) return true;
     }
+    return false;
+  }
+
+  /** Tasks declared before their parent existed move under it (they were roots so far). */
+  private adoptOrphans(t: TaskRecord): void {
+    const waiting = this.orphans.get(t.id);
+    if (waiting === undefined) return;
+    this.orphans.delete(t.id);
+    for (const c of waiting) {
+      const child = this.tasks.get(c);
+      if (child === undefined || child.parent !== t.id || !child.isRoot) continue;
+      this.removeRoot(c);
+      if (t.children === NO_IDS) t.children = [];
+      t.children.push(c);
+    }
+  }
+
+  private duplicate(): void {
+    this.parser.issues.duplicates = (this.parser.issues.duplicates ?? 0) + 1;
+    this.runChanged = true;
   }
 
   /** Leaves an internal task out of the model (and drops what earlier lines made of it). */
@@ -480,22 +551,27 @@ export class TraceRun implements TraceRunView {
     const t = this.tasks.get(id);
     if (t === undefined) return;
     // Only a placeholder can exist (lines that came before the task line): forget it.
+    this.removeRoot(id);
     this.tasks.delete(id);
     if (id >= 0 && id < DENSE_IDS) this.byId[id] = undefined;
-    this.removeRoot(id);
+    // Tasks it adopted while a placeholder go back to the roots: hiding one task hides no other.
+    for (const c of t.children) {
+      const child = this.tasks.get(c);
+      if (child !== undefined && !child.isRoot) { child.isRoot = true; this.rootList.push(c); }
+    }
     this.counts.tasks--;
     if (t.endState === undefined) this.counts.alive--;
     else if (t.endState === 'failed') this.counts.failed--;
     else if (t.endState === 'cancelled') this.counts.cancelled--;
-    const i = this.newTasks.indexOf(id);
-    if (i >= 0) this.newTasks.splice(i, 1);
-    const j = this.changedTasks.indexOf(id);
-    if (j >= 0) this.changedTasks.splice(j, 1);
+    // Left out of the batch's lists when it is flushed (a splice per hidden task would be quadratic).
+    this.hiddenInBatch = true;
   }
 
   private removeRoot(id: number): void {
-    const i = this.roots.lastIndexOf(id);
-    if (i >= 0) this.roots.splice(i, 1);
+    const t = this.lookup(id);
+    if (t === undefined || !t.isRoot) return;
+    t.isRoot = false;
+    this.rootsRemoved++;
   }
 
   private foldStep(e: StepEvent): void {
@@ -598,7 +674,7 @@ export class TraceRun implements TraceRunView {
     this.seen(e.ts);
     if (this.hidden.has(e.task)) return;
     const t = this.taskFor(e.task, e.ts);
-    if (t.endState !== undefined) return; // duplicate end
+    if (t.endState !== undefined) { this.duplicate(); return; }
     // The wait the task was in (if any) ended with it.
     if (t.lastStep >= 0 && Number.isNaN(this.steps.waitEnd[t.lastStep]) && this.steps.awaitId[t.lastStep] >= 0) {
       this.steps.waitEnd[t.lastStep] = e.ts;

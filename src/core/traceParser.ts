@@ -2,6 +2,7 @@
 // Chunks in (strings or bytes, split anywhere), validated events out. Bad input is counted, never thrown.
 import type { ParseIssues } from './modelTypes';
 import { TRACE_FORMAT_VERSION, type AwaitInfo, type TraceEvent } from './traceEvents';
+import { checkFields, nestingDepth, DEEP_SCAN_FROM, MAX_NESTING } from './traceFields';
 
 const NL = 10;
 const CR = 13;
@@ -27,9 +28,18 @@ const WOKE_KEY = ',"woke":';
 const AWAIT_KEY = ',"await":';
 /** Distinct raw await texts remembered at most (about 100 bytes each). */
 const RAW_AWAITS_MAX = 1 << 17;
+/**
+ * Longest line read (characters). The runtime's lines are well under a kilobyte; a sender that
+ * never ends its line must not grow the reader's memory without bound: past this the line is
+ * dropped (counted in issues.longLines) up to its newline.
+ */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 export class TraceParser {
+  /** The optional counters appear on first count (a clean trace's issues stay the four fields). */
   readonly issues: ParseIssues = { badLines: 0, unknownTypes: 0, truncatedTail: false, missingHeader: false };
+  /** True while the rest of an over-long line is being skipped (up to its newline). */
+  private skippingLong = false;
 
   /** Unterminated text after the last newline of the previous string chunk. */
   private carry = '';
@@ -103,7 +113,13 @@ export class TraceParser {
       return out;
     }
     let head = chunk.subarray(0, last + 1);
-    if (this.byteCarryLength > 0) {
+    if (this.skippingLong) {
+      // The over-long line ends at the first newline: drop it, decode from the next.
+      const nl = head.indexOf(NL);
+      this.skippingLong = false;
+      head = head.subarray(nl + 1);
+      this.lineNo++;
+    } else if (this.byteCarryLength > 0) {
       this.keepBytes(head);
       head = this.takeByteCarry();
     }
@@ -125,6 +141,7 @@ export class TraceParser {
     let tail = this.carry;
     this.carry = '';
     if (this.byteCarryLength > 0) tail += this.decodeByteCarry();
+    if (this.skippingLong) { this.skippingLong = false; this.issues.truncatedTail = true; return out; }
     if (tail.length > 0 && tail.trim().length > 0) {
       this.issues.truncatedTail = true;
       let end = tail.length;
@@ -141,10 +158,20 @@ export class TraceParser {
   private pushText(text: string, out: TraceEvent[]): void {
     let pos = 0;
     const len = text.length;
-    if (this.carry.length > 0) {
+    if (this.skippingLong) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      this.skippingLong = false;
+      this.lineNo++;
+      pos = nl + 1;
+    } else if (this.carry.length > 0) {
       // Only the line that straddles the chunk boundary is concatenated.
       const nl = text.indexOf('\n');
-      if (nl < 0) { this.carry += text; return; }
+      if (nl < 0) {
+        if (this.carry.length + text.length > MAX_LINE_CHARS) { this.carry = ''; this.startSkipping(); return; }
+        this.carry += text;
+        return;
+      }
       const line = this.carry + text.slice(0, nl);
       this.carry = '';
       this.lineNo++;
@@ -159,16 +186,35 @@ export class TraceParser {
       this.lineNo++;
       let end = nl;
       if (end > pos && text.charCodeAt(end - 1) === CR) end--;
-      if (end > pos) this.parseLine(text, pos, end, out);
+      if (end - pos > MAX_LINE_CHARS) this.issues.longLines = (this.issues.longLines ?? 0) + 1;
+      else if (end > pos) this.parseLine(text, pos, end, out);
       pos = nl + 1;
     }
-    if (pos < len) this.carry = pos === 0 ? text : text.slice(pos);
+    if (pos < len) {
+      if (len - pos > MAX_LINE_CHARS) this.startSkipping();
+      else this.carry = pos === 0 ? text : text.slice(pos);
+    }
   }
 
   /** Copies bytes of an unfinished line (the caller may reuse its buffer). */
   private keepBytes(bytes: Uint8Array): void {
+    if (this.skippingLong) return;
+    // UTF-8 takes at least one byte per character: over the bound in bytes may still be in
+    // characters only for bytes that are all ASCII, so bytes are bounded at the same number.
+    if (this.byteCarryLength + bytes.length > MAX_LINE_CHARS) {
+      this.byteCarry = [];
+      this.byteCarryLength = 0;
+      this.startSkipping();
+      return;
+    }
     this.byteCarry.push(bytes.slice());
     this.byteCarryLength += bytes.length;
+  }
+
+  /** An over-long line: count it and skip to its end. */
+  private startSkipping(): void {
+    this.skippingLong = true;
+    this.issues.longLines = (this.issues.longLines ?? 0) + 1;
   }
 
   private takeByteCarry(): Uint8Array {
@@ -192,12 +238,16 @@ export class TraceParser {
   }
 
   private parseLine(text: string, start: number, end: number, out: TraceEvent[]): void {
-    if (this.sink !== undefined && text.startsWith(STEP_PREFIX, start) && this.scanStep(text, start, end)) return;
+    const long = end - start >= DEEP_SCAN_FROM;
+    if (this.sink !== undefined && !long && text.startsWith(STEP_PREFIX, start) && this.scanStep(text, start, end)) return;
     const first = text.charCodeAt(start);
     if (first !== 123 /* { */) {
       // Whitespace-only lines count as blank; anything else that does not start an object is bad.
       if (text.slice(start, end).trim().length === 0) return;
     }
+    // Only a long line can nest deep enough to matter: every reader of a value (a JSON.stringify,
+    // a recursive walk) must be able to take whatever the parser accepted.
+    if (long && nestingDepth(text, start, end) > MAX_NESTING) { this.invalid(); return; }
     let obj: unknown;
     try {
       obj = JSON.parse(text.slice(start, end));
@@ -216,6 +266,11 @@ export class TraceParser {
     const known = validate(type, e);
     if (known === undefined) { this.issues.unknownTypes++; return; }
     if (!known) { this.bad(); return; }
+    // Well-formed, but values no runtime writes (negative durations, ids past 2^53, ill-typed
+    // optional fields): the one generic check every line type goes through (traceFields.ts).
+    const checked = checkFields(type, e);
+    if (checked < 0) { this.invalid(); return; }
+    if (checked > 0) this.issues.droppedFields = (this.issues.droppedFields ?? 0) + checked;
     if (!this.sawFirstEvent) {
       this.sawFirstEvent = true;
       if (type !== 'run') this.issues.missingHeader = true;
@@ -244,7 +299,8 @@ export class TraceParser {
     if (p < 0 || !text.startsWith(DUR_KEY, p)) return false;
     const dur = this.scanNum(text, p + DUR_KEY.length, end);
     p = this.numEnd;
-    if (p < 0) return false;
+    // A negative id or duration takes the general path, which rejects it (traceFields.ts).
+    if (p < 0 || dur < 0 || task < 0) return false;
     let woke = NaN;
     if (text.startsWith(WOKE_KEY, p)) {
       woke = this.scanNum(text, p + WOKE_KEY.length, end);
@@ -311,6 +367,12 @@ export class TraceParser {
   private bad(): void {
     if (this.issues.badLines++ === 0) this.issues.firstBadLine = this.lineNo;
   }
+
+  private invalid(): void {
+    const n = this.issues.invalidLines ?? 0;
+    if (n === 0) this.issues.firstInvalidLine = this.lineNo;
+    this.issues.invalidLines = n + 1;
+  }
 }
 
 /** Parses a whole trace text at once (tests, small files). */
@@ -322,12 +384,16 @@ export function parseTrace(text: string | Uint8Array): { events: TraceEvent[]; i
 }
 
 function isAwait(a: unknown): a is AwaitInfo {
-  if (typeof a !== 'object' || a === null || !Array.isArray((a as { stack?: unknown }).stack)) return false;
+  if (typeof a !== 'object' || a === null) return false;
+  const stack = (a as { stack?: unknown }).stack;
+  if (!Array.isArray(stack) || !stack.every(isId)) return false;
   const on = (a as { on?: unknown }).on;
   return on === undefined || (typeof on === 'object' && on !== null && typeof (on as { kind?: unknown }).kind === 'string');
 }
 
-const isNum = (v: unknown): v is number => typeof v === 'number' && v === v; // excludes NaN
+/** A finite number: JSON.parse makes Infinity of `1e999`, and no field of the format may be infinite. */
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isId = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isOptNum = (v: unknown): boolean => v === undefined || v === null || isNum(v);
 const isOptStr = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 

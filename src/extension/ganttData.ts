@@ -153,7 +153,7 @@ export class GanttEncoder {
   private encodeSteps(from: number, to: number): StepBatch {
     const s = this.run.steps;
     const n = to - from;
-    const task = new Int32Array(n);
+    const task = new Float64Array(n);
     const ts = new Float64Array(n);
     const dur = new Float64Array(n);
     const woke = new Float64Array(n);
@@ -201,14 +201,14 @@ export class GanttEncoder {
 
 export function encodeTasks(list: readonly TaskInfo[]): TaskColumns {
   const n = list.length;
-  const id = new Int32Array(n);
-  const parent = new Int32Array(n);
+  const id = new Float64Array(n);
+  const parent = new Float64Array(n);
   const kind = new Uint8Array(n);
   const created = new Float64Array(n);
   const end = new Float64Array(n);
   const endState = new Uint8Array(n);
-  const site = new Int32Array(n);
-  const errorSite = new Int32Array(n);
+  const site = new Float64Array(n);
+  const errorSite = new Float64Array(n);
   const name: string[] = new Array(n);
   const coro: string[] = new Array(n);
   const error: string[] = new Array(n);

@@ -136,14 +136,14 @@ export class GanttStore {
   }
 
   upsertTasks(c: TaskColumns): void {
-    const id = new Int32Array(c.id);
-    const parent = new Int32Array(c.parent);
+    const id = new Float64Array(c.id);
+    const parent = new Float64Array(c.parent);
     const kind = new Uint8Array(c.kind);
     const created = new Float64Array(c.created);
     const end = new Float64Array(c.end);
     const endState = new Uint8Array(c.endState);
-    const site = new Int32Array(c.site);
-    const errorSite = new Int32Array(c.errorSite);
+    const site = new Float64Array(c.site);
+    const errorSite = new Float64Array(c.errorSite);
     let structural = false;
     for (let k = 0; k < id.length; k++) {
       const known = this.index.has(id[k]);
@@ -168,7 +168,7 @@ export class GanttStore {
   }
 
   addSteps(b: StepBatch): void {
-    const task = new Int32Array(b.task);
+    const task = new Float64Array(b.task);
     const ts = new Float64Array(b.ts);
     const dur = new Float64Array(b.dur);
     const woke = new Float64Array(b.woke);

@@ -39,14 +39,14 @@ test('initial load: header, sites, interned awaits, task and step columns', () =
   const awaits = byType(msgs, 'awaits')[0];
   assert.deepEqual(awaits.entries, [[1, 2, '', [2]], [2, 1, '500 ms', []]]);
   const tasks = byType(msgs, 'tasks')[0].columns;
-  assert.deepEqual(Array.from(new Int32Array(tasks.id)), [1, 2]);
-  assert.deepEqual(Array.from(new Int32Array(tasks.parent)), [-1, 1]);
+  assert.deepEqual(Array.from(new Float64Array(tasks.id)), [1, 2]);
+  assert.deepEqual(Array.from(new Float64Array(tasks.parent)), [-1, 1]);
   assert.deepEqual(Array.from(new Uint8Array(tasks.kind)), [0, 1]);
   assert.deepEqual(tasks.coro, ['main', 'worker']);
   const steps = byType(msgs, 'steps');
   assert.equal(steps.length, 1);
   assert.equal(steps[0].batch.from, 0);
-  assert.deepEqual(Array.from(new Int32Array(steps[0].batch.task)), [1, 2]);
+  assert.deepEqual(Array.from(new Float64Array(steps[0].batch.task)), [1, 2]);
   assert.deepEqual(Array.from(new Int32Array(steps[0].batch.wait)), [0, 1]);
   // Messages hold only ArrayBuffers and plain data (what VS Code transfers efficiently).
   assert.ok(steps[0].batch.ts instanceof ArrayBuffer);
@@ -71,12 +71,12 @@ test('live deltas send only new steps, changed tasks and new markers; woke moves
   assert.deepEqual(Array.from(new Float64Array(steps[0].batch.woke)), [500_035]);
   assert.deepEqual(Array.from(new Int32Array(steps[0].batch.wait)), [-1]);
   const tasks = byType(msgs, 'tasks')[0].columns;
-  const ids = Array.from(new Int32Array(tasks.id));
+  const ids = Array.from(new Float64Array(tasks.id));
   const i2 = ids.indexOf(2);
   assert.ok(i2 >= 0);
   assert.equal(new Uint8Array(tasks.endState)[i2], 3);
   assert.equal(tasks.error[i2], 'ValueError: boom');
-  assert.equal(new Int32Array(tasks.errorSite)[i2], 2);
+  assert.equal(new Float64Array(tasks.errorSite)[i2], 2);
   const markers = byType(msgs, 'markers')[0];
   assert.equal(markers.timeouts[0].state, 'armed');
   assert.equal(markers.timeouts[0].delay, 1.0);

@@ -15,7 +15,7 @@ function task(id: number, parent: number | null, created: number, name = `Task-$
 function steps(from: number, rows: [task: number, ts: number, dur: number][]): StepBatch {
   return {
     from,
-    task: Int32Array.from(rows.map((r) => r[0])).buffer,
+    task: Float64Array.from(rows.map((r) => r[0])).buffer,
     ts: Float64Array.from(rows.map((r) => r[1])).buffer,
     dur: Float64Array.from(rows.map((r) => r[2])).buffer,
     woke: new Float64Array(rows.length).fill(NaN).buffer,

@@ -85,7 +85,9 @@ test('odd step lines take the general path and give the same values and issue co
   // extra brace, string dur, trailing garbage; the extra field and the late woke are fine.
   assert.equal(fast.issues.badLines, 9);
   assert.equal(fast.issues.firstBadLine, 11);
-  assert.equal(fast.steps.count, 12);
+  // A negative task id is well-formed but impossible: skipped and counted apart.
+  assert.equal(fast.issues.invalidLines, 1);
+  assert.equal(fast.steps.count, 11);
   const t = fast.tasks.get(1)!;
   assert.equal(fast.steps.wokeNext[t.steps.at(1)], 6);
   assert.equal(fast.steps.ts[t.steps.at(3)], 9.5);
