@@ -57,7 +57,7 @@ export function siteLabel(run: TraceRunView, siteId: number | null | undefined):
 export function taskName(run: TraceRunView, id: number | null | undefined): string {
   if (id === null || id === undefined) return '?';
   const name = run.tasks.get(id)?.name;
-  return name !== undefined ? plainText(name) : `#${plainText(id)}`;
+  return name ? plainText(name) : `#${plainText(id)}`;
 }
 
 /** The program a run traced: script base name, `-m module`, or the run's own label. */

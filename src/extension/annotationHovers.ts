@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
 import { describeOn, formatDelay, lineHints, taskName, type LineInfo, type TaskAwaitStats } from '../core/lineAnnotations';
 import { formatDuration } from '../core/format';
+import { markdownText } from './untrustedMarkdown';
+import { plainText } from '../core/untrusted';
 
 const t = vscode.l10n.t;
 const MAX_ROWS = 15;
@@ -12,7 +14,7 @@ export const HOVER_COMMANDS = ['asyncTrace.revealTask', 'asyncTrace.showTimeline
 
 /** Escapes text for Markdown (task names and error messages come from the traced program). */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`);
+  return markdownText(text);
 }
 
 function commandLink(label: string, tooltip: string, command: string, args: unknown[]): string {
@@ -112,8 +114,9 @@ export function hoverMarkdown(run: TraceRunView, info: LineInfo, tasks: readonly
 }
 
 function escapeCode(text: string): string {
-  // Inside an inline code span only backticks and line breaks matter.
-  return text.replace(/[\r\n]+/g, ' ').replace(/`/g, '\u02cb');
+  // Inside an inline code span only backticks and line breaks matter; plainText still keeps it
+  // bounded and free of link syntax in case a renderer ever looks inside.
+  return plainText(text, 500).replace(/`/g, '\u02cb');
 }
 
 function pct(share: number): string {

@@ -1,6 +1,7 @@
 // The Gantt timeline panel: one webview panel that shows the selected run (following the run store),
 // fed incrementally by GanttEncoder, restored after a window reload by a serializer.
 import * as vscode from 'vscode';
+import { plainText } from '../core/untrusted';
 import type { TraceRunView } from '../core/modelTypes';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
@@ -170,7 +171,7 @@ class GanttController implements vscode.Disposable {
     this.encoder = undefined;
     this.pendingSelect = undefined;
     this.selectedTask = undefined;
-    this.panel.title = run ? vscode.l10n.t('Timeline: {0}', run.label) : vscode.l10n.t('Async Trace Timeline');
+    this.panel.title = run ? vscode.l10n.t('Timeline: {0}', plainText(run.label)) : vscode.l10n.t('Async Trace Timeline');
     if (this.ready) this.sendInitial();
   }
 

@@ -2,6 +2,7 @@
 // streams its events over a token-checked loopback socket into a live TraceRun, and gives the
 // program a terminal of its own.
 import * as vscode from 'vscode';
+import { plainText } from '../core/untrusted';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -538,7 +539,7 @@ async function sessionToStop(runs: TraceRuns, arg: unknown): Promise<RunSession 
   const all = activeSessions();
   if (all.length <= 1) return all[0];
   const pick = await vscode.window.showQuickPick(
-    all.map((s) => ({ label: s.run.label, description: vscode.l10n.t('pid {0}', s.pid ?? '?'), session: s })),
+    all.map((s) => ({ label: plainText(s.run.label), description: vscode.l10n.t('pid {0}', s.pid ?? '?'), session: s })),
     { placeHolder: vscode.l10n.t('Which traced run should stop?') },
   );
   return pick?.session;

@@ -2,6 +2,7 @@
 // do not exist here: they are mapped below the workspace folders (by the trace's cwd, else by the
 // path's tail), or the user is told which file is missing.
 import * as vscode from 'vscode';
+import { plainText } from '../core/untrusted';
 import * as fs from 'node:fs';
 import type { TraceRunView } from '../core/modelTypes';
 import { mapRecordedPath } from '../core/runPlan';
@@ -60,7 +61,7 @@ export function siteLocation(run: TraceRunView, siteId: number): vscode.Location
 export async function openSite(run: TraceRunView, siteId: number, options: OpenSiteOptions = {}): Promise<boolean> {
   const site = run.sites.get(siteId);
   if (!site) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('This trace has no source location #{0}.', siteId));
+    void vscode.window.showWarningMessage(vscode.l10n.t('This trace has no source location #{0}.', plainText(siteId)));
     return false;
   }
   const loc = siteLocation(run, siteId);
@@ -68,7 +69,7 @@ export async function openSite(run: TraceRunView, siteId: number, options: OpenS
     void vscode.window.showWarningMessage(
       vscode.l10n.t(
         '{0}:{1} is not on this machine. The trace was recorded in "{2}": open that project\'s folder in the workspace to jump to its sources.',
-        site.file, site.line, run.info?.cwd ?? '?',
+        plainText(site.file), site.line, plainText(run.info?.cwd ?? '?'),
       ),
     );
     return false;
@@ -90,7 +91,7 @@ export async function openSite(run: TraceRunView, siteId: number, options: OpenS
     return true;
   } catch (e) {
     void vscode.window.showWarningMessage(
-      vscode.l10n.t('Could not open {0}: {1}', loc.uri.fsPath, e instanceof Error ? e.message : String(e)),
+      vscode.l10n.t('Could not open {0}: {1}', plainText(loc.uri.fsPath), plainText(e instanceof Error ? e.message : String(e))),
     );
     return false;
   }

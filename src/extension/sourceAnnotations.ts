@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isRegularFile, readSourceFile } from './sourceFiles';
 import type { TraceRunView } from '../core/modelTypes';
 import {
   LineAnnotator, collectProblems, lineEditOf, lineHints, mapTraceLine,
@@ -55,7 +56,8 @@ export function fileKey(p: string): string {
  * elsewhere, the same path relative to the trace's cwd (then to shorter suffixes) in a workspace folder.
  */
 export function resolveTraceFile(traceFile: string, cwd: string | undefined, folders: readonly string[]): string | undefined {
-  if (fs.existsSync(traceFile)) return traceFile;
+  // Only regular files: a trace naming /dev/zero or a FIFO must not get it read.
+  if (isRegularFile(traceFile)) return traceFile;
   const parts = traceFile.split(/[\\/]+/).filter(Boolean);
   const candidates: string[] = [];
   if (cwd) {
@@ -66,7 +68,7 @@ export function resolveTraceFile(traceFile: string, cwd: string | undefined, fol
   for (const rel of candidates) {
     for (const folder of folders) {
       const p = path.join(folder, rel);
-      if (fs.existsSync(p)) return p;
+      if (isRegularFile(p)) return p;
     }
   }
   return undefined;
@@ -219,10 +221,9 @@ class SourceAnnotations implements vscode.Disposable {
       cache.set(traceFile, local);
       let originals = this.originals.get(run);
       if (!originals) this.originals.set(run, (originals = new Map()));
-      try {
-        const stat = fs.statSync(local);
-        if (stat.size <= MAX_ORIGINAL_BYTES) originals.set(fileKey(local), fs.readFileSync(local, 'utf8').replace(/\r\n/g, '\n'));
-      } catch { /* unreadable: edits are then only ever shifted, never reset */ }
+      // Unreadable, not a regular file or too big: edits are then only ever shifted, never reset.
+      const text = readSourceFile(local, MAX_ORIGINAL_BYTES);
+      if (text !== undefined) originals.set(fileKey(local), text.replace(/\r\n/g, '\n'));
     }
     return local;
   }
@@ -286,7 +287,7 @@ class SourceAnnotations implements vscode.Disposable {
         const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === k);
         let lines: string[] | undefined;
         if (open) lines = open.getText().split(/\r?\n/);
-        else { try { lines = fs.readFileSync(k, 'utf8').split(/\r?\n/); } catch { lines = undefined; } }
+        else lines = readSourceFile(k)?.split(/\r?\n/);
         fileLines.set(k, lines);
       }
       return fileLines.get(k);

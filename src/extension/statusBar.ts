@@ -1,6 +1,7 @@
 // Status bar item: while a traced program runs, its live figures (tasks alive, events, elapsed),
 // clicking stops it; afterwards the result for a few seconds (clicking opens the tasks view).
 import * as vscode from 'vscode';
+import { plainText } from '../core/untrusted';
 import type { TraceRuns } from './traceRuns';
 import { activeSessions, onDidChangeSessions, type RunSession } from './runner';
 import { formatCount, formatElapsed } from '../core/runPlan';
@@ -42,7 +43,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, runs: TraceR
     // item's click and hover handlers under the user's mouse.
     if (shownFor !== s) {
       shownFor = s;
-      item.tooltip = vscode.l10n.t('Tracing {0} (pid {1}). Click to stop the run.', s.run.label, s.pid ?? '?');
+      item.tooltip = vscode.l10n.t('Tracing {0} (pid {1}). Click to stop the run.', plainText(s.run.label), s.pid ?? '?');
       item.command = { title: vscode.l10n.t('Stop Traced Run'), command: 'asyncTrace.stop', arguments: [s.run.key] };
       item.backgroundColor = undefined;
     }
@@ -62,7 +63,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, runs: TraceR
       formatCount(c.tasks, locale), formatCount(c.events, locale), formatElapsed(Date.now() - s.startedAt),
     );
     shownFor = undefined;
-    item.tooltip = vscode.l10n.t('{0} finished. Click to show its tasks.', s.run.label);
+    item.tooltip = vscode.l10n.t('{0} finished. Click to show its tasks.', plainText(s.run.label));
     item.command = { title: vscode.l10n.t('Show Tasks'), command: 'workbench.view.extension.asyncTrace' };
     item.show();
     if (hideTimer) clearTimeout(hideTimer);

@@ -5,11 +5,12 @@ import * as vscode from 'vscode';
 import type { TaskInfo, TraceRunView } from '../core/modelTypes';
 import {
   BlockIndex, PAGE_SIZE, RefreshPlanner, STATUS_ICONS, limitToShow, pageOf, programLabel, runDescription,
-  runTooltipRows, describeFilter, taskDescription, taskDetails, taskHasContent, taskTooltipRows, treeParent, visibleChildren,
+  runTooltipRows, describeFilter, taskDescription, taskDetails, taskName, taskHasContent, taskTooltipRows, treeParent, visibleChildren,
   type DetailRow, type IconSpec, type Localize,
 } from '../core/taskTreeModel';
 import { isFilterActive, taskMatches, visibleTaskIds as visibleTasks, type TaskFilter as TreeFilter, type TaskStateFilter } from '../core/taskFilter';
 import { contributeTestState } from './testHooks';
+import { markdownText } from './untrustedMarkdown';
 import type { TraceRuns } from './traceRuns';
 
 const t: Localize = (message, ...args) => vscode.l10n.t(message, ...args);
@@ -237,7 +238,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       item.tooltip = tooltip(programLabel(node.run), runTooltipRows(node.run, t, sourcePath));
     } else if (node.kind === 'task') {
       const task = node.run.tasks.get(node.taskId);
-      if (task) item.tooltip = tooltip(task.name, taskTooltipRows(node.run, task, t));
+      if (task) item.tooltip = tooltip(taskName(node.run, task.id), taskTooltipRows(node.run, task, t));
     }
     return item;
   }
@@ -269,7 +270,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const state = !expandable ? vscode.TreeItemCollapsibleState.None
       : task.parent === null && run.tasks.size <= EXPAND_ROOTS_UP_TO ? vscode.TreeItemCollapsibleState.Expanded
         : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(task.name || `#${task.id}`, state);
+    const item = new vscode.TreeItem(taskName(run, task.id), state);
     item.id = node.id;
     item.description = taskDescription(run, task, t);
     item.iconPath = themeIcon(STATUS_ICONS[task.status] ?? { icon: 'circle-outline' });
@@ -287,7 +288,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     item.contextValue = `detail.${row.kind}`;
     if (row.tooltip.length) {
       const md = new vscode.MarkdownString();
-      row.tooltip.forEach((line, i) => { if (i) md.appendMarkdown('  \n'); md.appendText(line); });
+      row.tooltip.forEach((line, i) => { if (i) md.appendMarkdown('  \n'); md.appendMarkdown(markdownText(line)); });
       item.tooltip = md;
     }
     if (row.site !== undefined) item.command = openSiteCommand(node.run, row.site, t('Open Source Location'));
@@ -384,15 +385,9 @@ function openSiteCommand(run: TraceRunView, site: number, title: string): vscode
 /** A Markdown tooltip whose every value is escaped (program names, messages and paths are untrusted). */
 function tooltip(title: string, rows: Array<[string, string]>): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
-  md.appendMarkdown('**');
-  md.appendText(title);
-  md.appendMarkdown('**\n\n');
-  for (const [label, value] of rows) {
-    md.appendText(label);
-    md.appendMarkdown(': ');
-    md.appendText(value);
-    md.appendMarkdown('  \n');
-  }
+  // appendText would leave `http://...` to become a link: markdownText escapes everything.
+  md.appendMarkdown(`**${markdownText(title)}**\n\n`);
+  for (const [label, value] of rows) md.appendMarkdown(`${markdownText(label)}: ${markdownText(value)}  \n`);
   return md;
 }
 
@@ -470,7 +465,7 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
       }
       if (provider.filter && !(await reveal(run, id, true))) {
         const clear = t('Clear Filter');
-        const pick = await vscode.window.showInformationMessage(t('Task {0} is hidden by the task filter.', run.tasks.get(id)?.name ?? id), clear);
+        const pick = await vscode.window.showInformationMessage(t('Task {0} is hidden by the task filter.', taskName(run, id)), clear);
         if (pick !== clear) return false;
         provider.setFilter(undefined);
         updateFilterUi();

@@ -3,6 +3,12 @@
 // the environment variable ASYNC_TRACE_TEST_HOOKS names a file to write its port to; otherwise
 // registerTestHooks returns at once and nothing else here runs.
 //
+// Only the test that started this VS Code may use it: the file gets the port and a random token
+// made per launch (`<port>\n<token>`, mode 0600), and every request must carry that token in the
+// `x-async-trace-token` header. Requests a browser page could send are refused: any with an
+// `Origin` or `Sec-Fetch-Site` header (a page on any origin, local ones included), and any whose
+// `Host` is not the loopback address the server listens on (DNS rebinding).
+//
 //   POST /command  {"id": "asyncTrace.clear", "args": [...]}  -> {"result": <JSON>} | {"error": "..."}
 //   GET  /state    -> {runs, selectedRun, activeEditor, visibleEditors, diagnostics, ...contributed}
 //
@@ -10,6 +16,7 @@
 //   {"$uri": "file:///x.py" | "/abs/x.py"} -> vscode.Uri, {"$position": [line, ch]} -> Position,
 //   {"$range": [l1, c1, l2, c2]} -> Range (all 0-based, as in the API).
 import * as http from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
@@ -29,7 +36,11 @@ export function registerTestHooks(context: vscode.ExtensionContext, runs: TraceR
   const portFile = process.env.ASYNC_TRACE_TEST_HOOKS;
   if (!portFile) return;
 
+  const token = randomBytes(32).toString('hex');
+  let port = 0;
   const server = http.createServer((req, res) => {
+    const refused = refusal(req, token, port);
+    if (refused) { send(res, 403, { error: refused }); return; }
     handle(req, runs).then(
       ([status, body]) => send(res, status, body),
       (err: unknown) => send(res, 500, { error: errorText(err) }),
@@ -39,13 +50,26 @@ export function registerTestHooks(context: vscode.ExtensionContext, runs: TraceR
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
     if (!address || typeof address === 'string') return;
+    port = address.port;
     // Write then rename, so a polling test never reads a half-written file.
     const tmp = `${portFile}.${process.pid}.tmp`;
     void fs
-      .writeFile(tmp, String(address.port))
+      .writeFile(tmp, `${address.port}\n${token}`, { mode: 0o600 })
       .then(() => fs.rename(tmp, portFile))
       .catch((err: unknown) => console.error(`Async Trace test hooks: cannot write ${portFile}: ${errorText(err)}`));
   });
+}
+
+/** Why a request is refused (undefined: it is the test's). */
+export function refusal(req: Pick<http.IncomingMessage, 'headers'>, token: string, port: number): string | undefined {
+  const h = req.headers;
+  // Browsers send both on every fetch and form post (Node's fetch sends neither).
+  if (h.origin !== undefined || h['sec-fetch-site'] !== undefined) return 'cross-origin requests are refused';
+  if (h.host !== `127.0.0.1:${port}`) return 'wrong host';
+  const given = h['x-async-trace-token'];
+  if (typeof given !== 'string' || given.length !== token.length
+    || !timingSafeEqual(Buffer.from(given), Buffer.from(token))) return 'missing or wrong token';
+  return undefined;
 }
 
 async function handle(req: http.IncomingMessage, runs: TraceRuns): Promise<[number, unknown]> {

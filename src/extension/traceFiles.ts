@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { plainText } from '../core/untrusted';
 import type { TraceRunView } from '../core/modelTypes';
 import { issueLines, programLabel } from '../core/taskTreeModel';
 import { TraceRun } from '../core/traceModel';
@@ -90,7 +91,8 @@ async function openTraceFile(runs: TraceRuns, arg: unknown): Promise<TraceRunVie
 }
 
 async function openOne(runs: TraceRuns, uri: vscode.Uri): Promise<TraceRunView | undefined> {
-  const name = path.basename(uri.fsPath || uri.path);
+  // A file's name can hold link syntax too: it is shown in messages.
+  const name = plainText(path.basename(uri.fsPath || uri.path));
   const record: (typeof lastLoads)[number] = { file: uri.fsPath || uri.toString() };
   lastLoads.push(record);
   if (lastLoads.length > 20) lastLoads.shift();
@@ -108,7 +110,7 @@ async function openOne(runs: TraceRuns, uri: vscode.Uri): Promise<TraceRunView |
       });
     });
   } catch (err) {
-    record.error = vscode.l10n.t('Could not read {0}: {1}', name, err instanceof Error ? err.message : String(err));
+    record.error = vscode.l10n.t('Could not read {0}: {1}', name, plainText(err instanceof Error ? err.message : String(err)));
     void vscode.window.showErrorMessage(record.error);
     return undefined;
   }

@@ -327,7 +327,7 @@ export async function startCodeServer({ folder, userDataDir, extensionsDir, port
   return { child, port, url, logFile, stop };
 }
 
-async function httpJson(url, init) {
+async function httpJsonRaw(url, init) {
   const r = await fetch(url, init);
   const body = await r.json();
   if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${url} -> ${r.status}: ${body.error ?? JSON.stringify(body)}`);
@@ -420,10 +420,12 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
 
     let page;
     ({ browser, page } = await openBrowser(server.url));
-    const hooksPort = Number(
-      await waitFor(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim(), 60000, 'the extension to activate (test hooks port file)'),
-    );
-    const base = `http://127.0.0.1:${hooksPort}`;
+    // The hooks file holds `<port>\n<token>`: every request must carry the per-launch token.
+    const [hooksPort, hooksToken] = (
+      await waitFor(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim(), 60000, 'the extension to activate (test hooks port file)')
+    ).split('\n');
+    const base = `http://127.0.0.1:${Number(hooksPort)}`;
+    const httpJson = (url, init = {}) => httpJsonRaw(url, { ...init, headers: { ...init.headers, 'x-async-trace-token': hooksToken } });
 
     const h = {
       page,

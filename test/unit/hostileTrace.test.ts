@@ -219,3 +219,41 @@ test('task ids past 2^31 stay distinct in the step column and the timeline colum
   assert.deepEqual(Array.from(new Float64Array(cols.parent)), [-1, 1]);
   assert.deepEqual(visibleChildren(run, 1, undefined), [big]);
 });
+
+test('source files named by a trace: only regular files, bounded; /dev/zero and a FIFO neither hang nor fill memory', async () => {
+  const { readSourceFile, isRegularFile } = await import('../../src/extension/sourceFiles');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(tmpdir(), 'asynctrace-src-'));
+  try {
+    const ok = path.join(dir, 'ok.py');
+    writeFileSync(ok, 'print(1)\n');
+    assert.equal(readSourceFile(ok), 'print(1)\n');
+    assert.equal(isRegularFile(ok), true);
+    const big = path.join(dir, 'big.py');
+    writeFileSync(big, Buffer.alloc(4096, 0x61));
+    assert.equal(readSourceFile(big, 1024), undefined);
+    assert.equal(readSourceFile('/dev/zero'), undefined);
+    assert.equal(isRegularFile('/dev/zero'), false);
+    assert.equal(readSourceFile(dir), undefined);
+    let fifo: string | undefined = path.join(dir, 'fifo');
+    try { execFileSync('mkfifo', [fifo]); } catch { fifo = undefined; }
+    if (fifo) {
+      // No writer ever opens it: a blocking read would hang this test.
+      assert.equal(readSourceFile(fifo), undefined);
+      assert.equal(isRegularFile(fifo), false);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('markdownText: trace text in a hover or Markdown tooltip is never a link, autolink, image, HTML or icon', async () => {
+  const { markdownText } = await import('../../src/extension/untrustedMarkdown');
+  const md = markdownText(`${LINK} http://evil.example/x www.evil.example a@b.example <b>x</b> ![i](https://x/i.png) $(zap)`);
+  // Every ASCII punctuation is escaped: no unescaped `[`, `(`, `:`, `<`, `.`, `@` or `$` is left.
+  assert.ok(!/(^|[^\\])[[\]()<>:.@$!]/.test(md.replace(/\\\\/g, '')), md);
+  assert.ok(md.includes('http\\:\\/\\/evil\\.example'));
+});
