@@ -119,8 +119,8 @@ def _open_sinks(opts):
     sinks = []
     out = opts["output"]
     if out is None and opts["connect"] is None:
-        out = "asynctrace-%s.jsonl" % time.strftime("%Y%m%d-%H%M%S")
-    if out is not None:
+        sinks.append(_default_file_sink())
+    elif out is not None:
         try:
             sinks.append(_rec.FileSink(out))
         except OSError as e:
@@ -139,6 +139,22 @@ def _open_sinks(opts):
             _die("cannot connect to %s:%d: %s" % (host, port, e.strerror or e))
         sinks.append(_rec.SocketSink(s))
     return sinks
+
+
+def _default_file_sink():
+    """asynctrace-<time>.jsonl in the working directory, created exclusively: two runs started
+    in the same second get two files (-2, -3, ...), never one interleaved file."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for n in range(1, 1000):
+        name = "asynctrace-%s%s.jsonl" % (stamp, "" if n == 1 else "-%d" % n)
+        try:
+            return _rec.FileSink(name, os.open(name, flags, 0o644))
+        except FileExistsError:
+            continue
+        except OSError as e:
+            _die("cannot write the trace to %s: %s" % (name, e.strerror or e))
+    _die("cannot find a free name for the trace in %s; give one with -o" % os.getcwd())
 
 
 def _header(opts, argv0):
@@ -229,6 +245,39 @@ def _patch_os_exit(rec):
     os._exit = _exit
 
 
+def _os_thread_count():
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[17])
+    except Exception:
+        return None
+
+
+def _patch_fork_warning():
+    """3.12+ warns on fork() in a process with threads. The runtime's writer thread must not
+    make a program that is single-threaded untraced see that warning: fork() without it when
+    the only other thread is ours (a program with threads of its own is still warned)."""
+    if sys.version_info < (3, 12) or not hasattr(os, "fork"):
+        return
+    import warnings
+    real = os.fork
+
+    def fork():
+        n = _os_thread_count()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DeprecationWarning)
+            pid = real()
+        if pid != 0 and (n is None or n > 2):
+            # The program has threads of its own: warned as untraced, at the caller's line.
+            for w in caught:
+                warnings.warn(w.message, w.category, stacklevel=2)
+        return pid
+
+    fork.__wrapped__ = real
+    fork.__doc__ = real.__doc__
+    os.fork = fork
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -243,20 +292,13 @@ def main(argv=None):
         return
 
     # Everything that can fail because of bad use is checked before the program starts.
-    code = None
-    script_path = None
+    target = None
     if opts["script"] is not None:
-        script_path = opts["script"]
         try:
-            import io
-            with io.open_code(script_path) as f:
-                source = f.read()
+            target = _Target.of_script(opts["script"])
         except OSError as e:
-            _die("cannot open %s: %s" % (script_path, e.strerror or e))
-        try:
-            code = compile(source, os.path.abspath(script_path), "exec", dont_inherit=True)
-        except SyntaxError:
-            code = None  # reported by the program run below, as Python would
+            _die("cannot open %s: %s" % (opts["script"], e.strerror or e))
+        _check_output(opts, target)
     else:
         import importlib.util
         try:
@@ -264,8 +306,9 @@ def main(argv=None):
         except Exception:
             spec = None
         if spec is None:
-            _die("no module named %s" % opts["module"])
-
+            # As `python -m` says it, with its exit code.
+            sys.stderr.write("%s: No module named %s\n" % (_python_name(), opts["module"]))
+            sys.exit(1)
     sinks = _open_sinks(opts)
     writer = _rec._Writer(sinks)
     rec = _rec.Recorder(writer, block_ms=opts["block_ms"])
@@ -282,17 +325,11 @@ def main(argv=None):
                 pass
         if all_gone:
             rec.enabled = False
-            for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks"):
-                hooks = sys.modules.get(name)
-                if hooks is not None:
-                    hooks.uninstall()
-            gh = sys.modules.get("asynctrace.greenlet_hooks")
-            if gh is not None:
-                gh.stop()
+            _stop_hooks()
 
     writer.on_broken = on_broken
     rec.start()
-    argv0 = script_path if script_path is not None else opts["module"]
+    argv0 = opts["script"] if target is not None else opts["module"]
     _header(opts, argv0)
 
     _hook_asyncio(rec)
@@ -309,31 +346,19 @@ def main(argv=None):
     atexit.register(rec.finish)
     _install_signal_handlers(rec)
     _patch_os_exit(rec)
+    _patch_fork_warning()
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=lambda: _in_child(rec))
 
-    if script_path is not None:
-        import types
-        mod = types.ModuleType("__main__")
-        mod.__dict__.update({"__file__": os.path.abspath(script_path), "__builtins__": __builtins__,
-                             "__cached__": None, "__spec__": None, "__package__": None})
-        try:
-            from importlib.machinery import SourceFileLoader
-            mod.__loader__ = SourceFileLoader("__main__", os.path.abspath(script_path))
-        except Exception:
-            pass
-        sys.modules["__main__"] = mod
-        sys.argv[:] = [script_path] + list(opts["args"])
-        sys.path[0] = os.path.dirname(os.path.realpath(script_path))
+    if target is not None:
+        target.prepare(opts["args"])
     else:
         sys.argv[:] = [opts["module"]] + list(opts["args"])
         # `python -m` puts the working directory first, which is what we were started with.
 
     try:
-        if script_path is not None:
-            if code is None:
-                code = compile(source, os.path.abspath(script_path), "exec", dont_inherit=True)
-            exec(code, mod.__dict__)
+        if target is not None:
+            target.run()
         else:
             import runpy
             runpy._run_module_as_main(opts["module"], alter_argv=True)
@@ -344,8 +369,9 @@ def main(argv=None):
         rec.exit_code = 128 + signal.SIGINT
         rec.exit_error = ("KeyboardInterrupt", str(e))
         _report(e)
-        if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, signal.SIG_DFL):
-            died_of.append(signal.SIGINT)
+        # Python itself dies of SIGINT after an unhandled KeyboardInterrupt, whatever the
+        # program's SIGINT handler: so does the traced program (the trace says 130).
+        died_of.append(signal.SIGINT)
         sys.exit(1)
     except BaseException as e:
         rec.exit_code = 1
@@ -356,6 +382,115 @@ def main(argv=None):
         rec.exit_error = (type(e).__qualname__, msg)
         _report(e)
         sys.exit(1)
+
+
+def _python_name():
+    orig = getattr(sys, "orig_argv", None)
+    return orig[0] if orig else (sys.executable or "python")
+
+
+class _Target:
+    """What `python SCRIPT` would run, prepared as Python prepares it: a source file, a compiled
+    .pyc, a directory or zip file with a __main__.py, or `-` (the script read from stdin)."""
+
+    def __init__(self, arg, kind, code=None, source=None, filename=None):
+        self.arg = arg
+        self.kind = kind  # "source", "pyc", "package" (directory or zip), "stdin"
+        self.code = code
+        self.source = source
+        self.filename = filename
+        self.module = None
+
+    @classmethod
+    def of_script(cls, arg):
+        if arg == "-":
+            src = sys.stdin.buffer.read()
+            return cls(arg, "stdin", source=src, filename="<stdin>")
+        path = os.path.abspath(arg)
+        if os.path.isdir(arg):
+            if not os.path.exists(os.path.join(arg, "__main__.py")):
+                raise OSError(2, "no __main__.py in the directory")
+            return cls(arg, "package", filename=path)
+        import io
+        with io.open_code(arg) as f:
+            data = f.read()
+        if _is_zip(arg):  # also a zipapp with a shebang line before the archive
+            return cls(arg, "package", filename=path)
+        if arg.endswith((".pyc", ".pyo")) or data[:4] == _magic():
+            import marshal
+            try:
+                code = marshal.loads(data[16:])
+            except Exception as e:
+                raise OSError(0, "not a valid .pyc file (%s)" % e)
+            return cls(arg, "pyc", code=code, filename=path)
+        try:
+            code = compile(data, path, "exec", dont_inherit=True)
+        except SyntaxError:
+            code = None  # reported by the program run below, as Python would
+        return cls(arg, "source", code=code, source=data, filename=path)
+
+    def prepare(self, args):
+        """The __main__ module, sys.argv and sys.path[0] as Python sets them."""
+        sys.argv[:] = [self.arg] + list(args)
+        if self.kind == "package":
+            sys.path[0] = self.arg  # its __main__ runs from there, found by the import system
+            return
+        import builtins
+        import types
+        mod = types.ModuleType("__main__")
+        d = mod.__dict__
+        d.update({"__builtins__": builtins, "__cached__": None, "__spec__": None, "__package__": None})
+        if sys.version_info < (3, 14):
+            d["__annotations__"] = {}
+        if self.kind == "stdin":
+            sys.path[0] = ""
+        else:
+            d["__file__"] = self.filename
+            sys.path[0] = os.path.dirname(os.path.realpath(self.arg))
+            try:
+                from importlib.machinery import SourceFileLoader, SourcelessFileLoader
+                loader = SourcelessFileLoader if self.kind == "pyc" else SourceFileLoader
+                d["__loader__"] = loader("__main__", self.filename)
+            except Exception:
+                pass
+        sys.modules["__main__"] = mod
+        self.module = mod
+
+    def run(self):
+        if self.kind == "package":
+            import runpy
+            runpy._run_module_as_main("__main__", alter_argv=False)
+            return
+        code = self.code
+        if code is None:
+            code = compile(self.source, self.filename, "exec", dont_inherit=True)
+        exec(code, self.module.__dict__)
+
+
+def _is_zip(path):
+    import zipfile
+    try:
+        return zipfile.is_zipfile(path)
+    except Exception:
+        return False
+
+
+def _magic():
+    import importlib.util
+    return importlib.util.MAGIC_NUMBER
+
+
+def _check_output(opts, target):
+    """Refuse an output that would overwrite the program itself."""
+    out = opts["output"]
+    if out is None or target.kind == "stdin":
+        return
+    try:
+        same = os.path.exists(out) and os.path.samefile(out, target.arg)
+    except OSError:
+        same = False
+    if same or os.path.realpath(out) == os.path.realpath(target.arg):
+        _die("the trace output %s is the program itself; choose another file with -o" % out)
 
 
 class _AfterImport:
@@ -443,21 +578,24 @@ def _report(e):
     sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
 
 
+def _stop_hooks():
+    """Takes every hook out. May run on the writer thread while a hook module is still being
+    imported by the program's thread (an early output failure): a module without its function
+    yet is skipped, never an error."""
+    for name, fn in (("asyncio_hooks", "uninstall"), ("executor_hooks", "uninstall"),
+                     ("greenlet_hooks", "stop")):  # greenlet's trace function holds the buffer
+        mod = sys.modules.get(__package__ + "." + name)
+        stop = getattr(mod, fn, None) if mod is not None else None
+        if stop is not None:
+            try:
+                stop()
+            except Exception:
+                pass
+
+
 def _in_child(rec):
     # A forked child runs untraced and writes nothing: the parent's trace stays whole.
-    try:
-        for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks"):
-            hooks = sys.modules.get(name)
-            if hooks is not None:
-                hooks.uninstall()
-    except Exception:
-        pass
-    try:
-        gh = sys.modules.get("asynctrace.greenlet_hooks")
-        if gh is not None:
-            gh.stop()  # its trace function holds the buffer's extend: nothing may pile up
-    except Exception:
-        pass
+    _stop_hooks()
     rec.enabled = False
     rec._finished = True
     rec.emit_line = lambda line: None

@@ -337,7 +337,12 @@ class _Writer:
                             self.writing = False
                             self._release_took()
                 chunk = None
+        except BaseException:
+            # Never leave the program waiting on a dead writer (relieve() would time out on
+            # every step): stop writing; the program goes on untraced.
+            self.broken = True
         finally:
+            self._release_took()
             self._done.release()
 
     def _sweep(self):
@@ -398,10 +403,13 @@ class _Writer:
             s.close()
         except Exception:
             pass
-        if self.on_broken:
-            self.on_broken(s, e, not self.sinks)
         if not self.sinks:
             self.broken = True
+        if self.on_broken:
+            try:
+                self.on_broken(s, e, not self.sinks)
+            except Exception:
+                pass  # whatever it could not stop, `broken` already keeps from writing
 
     def relieve(self):
         """Called by the program thread when many items wait: wake this thread and give it the
