@@ -142,6 +142,39 @@ class RunsLikePython(unittest.TestCase):
         self.assertNotIn("Exception ignored", err)
         self.assertEqual(err.count("asynctrace:"), 1, err)
 
+    @unittest.skipUnless(hasattr(os, "fork"), "POSIX")
+    def test_the_program_sees_exactly_its_own_children(self):
+        # Waits for every child until there is none: the formatter process is not one of them,
+        # also not after an exec (the new image inherits the process's children).
+        src = ("import asyncio, os, subprocess, sys\n"
+               "async def m():\n    await asyncio.sleep(0.05)\nasyncio.run(m())\n"
+               "p = subprocess.Popen([sys.executable, '-c', 'pass'])\n"
+               "n = 0\nwhile True:\n    try:\n        os.wait()\n        n += 1\n"
+               "    except ChildProcessError:\n        break\nprint('reaped', n, flush=True)\n"
+               "if len(sys.argv) == 1:\n"
+               "    os.execv(sys.executable, [sys.executable, '-c', 'import os\\ntry:\\n    os.wait()\\n    print(\\'a child\\')\\nexcept ChildProcessError:\\n    print(\\'no child\\')'])\n")
+        with open(os.path.join(self.tmp, "w.py"), "w") as f:
+            f.write(src)
+        want = plain(["w.py"], self.tmp)
+        self.assertEqual(want[1], "reaped 1\nno child\n")
+        got = traced(["w.py"], self.tmp)
+        self.assertEqual(got, want)
+        self.assertEqual(traced(["w.py", "x"], self.tmp), plain(["w.py", "x"], self.tmp))
+        ev = parse_trace(os.path.join(self.tmp, "t.jsonl"))
+        self.assertEqual((ev[0]["type"], ev[-1]["type"]), ("run", "exit"))
+
+    def test_unhandled_keyboard_interrupt_with_own_handler_dies_of_sigint(self):
+        src = ("import signal\nsignal.signal(signal.SIGINT, lambda *a: None)\n"
+               "print('x', flush=True)\nraise KeyboardInterrupt\n")
+        with open(os.path.join(self.tmp, "k.py"), "w") as f:
+            f.write(src)
+        want = plain(["k.py"], self.tmp)
+        got = traced(["k.py"], self.tmp)
+        self.assertEqual(got, want)
+        ev = parse_trace(os.path.join(self.tmp, "t.jsonl"))
+        self.assertEqual(ev[-1]["type"], "exit")
+        self.assertEqual(ev[-1]["code"], 130)
+
 
 if __name__ == "__main__":
     unittest.main()

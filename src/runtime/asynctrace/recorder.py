@@ -147,7 +147,7 @@ class _Writer:
         self.interval = interval
         self.dropped = 0
         self.base = 0             # the recorder's clock origin (perf_counter_ns)
-        self.child = None         # pid of the formatter process
+        self.child = None         # the formatter process (_Formatter)
         self._stop = False
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
@@ -205,23 +205,40 @@ class _Writer:
         except OSError:
             return
         try:
-            srcs = [s.fileno() for s in self.sinks]
-            # Targets above every descriptor in play: a dup2 onto itself would keep close-on-exec.
-            first = max(srcs + [r, w, 2]) + 1
-            actions = [(os.POSIX_SPAWN_DUP2, r, 0),
-                       (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
-            spec = []
-            for i, (sink, fd) in enumerate(zip(self.sinks, srcs)):
-                actions.append((os.POSIX_SPAWN_DUP2, fd, first + i))
-                spec.append((sink.kind, first + i))
-            pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            code = ("import sys;sys.path.insert(0,%r);from asynctrace.recorder import formatter_process;"
-                    "formatter_process(%d,%r)" % (pkg_parent, self.base, spec))
-            pid = _spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], os.environ,
-                         file_actions=actions)
-        except Exception:
+            dr, dw = os.pipe()  # the formatter's pid, then its exit status, then EOF
+        except OSError:
             os.close(r)
             os.close(w)
+            return
+        handle = None
+        try:
+            srcs = [s.fileno() for s in self.sinks]
+            # Targets above every descriptor in play: a dup2 onto itself would keep close-on-exec.
+            first = max(srcs + [r, w, dr, dw, 2]) + 1
+            actions = [(os.POSIX_SPAWN_DUP2, r, 0),
+                       (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                       (os.POSIX_SPAWN_DUP2, dw, first)]
+            spec = []
+            for i, (sink, fd) in enumerate(zip(self.sinks, srcs)):
+                actions.append((os.POSIX_SPAWN_DUP2, fd, first + 1 + i))
+                spec.append((sink.kind, first + 1 + i))
+            pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            code = ("import sys;sys.path.insert(0,%r);from asynctrace.recorder import formatter_process;"
+                    "formatter_process(%d,%r,%d)" % (pkg_parent, self.base, spec, first))
+            pid = _spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], os.environ,
+                         file_actions=actions)
+            os.close(dw)
+            dw = None
+            handle = _Formatter.detach(pid, dr)
+        except Exception:
+            handle = None
+        if handle is None:
+            for fd in (r, w, dr, dw):
+                if fd is not None:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
             return
         os.close(r)
         for s in self.sinks:
@@ -229,8 +246,8 @@ class _Writer:
                 s.detach()  # the formatter owns them now
             except Exception:
                 pass
-        self.sinks = [PipeSink(w, pid, self)]
-        self.child = pid
+        self.sinks = [PipeSink(w, handle, self)]
+        self.child = handle
         self._encode = _encode_raw
 
     def forget_in_child(self):
@@ -245,6 +262,8 @@ class _Writer:
                 pass
         self.sinks = []
         self.broken = True
+        if self.child is not None:
+            self.child.forget()
         self.child = None
 
     # -- taking and writing -----------------------------------------------------------------
@@ -494,7 +513,7 @@ class _Writer:
                     pass
             self.sinks = []
             if self.child is not None:
-                _reap(self.child, timeout)
+                self.child.wait(timeout)
                 self.child = None
 
 
@@ -519,27 +538,108 @@ def _formatter_wanted():
     return True
 
 
-def _reap(pid, timeout):
-    """Wait (a bounded time) for the formatter to finish its last writes; kill it if stuck."""
-    end = time.monotonic() + timeout
-    delay = 0.001
-    while True:
-        try:
-            p, status = _waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None  # reaped by someone else (a SIGCHLD handler): it has ended
-        except OSError:
-            return None
-        if p:
-            return status
-        if time.monotonic() > end:
+class _Formatter:
+    """The formatter process, as the program's runtime sees it. It is not the program's child:
+    the process spawned for it forks it and exits at once (reaped here before the program
+    runs), so a program that waits for all its children, or execs, never meets it. Its end is
+    known from a pipe it holds: its pid, then its exit status, then end of file when it exits."""
+
+    def __init__(self, pid, done_fd):
+        self.pid = pid
+        self.fd = done_fd
+        self.status = None
+
+    @classmethod
+    def detach(cls, spawned, done_fd, timeout=10.0):
+        while True:
             try:
-                os.kill(pid, 9)
-                return _waitpid(pid, 0)[1]
+                _waitpid(spawned, 0)  # exits right after forking the formatter
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+        data = cls._read(done_fd, 8, timeout)
+        if len(data) < 8:
+            return None
+        return cls(int.from_bytes(data[:8], "little"), done_fd)
+
+    @staticmethod
+    def _read(fd, n, timeout):
+        """Up to `n` bytes (fewer at end of file or after `timeout` seconds)."""
+        end = time.monotonic() + timeout
+        data = b""
+        while len(data) < n:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                r, _, _ = _select([fd], [], [], left)
+            except InterruptedError:
+                continue
+            except (OSError, ValueError):
+                break
+            if not r:
+                break
+            try:
+                chunk = os.read(fd, n - len(data))
+            except InterruptedError:
+                continue
             except OSError:
-                return None
-        _NAP.acquire(True, delay)  # a real sleep, whatever gevent patched
-        delay = min(delay * 2, 0.02)
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def wait(self, timeout):
+        """Wait (a bounded time) for the formatter to finish its last writes; kill it if stuck.
+        Returns its exit status (an int), or None if it did not say."""
+        fd = self.fd
+        if fd is None:
+            return self.status
+        end = time.monotonic() + timeout
+        got = b""
+        eof = False
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                r, _, _ = _select([fd], [], [], left)
+                if not r:
+                    break
+                chunk = os.read(fd, 1024)
+            except InterruptedError:
+                continue
+            except (OSError, ValueError):
+                break
+            if not chunk:
+                eof = True
+                break
+            got += chunk
+        if got:
+            self.status = got[-1]
+        if not eof:
+            try:
+                os.kill(self.pid, 9)  # stuck past the deadline
+            except OSError:
+                pass
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        self.fd = None
+        return self.status
+
+    def forget(self):
+        """In a forked child of the program: let go of the pipe (the parent keeps waiting)."""
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
 
 
 class _ChildSide:
@@ -551,9 +651,21 @@ class _ChildSide:
         pass
 
 
-def formatter_process(base, spec):
+def formatter_process(base, spec, done=None):
     """Entry point of the formatter process (see _Writer._spawn_formatter): the pipe is its
-    stdin; spec lists the sinks as (kind, descriptor)."""
+    stdin; spec lists the sinks as (kind, descriptor); `done` is the pipe on which it says its
+    pid, then its exit status (see _Formatter)."""
+    if done is not None:
+        # Not the program's child: the spawned process forks the formatter and exits.
+        try:
+            if os.fork() != 0:
+                os._exit(0)
+        except OSError:
+            pass  # no fork: stay the program's child (still correct, only visible)
+        try:
+            os.write(done, os.getpid().to_bytes(8, "little"))
+        except OSError:
+            pass
     import signal
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
         # The terminal's Ctrl-C and a Stop reach the whole process group: the parent handles
@@ -576,6 +688,11 @@ def formatter_process(base, spec):
     try:
         status = _formatter_main(0, sinks, base)
     finally:
+        if done is not None:
+            try:
+                os.write(done, bytes([status & 0xFF]))
+            except OSError:
+                pass
         os._exit(status)
 
 
@@ -639,9 +756,9 @@ class PipeSink:
     and in order: what a non-blocking write could not place waits in `pending`, written first
     next time (callers hold the writer's lock)."""
 
-    def __init__(self, fd, pid, writer):
+    def __init__(self, fd, formatter, writer):
         self.fd = fd
-        self.pid = pid
+        self.formatter = formatter
         self.pending = None
         os.set_blocking(fd, False)
         try:
@@ -675,7 +792,7 @@ class PipeSink:
             except (BlockingIOError, InterruptedError):
                 break
             except BrokenPipeError:
-                raise _FormatterGone(_reap(self.pid, 1.0))
+                raise _FormatterGone(self.formatter.wait(1.0))
             view = view[n:]
         return view
 
@@ -690,7 +807,7 @@ class PipeSink:
         try:
             _send_waiting(view, fd, lambda v: _write(fd, v), writer)
         except BrokenPipeError:
-            raise _FormatterGone(_reap(self.pid, 1.0))
+            raise _FormatterGone(self.formatter.wait(1.0))
 
     def close(self):
         if self.fd is not None:
@@ -709,7 +826,7 @@ class _FormatterGone(Exception):
     def __init__(self, status):
         reported = False
         try:
-            reported = status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3
+            reported = status == 3
         except Exception:
             pass
         self.reported = reported
