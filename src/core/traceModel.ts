@@ -550,10 +550,18 @@ export class TraceRun implements TraceRunView {
     this.runChanged = true;
     const t = this.tasks.get(id);
     if (t === undefined) return;
-    // Only a placeholder can exist (lines that came before the task line): forget it.
+    // Usually only a placeholder exists (lines that came before the task line): forget it.
+    const wasRoot = t.isRoot;
     this.removeRoot(id);
     this.tasks.delete(id);
     if (id >= 0 && id < DENSE_IDS) this.byId[id] = undefined;
+    // A task already declared and listed under its parent (a later line says it is internal)
+    // leaves that list too: no row may name a task the model no longer has.
+    const parent = t.parent === null || wasRoot ? undefined : this.tasks.get(t.parent);
+    if (parent !== undefined) {
+      const i = parent.children.indexOf(id);
+      if (i >= 0) { parent.children.splice(i, 1); this.touch(parent); }
+    }
     // Tasks it adopted while a placeholder go back to the roots: hiding one task hides no other.
     for (const c of t.children) {
       const child = this.tasks.get(c);

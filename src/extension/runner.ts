@@ -390,8 +390,20 @@ async function startSession(
   const run = new TraceRun(key, label, { live: true, sourcePath: outFile });
 
   let session: RunSession | undefined;
+  let viewErrorShown = false;
   const stream = new LiveStream({
-    onData: (text) => run.ingest(text),
+    // The model never throws on what a stream says; a view that fails on it must not take the
+    // socket's data handler (and the extension host's event loop) down: say it once, keep reading.
+    onData: (text) => {
+      try {
+        run.ingest(text);
+      } catch (err) {
+        if (!viewErrorShown) {
+          viewErrorShown = true;
+          session?.terminal.writeNote(vscode.l10n.t('[Async Trace] A view failed to update: {0}', plainText(err instanceof Error ? err.message : String(err))), 'error');
+        }
+      }
+    },
     onEnd: () => session?.streamEnded(),
     onError: (err) => session?.terminal.writeNote(vscode.l10n.t('[Async Trace] Event stream error: {0}', err.message), 'error'),
   });

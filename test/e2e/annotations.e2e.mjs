@@ -186,7 +186,8 @@ describe('source annotations', () => {
     await h.command('asyncTrace.openTraceFile', trace);
     await h.waitFor(async () => hasAnnotations(await lineDom(page, 18)), 15000, 'line 18 annotated');
     assert.deepEqual((await lineDom(page, 18)).hints, ['blocked the loop 250 ms']);
-    assert.deepEqual((await lineDom(page, 8)).hints, [`raised ValueError in ${evil}`]);
+    // Trace text is neutral: a zero-width space breaks the link syntax (`]\u200b(`).
+    assert.deepEqual((await lineDom(page, 8)).hints.map((x) => x.replace(/\u200b/g, '')), [`raised ValueError in ${evil}`]);
     assert.deepEqual((await lineDom(page, 15)).hints, ['creates 1 task: Task-3']);
 
     const problems = await h.waitFor(async () => {
@@ -203,7 +204,7 @@ describe('source annotations', () => {
     // Names and messages from the traced program are text, never links or markup.
     await h.openFile('03_create_task.py');
     const hover = await hoverLine(page, 8, 'print');
-    assert.ok(hover.includes(evil), hover);
+    assert.ok(hover.replace(/\u200b/g, '').includes(evil), hover);
     assert.ok(hover.includes('bad *value* <b>x</b>'), hover);
     assert.equal(await page.locator('.monaco-hover:not(.hidden) a[data-href*="workbench.action.quit"]').count(), 0);
     await page.keyboard.press('Escape');
