@@ -175,6 +175,32 @@ class RunsLikePython(unittest.TestCase):
         self.assertEqual(ev[-1]["type"], "exit")
         self.assertEqual(ev[-1]["code"], 130)
 
+    @unittest.skipUnless(hasattr(os, "closerange"), "POSIX")
+    def test_never_writes_into_descriptors_the_program_took_over(self):
+        # A daemon closes every inherited descriptor, then opens its own files: they get the
+        # numbers of the trace's pipe/file. They must hold only what the program wrote.
+        src = ("import asyncio, os, sys\n"
+               "os.closerange(3, 256)\n"
+               "files = [open('out-%d.txt' % k, 'w') for k in range(8)]\n"
+               "for f in files:\n    f.write('mine\\n')\n"
+               "async def work():\n    for _ in range(300):\n        await asyncio.sleep(0)\n"
+               "async def main():\n    await asyncio.gather(*(work() for _ in range(50)))\n"
+               "asyncio.run(main())\n"
+               "for f in files:\n    f.write('again\\n')\n    f.close()\n"
+               "print(all(open('out-%d.txt' % k).read() == 'mine\\nagain\\n' for k in range(8)))\n")
+        with open(os.path.join(self.tmp, "d.py"), "w") as f:
+            f.write(src)
+        for formatter in ("1", "0"):
+            with self.subTest(formatter=formatter):
+                code, out, err = traced(["d.py"], self.tmp, env={"ASYNCTRACE_FORMATTER": formatter},
+                                        out=os.path.join(self.tmp, "t.jsonl"))
+                self.assertEqual((code, out), (0, "True\n"), err)
+                self.assertEqual(err.count("\n"), 1, err)
+                self.assertIn("closed the trace's descriptor", err)
+                # What was written before the program closed it is a readable trace.
+                ev = parse_trace(os.path.join(self.tmp, "t.jsonl"))
+                self.assertEqual(ev[0]["type"], "run")
+
 
 if __name__ == "__main__":
     unittest.main()

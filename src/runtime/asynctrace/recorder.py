@@ -547,6 +547,7 @@ class _Formatter:
     def __init__(self, pid, done_fd):
         self.pid = pid
         self.fd = done_fd
+        self.ident = _identity(done_fd)
         self.status = None
 
     @classmethod
@@ -598,6 +599,11 @@ class _Formatter:
         fd = self.fd
         if fd is None:
             return self.status
+        try:
+            _check_ours(fd, self.ident)
+        except OSError:
+            self.fd = None  # the program took the number over: read nothing, close nothing
+            return self.status
         end = time.monotonic() + timeout
         got = b""
         eof = False
@@ -636,6 +642,7 @@ class _Formatter:
         """In a forked child of the program: let go of the pipe (the parent keeps waiting)."""
         if self.fd is not None:
             try:
+                _check_ours(self.fd, self.ident)
                 os.close(self.fd)
             except OSError:
                 pass
@@ -751,6 +758,31 @@ def _formatter_main(rfd, sinks, base):
     return 0
 
 
+class _NotOurs(OSError):
+    """A descriptor of ours now names something else: the program closed it (a daemon's
+    os.closerange) and may have opened its own file under the same number."""
+
+    def __init__(self, fd):
+        OSError.__init__(self, "the program closed the trace's descriptor %d" % fd)
+        self.strerror = "the program closed the trace's descriptor %d" % fd
+
+
+def _identity(fd):
+    st = os.fstat(fd)
+    return (st.st_dev, st.st_ino)
+
+
+def _check_ours(fd, ident):
+    """Raise _NotOurs unless `fd` is still the file/pipe/socket it was when we opened it: the
+    runtime never writes into (or reads from) a descriptor the program took over."""
+    try:
+        if _identity(fd) == ident:
+            return
+    except OSError:
+        pass
+    raise _NotOurs(fd)
+
+
 class PipeSink:
     """The parent's end of the pipe to the formatter process. Frames must reach the pipe whole
     and in order: what a non-blocking write could not place waits in `pending`, written first
@@ -758,6 +790,7 @@ class PipeSink:
 
     def __init__(self, fd, formatter, writer):
         self.fd = fd
+        self.ident = _identity(fd)
         self.formatter = formatter
         self.pending = None
         os.set_blocking(fd, False)
@@ -786,6 +819,7 @@ class PipeSink:
         return True
 
     def _put(self, view):
+        _check_ours(self.fd, self.ident)
         while view:
             try:
                 n = _write(self.fd, view)
@@ -804,6 +838,7 @@ class PipeSink:
 
     def _write_all(self, view, writer):
         fd = self.fd
+        _check_ours(fd, self.ident)
         try:
             _send_waiting(view, fd, lambda v: _write(fd, v), writer)
         except BrokenPipeError:
@@ -812,6 +847,7 @@ class PipeSink:
     def close(self):
         if self.fd is not None:
             try:
+                _check_ours(self.fd, self.ident)  # never close the program's own file
                 os.close(self.fd)
             except OSError:
                 pass
@@ -842,12 +878,14 @@ class FileSink:
         if fd is None:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
         self.fd = fd
+        self.ident = _identity(fd)
 
     def fileno(self):
         return self.fd
 
     def write(self, data, writer):
         fd = self.fd
+        _check_ours(fd, self.ident)
         view = memoryview(data)
         while view:
             n = os.write(fd, view)
@@ -855,7 +893,11 @@ class FileSink:
 
     def close(self):
         if self.fd is not None:
-            os.close(self.fd)
+            try:
+                _check_ours(self.fd, self.ident)  # never close the program's own file
+                os.close(self.fd)
+            except OSError:
+                pass
             self.fd = None
 
     detach = close
@@ -889,17 +931,23 @@ class SocketSink:
 
     def __init__(self, sock):
         self.sock = sock
+        self.ident = _identity(sock.fileno())
         sock.setblocking(False)
 
     def write(self, data, writer):
+        _check_ours(self.sock.fileno(), self.ident)
         _send_waiting(memoryview(data), self.sock, self.sock.send, writer)
 
     def close(self):
         try:
+            _check_ours(self.sock.fileno(), self.ident)
             self.sock.setblocking(True)
             self.sock.close()
         except Exception:
-            pass
+            try:
+                self.sock.detach()  # not ours any more: forget the number, close nothing
+            except Exception:
+                pass
 
     def detach(self):
         # Only this process's descriptor: the blocking mode is shared with the formatter's.
