@@ -86,6 +86,9 @@ def uninstall():
             pass
     _pending.clear()
     WAITS.clear()
+    awaits = sys.modules.get(__package__ + ".aio.awaits")
+    if awaits is not None and on_text_of in awaits.future_describers:
+        awaits.future_describers.remove(on_text_of)
 
 
 def _unwrap(func):
@@ -309,25 +312,11 @@ def _make_run_in_executor(orig):
 
 
 def _hook_wait_text():
-    """Make the step hook's wait description name work items. The asyncio hooks describe a wait
-    on a future no library function explains (kind None) in ``_on_text``, looked up as a module
-    global at each call: a wrapper there sees exactly those waits and nothing else."""
-    ah = sys.modules.get("asynctrace.asyncio_hooks")
-    orig = getattr(ah, "_on_text", None)
-    if orig is None or getattr(orig, "_executor_aware", False):
-        return
-    waits = WAITS
-
-    def _on_text(task, kind, kframe):
-        if kind is None and waits:
-            w = task._fut_waiter
-            if w is not None:
-                hit = waits.get(id(w))
-                if hit is not None and hit[0] is w:
-                    return hit[1]
-        return orig(task, kind, kframe)
-    _on_text._executor_aware = True
-    _patch(ah, "_on_text", _on_text)
+    """Make the step hook's wait description name work items: a wait on a future no library
+    function explains is offered to the asyncio hooks' future describers first."""
+    from .aio import awaits
+    if on_text_of not in awaits.future_describers:
+        awaits.future_describers.append(on_text_of)
 
 
 def install(rec):

@@ -1,0 +1,208 @@
+"""Cancellations: who cancelled which task, from which line, and why."""
+import sys
+import types
+
+from asyncio import futures, tasks
+
+from .state import (
+    _OUR_FILES, _PyTaskBase, _TASK_TYPES, _TaskBase, _current_tid, _is_task_type, _memo,
+    _name_check, _noted_cancel, _state, _tid_of, _tids)
+
+_rec = None  # the recorder (set by asyncio_hooks.install)
+
+
+def _cancel_line(target_tid, by, site, cause, timeout_id=None):
+    _noted_cancel.add(target_tid)
+    _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"%s"%s}'
+              % (target_tid, _rec.now_us(), "null" if by is None else by, "null" if site is None else site,
+                 cause, "" if timeout_id is None else ',"timeout":%d' % timeout_id))
+
+
+def _make_cancel_all(orig):
+    def _cancel_all_tasks(loop):
+        if _state["on"]:
+            try:
+                for t in tasks.all_tasks(loop):
+                    if not t.done():
+                        _cancel_line(_tid_of(t), None, None, "shutdown")
+            except Exception:
+                pass
+        return orig(loop)
+    return _cancel_all_tasks
+
+
+def _make_tg_abort(orig):
+    def _abort(self):
+        if _state["on"]:
+            try:
+                ptid = _tids.get(id(self._parent_task))
+                m = _memo.get(id(self._parent_task))
+                site = m[3][1] if m is not None else None
+                for t in self._tasks:
+                    if not t.done():
+                        _cancel_line(_tid_of(t), ptid, site, "cancel")
+            except Exception:
+                pass
+        return orig(self)
+    return _abort
+
+
+def _make_gather_cancel(orig):
+    def cancel(self, *args, **kwargs):
+        if _state["on"] and not self.done():
+            try:
+                by = _current_tid()
+                site = _rec.site_of_frame(sys._getframe(1))
+                for c in self._children:
+                    if not c.done() and id(c) in _tids:
+                        _cancel_line(_tids[id(c)], by, site, "cancel")
+            except Exception:
+                pass
+        return orig(self, *args, **kwargs)
+    return cancel
+
+
+def _make_call_soon(orig):
+    """<= 3.11: see task.cancel() through the wakeup it schedules. Cancelling a task cancels
+    the future it waits on, whose callbacks (the task's wakeup) go through loop.call_soon while
+    the frame that called cancel() is still the innermost Python frame."""
+    fut_types = set()
+    for name in ("Future", "_CFuture", "_PyFuture"):
+        t = getattr(futures, name, None)
+        if isinstance(t, type):
+            fut_types.add(t)
+
+    def call_soon(self, callback, *args, **kwargs):
+        if args and type(args[0]) in fut_types:
+            try:
+                f = args[0]
+                if f.cancelled():
+                    t = getattr(callback, "__self__", None)
+                    if t is not None and type(t) in _TASK_TYPES and t._fut_waiter is f:
+                        tid = _tid_of(t)
+                        if tid not in _noted_cancel:
+                            _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
+            except Exception:
+                pass
+        handle = orig(self, callback, *args, **kwargs)
+        stb = handle._source_traceback
+        if stb:
+            # Debug mode records where the callback was scheduled: not in this module.
+            while stb and stb[-1].filename in _OUR_FILES:
+                del stb[-1]
+        return handle
+    call_soon.__wrapped__ = orig
+    return call_soon
+
+
+def _make_task_class(base):
+    """<= 3.11: the C Task's cancel() is invisible when the task waits on nothing (not started
+    yet, after a bare yield, woken but not run): no future to cancel, no wakeup scheduled. The
+    tasks asyncio creates are made of this subclass (same name, no new state), whose cancel()
+    notes who asked and from which line, then runs the C one."""
+    base_cancel = base.cancel
+
+    def cancel(self, *args, **kwargs):
+        if _state["on"]:
+            try:
+                if not self.done():
+                    tid = _tid_of(self)
+                    if tid not in _noted_cancel:
+                        _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
+            except Exception:
+                pass
+        return base_cancel(self, *args, **kwargs)
+    cancel.__doc__ = base_cancel.__doc__
+    cls = type(base.__name__, (base,), {"__slots__": (), "cancel": cancel, "__doc__": base.__doc__,
+                                         "__module__": base.__module__})
+    cls.__qualname__ = base.__qualname__
+    return cls
+
+
+def _install_monitoring():
+    """3.12+: see the user's task.cancel() calls (who and where) at almost no cost."""
+    mon = sys.monitoring
+    tool = None
+    for cand in (4, 3, 5):
+        if mon.get_tool(cand) is None:
+            tool = cand
+            break
+    if tool is None:
+        return
+    mon.use_tool_id(tool, "asynctrace")
+    DISABLE = mon.DISABLE
+    BuiltinMethod = types.BuiltinMethodType
+    MethodType = types.MethodType
+    FunctionType = types.FunctionType
+
+    c1 = _TaskBase.__dict__.get("cancel")
+    c2 = _PyTaskBase.__dict__.get("cancel")
+    s1 = _TaskBase.__dict__.get("set_name")
+    s2 = _PyTaskBase.__dict__.get("set_name")
+
+    def on_call(code, offset, fn, arg0):
+        # Never raises: it runs inside every call site of the program until disabled there.
+        try:
+            if fn is c1 or fn is c2:
+                target = arg0
+            elif fn is s1 or fn is s2:
+                tid = _tids.get(id(arg0))
+                if tid is not None:
+                    _name_check[tid] = arg0  # compared when the running step ends
+                return None
+            else:
+                # Only the types whose __name__ is a plain attribute: asking an arbitrary
+                # callable (a mock, a proxy) for it could run the program's code.
+                tf = type(fn)
+                if tf is not BuiltinMethod and tf is not MethodType and tf is not FunctionType:
+                    return DISABLE
+                fname = fn.__name__
+                if fname != "cancel":
+                    if fname != "set_name":
+                        return DISABLE  # this call site never sees a cancel() again
+                    t = fn.__self__ if tf is not FunctionType else arg0
+                    if _state["on"] and _is_task_type(type(t)):
+                        tid = _tids.get(id(t))
+                        if tid is not None:
+                            _name_check[tid] = t  # compared when the running step ends
+                    return None
+                if tf is BuiltinMethod or tf is MethodType:
+                    target = fn.__self__
+                else:
+                    # Handle.cancel, Future.cancel, ...: keep watching, the same line may
+                    # cancel a task next time.
+                    target = arg0
+            if not _state["on"] or not _is_task_type(type(target)) or target.done():
+                return None
+            tid = _tid_of(target)
+            if tid in _noted_cancel:
+                return None
+            if _rec.is_user_code(code):
+                site = _rec.site_of_code(code, _line_of(code, offset))
+            else:
+                site = _rec.site_of_frame(sys._getframe(1))
+            _cancel_line(tid, _current_tid(), site, "cancel")
+        except BaseException:
+            pass
+        return None
+
+    mon.register_callback(tool, mon.events.CALL, on_call)
+    mon.set_events(tool, mon.events.CALL)
+    _state["tool"] = tool
+
+
+_line_cache = {}
+
+
+def _line_of(code, offset):
+    key = (id(code), offset)
+    ln = _line_cache.get(key)
+    if ln is None:
+        ln = code.co_firstlineno
+        for start, end, line in code.co_lines():
+            if start <= offset < end:
+                if line is not None:
+                    ln = line
+                break
+        _line_cache[key] = ln
+    return ln

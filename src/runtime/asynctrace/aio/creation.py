@@ -1,0 +1,180 @@
+"""Task creation: ``BaseEventLoop.create_task`` and ``asyncio.create_task`` give each task its
+creator, the line that created it and whether it is asyncio's own plumbing."""
+import os
+import sys
+
+import asyncio
+from asyncio import base_events, tasks
+try:
+    from asyncio import taskgroups as _taskgroups  # 3.11+
+except ImportError:  # pragma: no cover
+    _taskgroups = None
+from asyncio import runners as _runners
+
+from .state import (
+    _MISS, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check,
+    _names, _new_tid, _ns, _state, _tids)
+from .awaits import (
+    _code_info)
+from .steps import (
+    _after_step, _check_names)
+
+_rec = None  # the recorder (set by asyncio_hooks.install)
+
+
+def _creation_site(frame):
+    """Nearest user frame, unless the task was created by a loop callback of the library
+    (e.g. a server's connection handler): then the line running the loop would be misleading."""
+    stop = _STOP_CODES
+    info = _info
+    while frame is not None:
+        code = frame.f_code
+        u = info.get(id(code), _MISS)
+        if u is _MISS:
+            u = _code_info(code)
+        if u is True:
+            key = (id(code), frame.f_lasti)
+            site = _lasti_site.get(key)
+            if site is None:
+                site = _lasti_site[key] = _rec.site_of_code(code, frame.f_lineno)
+            return site
+        if id(code) in stop:
+            return None
+        frame = frame.f_back
+    return None
+
+
+def _make_create_task(orig):
+    def create_task(self, coro, *args, **kwargs):
+        if not _state["on"]:
+            return orig(self, coro, *args, **kwargs)
+        cur = None
+        try:
+            cur = tasks.current_task(self)
+            if cur is not None:
+                ptid = _tids.get(id(cur))
+                if ptid is None:
+                    # An eager task creating children during its first step, inside its own
+                    # create_task: give it its id now, announce it when that call returns.
+                    ptid = _new_tid(cur)
+                    _pending_announce.add(ptid)
+            else:
+                ptid = _rec.current_task_id()
+        except Exception:
+            ptid = None
+        factory = getattr(self, "_task_factory", None)
+        t0 = _ns()
+        task = orig(self, coro, *args, **kwargs)
+        try:
+            stb = task._source_traceback
+            if stb:
+                # Debug mode records where the task was created: not in this module.
+                while stb and stb[-1].filename in _OUR_FILES:
+                    del stb[-1]
+            tid = _tids.get(id(task))
+            if tid is not None:
+                if tid not in _pending_announce:
+                    return task
+                _pending_announce.discard(tid)
+            eager = False
+            if factory is not None and _PY >= (3, 12):
+                # An eager task ran its first step inside the constructor.
+                eager = task.done() or getattr(task._coro, "cr_suspended", False)
+            f = sys._getframe(1)
+            site = _creation_site(f)
+            tid = _announce(task, self, ptid, site, eager, coro, _is_internal(coro, f))
+            if eager:
+                _after_step(task, tid, t0, _ns())
+                if _name_check and cur is None:
+                    _check_names()  # no step of another task ends around this one
+        except Exception:
+            pass
+        return task
+    return create_task
+
+
+_pending_announce = set()  # ids given to eager tasks before their create_task returned
+
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+_asyncio_codes = {}    # id(code) -> True if the code is asyncio's own (kept alive by _keep_codes)
+# asyncio functions that only pass a coroutine through to create_task for their caller: the
+# task is the caller's (asyncio.run(asyncio.sleep(1)) is the program's task, not asyncio's).
+_PASS_CODES = set()
+_RUN_CODES = set()
+
+
+def _is_asyncio_code(code):
+    r = _asyncio_codes.get(id(code))
+    if r is None:
+        fn = code.co_filename or ""
+        r = _asyncio_codes[id(code)] = fn.startswith(_ASYNCIO_DIR) or os.path.abspath(fn).startswith(_ASYNCIO_DIR)
+        _keep_codes.append(code)
+    return r
+
+
+def _is_internal(coro, frame):
+    """asyncio's own plumbing (shutdown_asyncgens, shutdown_default_executor, ...): a coroutine
+    of asyncio's code whose task was created by asyncio's code, not on the program's behalf."""
+    try:
+        code = getattr(coro, "cr_code", None)
+        if code is None or not _is_asyncio_code(code):
+            return False
+        while frame is not None:
+            fc = frame.f_code
+            if id(fc) in _RUN_CODES:
+                # asyncio.run: its main coroutine is the program's, the rest (shutdown) its own.
+                loc = frame.f_locals
+                return loc.get("main") is not coro and loc.get("coro") is not coro
+            if fc.co_filename not in _OUR_FILES and id(fc) not in _PASS_CODES:
+                return _is_asyncio_code(fc)
+            frame = frame.f_back
+    except Exception:
+        pass
+    return False
+
+
+def _build_pass_codes():
+    def add(fn):
+        fn = getattr(fn, "__wrapped__", fn)
+        fn = getattr(fn, "__func__", fn)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            _PASS_CODES.add(id(code))
+            _keep_codes.append(code)
+    for name in ("create_task", "ensure_future", "_ensure_future", "gather", "_gather", "shield",
+                 "wait_for", "wait", "_wait", "as_completed", "run_coroutine_threadsafe"):
+        if hasattr(tasks, name):
+            add(getattr(tasks, name))
+    aci = getattr(tasks, "_AsCompletedIterator", None)  # 3.13 as_completed
+    if aci is not None:
+        add(aci.__init__)
+    BL = base_events.BaseEventLoop
+    add(BL.run_until_complete)
+    if _taskgroups is not None:
+        add(_taskgroups.TaskGroup.create_task)
+    _RUN_CODES.add(id(_runners.run.__code__))
+    _keep_codes.append(_runners.run.__code__)
+    R = getattr(_runners, "Runner", None)
+    if R is not None:
+        _RUN_CODES.add(id(R.run.__code__))
+        _keep_codes.append(R.run.__code__)
+
+
+def _make_module_create_task(orig):
+    # asyncio.create_task names the task after loop.create_task returned: report the name then.
+    def create_task(coro, *args, **kwargs):
+        task = orig(coro, *args, **kwargs)
+        if kwargs.get("name") is not None:
+            try:
+                tid = _tids.get(id(task))
+                if tid is not None and tid in _names:
+                    name = task.get_name()
+                    if name != _names[tid]:
+                        _names[tid] = name
+                        _rec.emit('{"type":"name","task":%d,"name":%s}' % (tid, _rec.jstr(name)))
+            except Exception:
+                pass
+        return task
+    create_task.__doc__ = orig.__doc__
+    create_task.__wrapped__ = orig
+    return create_task

@@ -1,0 +1,201 @@
+"""Shared state of the asyncio hooks: the recorder, task and loop ids, the caches every hook reads.
+
+The recorder (`_rec`) is set in every module of this package by ``asyncio_hooks.install``."""
+import _thread
+import os
+import sys
+import time
+import types
+import weakref
+
+from asyncio import base_events, events, tasks
+
+from ..recorder import Recorder as _Recorder
+
+_ns = time.perf_counter_ns
+_get_ident = _thread.get_ident
+_CoroType = types.CoroutineType
+_GenType = types.GeneratorType
+_PY = sys.version_info[:2]
+
+_patches = []          # (owner, name, original, had_own_attr)
+# This package's files: frames of ours are left out of debug-mode source tracebacks and site walks.
+_OUR_FILES = frozenset(
+    os.path.join(d, n)
+    for d in {os.path.dirname(__file__), os.path.dirname(os.path.abspath(__file__))}
+    for n in os.listdir(d) if n.endswith(".py")) | frozenset(
+    os.path.join(os.path.dirname(d), "asyncio_hooks.py")
+    for d in {os.path.dirname(__file__), os.path.dirname(os.path.abspath(__file__))})
+# Sets and dicts of code objects are keyed by id(code): hashing a code object walks its bytecode
+# (3.12+), far too slow for the walks of every task creation. The codes are kept alive.
+_STOP_CODES = set()  # ids of the loop's dispatch: a walk reaching it left the code that created the task
+_keep_codes = []
+_jstr = _Recorder.jstr
+_rec = None
+_state = {"on": False, "tool": None, "sampler": False}
+
+# id(task) -> task id; weakrefs clean the entry when the task object is collected, so ids are
+# never confused when CPython reuses an address.
+_tids = {}
+_refkey = {}
+_names = {}            # task id -> name announced (to emit a "name" line when it changed)
+# task id -> task whose name may have changed (just created; set_name seen on 3.12+): compared
+# with the announced one when the running step ends (asyncio names tasks after the factory).
+_name_check = {}
+# id(task) -> (lasti, code, task id, entry) of its last suspension: entry is the _stack_cache
+# entry (entry[1]: the innermost user site). When the task's own coroutine suspends again at
+# instruction `lasti` awaiting a coroutine of `code` (a library leaf), the step hook reuses the
+# entry without building a key (the common shape: a loop awaiting the same line). Cleaned with
+# _tids (a task's id is never confused with a later object's).
+_memo = {}
+_noted_cancel = set()  # task ids with a cancel line not yet followed by their end
+_loop_ids = {}         # id(loop) -> loop id
+_loop_refs = {}
+_wait_for_stack = {}   # task id -> [[timeout id, site, fired], ...] (wait_for on <= 3.11)
+_block_sites = {}      # (thread ident, t0) -> site sampled while that step ran
+_stack_cache = {}      # tuple of (id(code), lasti) -> (stack text, innermost site)
+_lasti_site = {}       # (id(code), lasti) -> site id
+_user = {}             # id(code) -> bool (mirror of the recorder cache, local for speed)
+_kinds = {}            # id(code) of a library coroutine -> what a task waits on there
+_MISS = object()
+# Wait kinds of library functions that never await the program's own code (the walk stops there).
+_LEAF_KINDS = set()
+_info = {}             # id(code) -> True (user code) | kind text (library, known) | None
+
+_TASK_TYPES = set()
+_NOT_TASK_TYPES = set()
+_TaskBase = tasks.Task
+_TaskFast = [_TaskBase]  # the task type of the step hook's fast path (see _make_task_class)
+_PyTaskBase = getattr(tasks, "_PyTask", tasks.Task)
+_GatheringFuture = getattr(tasks, "_GatheringFuture", None)
+
+
+def _patch(owner, name, new):
+    had = name in getattr(owner, "__dict__", {})
+    orig = getattr(owner, name)
+    _patches.append((owner, name, orig, had))
+    setattr(owner, name, new)
+    return orig
+
+
+_graveyard = {}  # id(task) -> task id of failed tasks just collected (see _forget)
+_failed = {}  # task id -> weakref of a failed task whose exception may still be unretrieved
+
+
+def _forget(ref):
+    k = _refkey.pop(ref, None)
+    if k is not None:
+        tid = _tids.pop(k, None)
+        _memo.pop(k, None)
+        if tid in _failed:
+            # A garbage cycle's weakrefs are cleared before its finalizers run: keep the id a
+            # little longer for the "exception was never retrieved" report that follows.
+            del _failed[tid]
+            if len(_graveyard) > 1000:
+                _graveyard.clear()
+            _graveyard[k] = tid
+
+
+def _new_tid(task):
+    tid = _rec.new_task_id()
+    k = id(task)
+    _tids[k] = tid
+    try:
+        _refkey[weakref.ref(task, _forget)] = k
+    except TypeError:
+        pass
+    return tid
+
+
+def _loop_id(loop, running=False):
+    k = id(loop)
+    lid = _loop_ids.get(k)
+    if lid is None:
+        lid = _rec.new_loop_id()
+        _loop_ids[k] = lid
+
+        def gone(ref, k=k):
+            _loop_ids.pop(k, None)
+            _loop_refs.pop(k, None)
+        try:
+            _loop_refs[k] = weakref.ref(loop, gone)
+        except TypeError:
+            pass
+        cls = type(loop)
+        _rec.emit('{"type":"loop","id":%d,"ts":%d,"state":"running","thread":%d,"class":%s%s}'
+                  % (lid, _rec.now_us(), _get_ident(), _jstr("%s.%s" % (cls.__module__, cls.__qualname__)),
+                     ',"partial":true' if _runs_past_hooks(loop, running) else ""))
+    return lid
+
+
+def _runs_past_hooks(loop, running):
+    """Whether the loop makes or runs its tasks itself, past BaseEventLoop.create_task and
+    Handle._run (uvloop does): then what the trace shows of its tasks is partial, and the reader
+    must say so. Known when it starts running: it is not a BaseEventLoop, or it overrides
+    create_task and already holds tasks our hook never saw (asyncio.run's main task is made
+    just before). A standard loop holding a task made by calling Task() directly is not partial."""
+    if not isinstance(loop, base_events.BaseEventLoop):
+        return True
+    if running and type(loop).create_task is not base_events.BaseEventLoop.create_task:
+        try:
+            return any(id(t) not in _tids for t in tasks.all_tasks(loop))
+        except Exception:
+            return False
+    return False
+
+
+def _tid_of(task):
+    """Id of a task seen first somewhere other than create_task (announced on the spot)."""
+    tid = _tids.get(id(task))
+    if tid is None:
+        tid = _announce(task, None, None, None)
+    return tid
+
+
+def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=False):
+    tid = _tids.get(id(task))
+    if tid is None:
+        tid = _new_tid(task)
+    try:
+        name = task.get_name()
+    except Exception:
+        name = ""
+    _names[tid] = name
+    _name_check[tid] = task
+    try:
+        if coro is None:
+            coro = task._coro  # (never get_coro(): it crashes on finished eager tasks in 3.12.1)
+        cname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) or type(coro).__name__
+    except Exception:
+        cname = ""
+    if loop is None:
+        try:
+            loop = task.get_loop()
+        except Exception:
+            loop = None
+    lid = _loop_id(loop) if loop is not None else None
+    # A task record, formatted by the writer (recorder._fmt_task): str and ints only.
+    _rec.emit_step(("task", _ns(), tid, (
+        "asyncio", name if type(name) is str else str(name), cname if type(cname) is str else str(cname),
+        parent_tid, site, _get_ident(), lid, eager, internal)))
+    return tid
+
+
+def _current_tid():
+    loop = events._get_running_loop()
+    if loop is None:
+        return None
+    t = tasks.current_task(loop)
+    if t is None:
+        return None
+    return _tids.get(id(t))
+
+
+def _is_task_type(cls):
+    if cls in _TASK_TYPES:
+        return True
+    if cls in _NOT_TASK_TYPES:
+        return False
+    ok = isinstance(cls, type) and (issubclass(cls, _TaskBase) or issubclass(cls, _PyTaskBase))
+    (_TASK_TYPES if ok else _NOT_TASK_TYPES).add(cls)
+    return ok
