@@ -51,6 +51,17 @@ const webview = await esbuild.context({
   outdir: 'dist/webview',
 });
 
+// The `async-trace` command (package bin): core only, no VS Code.
+const cli = await esbuild.context({
+  ...common,
+  entryPoints: { cli: 'src/cli/asyncTrace.ts' },
+  format: 'cjs',
+  platform: 'node',
+  target: 'node18',
+  outdir: 'dist',
+  banner: { js: '#!/usr/bin/env node' },
+});
+
 // Codicons ship inside the extension: the webview loads no remote content.
 await mkdir('dist/codicons', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) {
@@ -58,10 +69,11 @@ for (const f of ['codicon.css', 'codicon.ttf']) {
 }
 
 if (watch) {
-  await Promise.all([extension.watch(), webview.watch()]);
+  await Promise.all([extension.watch(), webview.watch(), cli.watch()]);
 } else {
-  const results = await Promise.allSettled([extension.rebuild(), webview.rebuild()]);
+  const results = await Promise.allSettled([extension.rebuild(), webview.rebuild(), cli.rebuild()]);
   await extension.dispose();
   await webview.dispose();
+  await cli.dispose();
   if (results.some((r) => r.status === 'rejected')) process.exit(1);
 }

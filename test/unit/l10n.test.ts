@@ -29,7 +29,7 @@ test('every localized message of the extension and core has a zh-cn translation'
   const bundle = JSON.parse(readFileSync(path.join(ROOT, 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
   const missing: string[] = [];
   let seen = 0;
-  for (const file of [...sources(path.join(ROOT, 'src', 'extension')), ...sources(path.join(ROOT, 'src', 'core'))]) {
+  for (const file of ['extension', 'core', 'cli'].flatMap((d) => sources(path.join(ROOT, 'src', d)))) {
     for (const msg of messages(readFileSync(file, 'utf8'))) {
       seen++;
       if (!(msg in bundle)) missing.push(`${path.relative(ROOT, file)}: ${msg}`);
