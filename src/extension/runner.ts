@@ -233,7 +233,7 @@ async function chooseTarget(arg: unknown): Promise<PlannedTarget> {
     }
     if (!isPythonScriptPath(uri.fsPath)) {
       throw new RunSetupError(
-        vscode.l10n.t('"{0}" is not a Python file. Trace a .py file, or set "asyncTrace.program" / "asyncTrace.module" to the program to run.', path.basename(uri.fsPath)),
+        vscode.l10n.t('"{0}" is not a Python file. Trace a .py file, or set "asyncTrace.program" / "asyncTrace.module" to the program to run.', plainText(path.basename(uri.fsPath))),
         [openSettingAction('asyncTrace.program')],
       );
     }
@@ -534,7 +534,7 @@ function onSessionFinished(s: RunSession): void {
   if (s.stream.connected) {
     offerTimelineOnFirstEnd(
       s.run,
-      vscode.l10n.t('Traced {0}: exit code {1}, {2} tasks, {3} events.', s.run.label, code ?? '?', counts.tasks, counts.events),
+      vscode.l10n.t('Traced {0}: exit code {1}, {2} tasks, {3} events.', plainText(s.run.label), code ?? '?', counts.tasks, counts.events),
       timelineIsOpen(),
     );
   }
