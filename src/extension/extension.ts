@@ -9,17 +9,19 @@ import { registerStatusBar } from './statusBar';
 import { registerGanttPanel } from './ganttPanel';
 import { registerSourceAnnotations } from './sourceAnnotations';
 import { registerTestHooks } from './testHooks';
+import { testApi, type AsyncTraceTestApi } from './testApi';
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): AsyncTraceTestApi | undefined {
   const runs = registerTraceRuns(context);
   registerSiteNavigation(context, runs);
   registerRunner(context, runs);
-  registerTaskTree(context, runs);
+  const tree = registerTaskTree(context, runs);
   registerTraceFiles(context, runs);
   registerStatusBar(context, runs);
   registerGanttPanel(context, runs);
   registerSourceAnnotations(context, runs);
   registerTestHooks(context, runs);
+  return testApi(context, runs, tree);
 }
 
 export function deactivate(): void {

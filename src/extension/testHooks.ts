@@ -11,6 +11,8 @@
 //
 //   POST /command  {"id": "asyncTrace.clear", "args": [...]}  -> {"result": <JSON>} | {"error": "..."}
 //   GET  /state    -> {runs, selectedRun, activeEditor, visibleEditors, diagnostics, ...contributed}
+//   POST /suite    -> starts the integration suite named by ASYNC_TRACE_TEST_SUITE (testSuiteHost.ts)
+//   GET  /suite    -> {running, report: {passed, failed, pending, tests: [...]} | null, error}
 //
 // Command arguments cannot carry VS Code types over JSON, so these objects are revived:
 //   {"$uri": "file:///x.py" | "/abs/x.py"} -> vscode.Uri, {"$position": [line, ch]} -> Position,
@@ -21,6 +23,7 @@ import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
 import type { TraceRuns } from './traceRuns';
+import { startSuite, suiteStatus } from './testSuiteHost';
 
 const contributors = new Map<string, () => unknown>();
 
@@ -76,6 +79,8 @@ async function handle(req: http.IncomingMessage, runs: TraceRuns): Promise<[numb
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (req.method === 'GET' && url.pathname === '/state') return [200, collectState(runs)];
   if (req.method === 'GET' && url.pathname === '/ping') return [200, { ok: true }];
+  if (req.method === 'POST' && url.pathname === '/suite') return [200, startSuite()];
+  if (req.method === 'GET' && url.pathname === '/suite') return [200, suiteStatus()];
   if (req.method === 'POST' && url.pathname === '/command') {
     const body = JSON.parse((await readBody(req)) || '{}') as { id?: unknown; args?: unknown };
     if (typeof body.id !== 'string') return [400, { error: 'body needs "id": a command id' }];
@@ -90,7 +95,7 @@ async function handle(req: http.IncomingMessage, runs: TraceRuns): Promise<[numb
   return [404, { error: `no route ${req.method} ${url.pathname}` }];
 }
 
-function collectState(runs: TraceRuns): Record<string, unknown> {
+export function collectState(runs: TraceRuns): Record<string, unknown> {
   const editor = vscode.window.activeTextEditor;
   const state: Record<string, unknown> = {
     runs: runs.runs.map(summarizeRun),

@@ -13,9 +13,11 @@
 //                clicks "Trust". false: trust is on and the folder stays in Restricted Mode.
 //     vsix       optional path of a packaged .vsix to install (as a user would) instead of
 //                copying the freshly built dist/.
+//     env        extra environment variables for code-server and its extension host.
 //   Returns h = {
 //     page, browser, port, url, workspaceDir, userDataDir, extensionDir, python, logFile
 //                                 (code-server's output, kept with ASYNC_TRACE_E2E_KEEP=1),
+//     hooks(route, init?)      -> Promise<object>  any route of the test hooks (e.g. '/suite').
 //     state()                  -> Promise<object>  GET /state of the in-extension test hooks:
 //                                 { runs: [{key, label, live, exit, counts, tasks: [{id, name,
 //                                 coro, status, parent, ...}]}], selectedRun, activeEditor:
@@ -371,7 +373,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-export async function launch({ workspace = 'examples', settings = {}, trusted = true, vsix } = {}) {
+export async function launch({ workspace = 'examples', settings = {}, trusted = true, vsix, env = {} } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-e2e-'));
   liveTmp.add(tmp);
   const src = path.resolve(ROOT, workspace);
@@ -414,7 +416,7 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
       userDataDir,
       extensionsDir,
       logFile,
-      env: { ASYNC_TRACE_TEST_HOOKS: portFile },
+      env: { ...env, ASYNC_TRACE_TEST_HOOKS: portFile },
     });
     live.add(server.child.pid);
 
@@ -438,6 +440,7 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
       python,
       logFile,
       state: () => httpJson(`${base}/state`),
+      hooks: (route, init) => httpJson(`${base}${route}`, init),
       async command(id, ...args) {
         const body = await httpJson(`${base}/command`, {
           method: 'POST',
