@@ -37,5 +37,5 @@ test("the integration suite passes in code-server's extension host", async (t) =
   }
   assert.equal(report.failed, 0, `${report.failed} failed`);
   // Every suite file ran (an empty or half-loaded suite must not pass).
-  assert.ok(report.passed >= 7, `only ${report.passed} passed: ${report.tests.map((x) => x.title).join('; ')}`);
+  assert.ok(report.passed >= 6, `only ${report.passed} passed: ${report.tests.map((x) => x.title).join('; ')}`);
 });
