@@ -1,4 +1,3 @@
-/// <reference types="mocha" />
 // What a traced run leaves on the source: a Problems entry for the fired timeout (read with
 // vscode.languages.getDiagnostics) and decorations on the lines of the open editor.
 import assert from 'node:assert/strict';

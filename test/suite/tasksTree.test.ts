@@ -1,4 +1,3 @@
-/// <reference types="mocha" />
 // The Tasks view's data, read from its provider the way VS Code reads it, for a traced program.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';

@@ -1,4 +1,3 @@
-/// <reference types="mocha" />
 // Trace files: a run saved with Save Trace As opens again with Open Trace File; a cut-off file loads
 // what it can and says so.
 import assert from 'node:assert/strict';
