@@ -30,7 +30,7 @@ from asyncio import runners as _runners
 
 from .aio import awaits, cancels, creation, loops, state, steps, timeouts
 from .aio.state import (
-    _GatheringFuture, _PY, _PyTaskBase, _STOP_CODES, _TASK_TYPES, _TaskBase, _TaskFast,
+    _GatheringFuture, _LOOP_CODES, _PY, _PyTaskBase, _STOP_CODES, _TASK_TYPES, _TaskBase, _TaskFast,
     _current_tid, _keep_codes, _patch, _patches, _state)
 from .aio.awaits import (
     _build_kinds)
@@ -39,7 +39,7 @@ from .aio.steps import (
 from .aio.creation import (
     _build_pass_codes, _make_create_task, _make_module_create_task)
 from .aio.loops import (
-    _finalize, _make_call_exception_handler, _make_close, _make_set_running_loop)
+    _finalize, _make_call_exception_handler, _make_close, _make_new_event_loop, _make_set_running_loop)
 from .aio.cancels import (
     _install_monitoring, _make_call_soon, _make_cancel_all, _make_gather_cancel, _make_task_class,
     _make_tg_abort)
@@ -95,7 +95,20 @@ def install(rec):
     _STOP_CODES.add(id(base_events.BaseEventLoop._run_once.__code__))
     _keep_codes.append(run.__code__)
     _keep_codes.append(base_events.BaseEventLoop._run_once.__code__)
-    _patch(events, "_set_running_loop", _make_set_running_loop(events._set_running_loop))
+    _LOOP_CODES.update(_STOP_CODES)
+    BL = base_events.BaseEventLoop
+    for fn in (events.Handle._run.__wrapped__, BL.run_forever, BL.run_until_complete, _runners.run,
+               getattr(getattr(_runners, "Runner", None), "run", None)):
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            _LOOP_CODES.add(id(code))
+            _keep_codes.append(code)
+    srl = _make_set_running_loop(events._set_running_loop)
+    _patch(events, "_set_running_loop", srl)
+    if getattr(asyncio, "_set_running_loop", None) is srl.__wrapped__:
+        _patch(asyncio, "_set_running_loop", srl)  # uvloop reads it from here, when imported
+    P = events.BaseDefaultEventLoopPolicy
+    _patch(P, "new_event_loop", _make_new_event_loop(P.new_event_loop))
     _patch(base_events.BaseEventLoop, "close", _make_close(base_events.BaseEventLoop.close))
     _patch(base_events.BaseEventLoop, "call_exception_handler",
            _make_call_exception_handler(base_events.BaseEventLoop.call_exception_handler))

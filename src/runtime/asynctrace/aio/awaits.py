@@ -6,7 +6,7 @@ except ImportError:  # pragma: no cover
     _taskgroups = None
 
 from .state import (
-    _CoroType, _GatheringFuture, _GenType, _LEAF_KINDS, _TASK_TYPES, _info, _keep_codes, _kinds,
+    _MISS, _code_info, _CoroType, _GatheringFuture, _GenType, _LEAF_KINDS, _TASK_TYPES, _info, _keep_codes, _kinds,
     _stack_cache, _tid_of, _tids, _user)
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
@@ -77,15 +77,6 @@ def _build_kinds():
     _LEAF_KINDS.update(k for k in _kinds.values() if k not in ("wait_for", "wait", "taskgroup"))
 
 
-def _code_info(code):
-    if _rec.is_user_code(code):
-        r = True
-    else:
-        r = _kinds.get(id(code))
-    _info[id(code)] = r  # the recorder keeps the code object alive, so the id stays its own
-    return r
-
-
 def _gather_on(children):
     ids = []
     for c in children:
@@ -154,8 +145,10 @@ def _describe_slow(task, c):
             frames.append(fr)
         else:
             keys.append(k)
-            kd = _kinds.get(k)
-            if kd is not None:
+            kd = _info.get(k, _MISS)
+            if kd is _MISS:
+                kd = _code_info(code)  # asyncio's kinds, or a framework's found on first sight
+            if kd is not None and kd is not True:
                 kind = kd
                 kframe = fr
         c = nxt

@@ -5,7 +5,7 @@ import types
 from asyncio import futures, tasks
 
 from .state import (
-    _OUR_FILES, _PyTaskBase, _TASK_TYPES, _TaskBase, _current_tid, _is_task_type, _memo,
+    _user_site, _OUR_FILES, _PyTaskBase, _TASK_TYPES, _TaskBase, _current_tid, _is_task_type, _memo,
     _name_check, _noted_cancel, _state, _tid_of, _tids)
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
@@ -52,7 +52,7 @@ def _make_gather_cancel(orig):
         if _state["on"] and not self.done():
             try:
                 by = _current_tid()
-                site = _rec.site_of_frame(sys._getframe(1))
+                site = _user_site(sys._getframe(1))
                 for c in self._children:
                     if not c.done() and id(c) in _tids:
                         _cancel_line(_tids[id(c)], by, site, "cancel")
@@ -81,7 +81,7 @@ def _make_call_soon(orig):
                     if t is not None and type(t) in _TASK_TYPES and t._fut_waiter is f:
                         tid = _tid_of(t)
                         if tid not in _noted_cancel:
-                            _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
+                            _cancel_line(tid, _current_tid(), _user_site(sys._getframe(1)), "cancel")
             except Exception:
                 pass
         handle = orig(self, callback, *args, **kwargs)
@@ -108,7 +108,7 @@ def _make_task_class(base):
                 if not self.done():
                     tid = _tid_of(self)
                     if tid not in _noted_cancel:
-                        _cancel_line(tid, _current_tid(), _rec.site_of_frame(sys._getframe(1)), "cancel")
+                        _cancel_line(tid, _current_tid(), _user_site(sys._getframe(1)), "cancel")
             except Exception:
                 pass
         return base_cancel(self, *args, **kwargs)
@@ -180,7 +180,7 @@ def _install_monitoring():
             if _rec.is_user_code(code):
                 site = _rec.site_of_code(code, _line_of(code, offset))
             else:
-                site = _rec.site_of_frame(sys._getframe(1))
+                site = _user_site(sys._getframe(1))
             _cancel_line(tid, _current_tid(), site, "cancel")
         except BaseException:
             pass

@@ -12,39 +12,24 @@ except ImportError:  # pragma: no cover
 from asyncio import runners as _runners
 
 from .state import (
-    _MISS, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check,
+    _user_site, _CoroType, _patch, _tid_of, _MISS, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check,
     _names, _new_tid, _ns, _state, _tids)
-from .awaits import (
-    _code_info)
 from .steps import (
-    _after_step, _check_names)
+    _after_step, _check_names, _end)
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
 
 def _creation_site(frame):
     """Nearest user frame, unless the task was created by a loop callback of the library
-    (e.g. a server's connection handler): then the line running the loop would be misleading."""
-    stop = _STOP_CODES
-    info = _info
-    while frame is not None:
-        code = frame.f_code
-        u = info.get(id(code), _MISS)
-        if u is _MISS:
-            u = _code_info(code)
-        if u is True:
-            key = (id(code), frame.f_lasti)
-            site = _lasti_site.get(key)
-            if site is None:
-                site = _lasti_site[key] = _rec.site_of_code(code, frame.f_lineno)
-            return site
-        if id(code) in stop:
-            return None
-        frame = frame.f_back
-    return None
+    (e.g. a server's connection handler): then the line running the loop would be misleading.
+    (asyncio.run(main()) did create the main task: the walk may pass run_until_complete.)"""
+    return _user_site(frame, _STOP_CODES)
 
 
-def _make_create_task(orig):
+def _make_create_task(orig, foreign=False):
+    """`foreign`: the create_task of a loop that runs its tasks past Handle._run (uvloop): its
+    tasks' ends come from a done callback, and an unseen current task is announced on the spot."""
     def create_task(self, coro, *args, **kwargs):
         if not _state["on"]:
             return orig(self, coro, *args, **kwargs)
@@ -53,7 +38,9 @@ def _make_create_task(orig):
             cur = tasks.current_task(self)
             if cur is not None:
                 ptid = _tids.get(id(cur))
-                if ptid is None:
+                if ptid is None and foreign:
+                    ptid = _tid_of(cur)
+                elif ptid is None:
                     # An eager task creating children during its first step, inside its own
                     # create_task: give it its id now, announce it when that call returns.
                     ptid = _new_tid(cur)
@@ -83,6 +70,8 @@ def _make_create_task(orig):
             f = sys._getframe(1)
             site = _creation_site(f)
             tid = _announce(task, self, ptid, site, eager, coro, _is_internal(coro, f))
+            if foreign:
+                task.add_done_callback(_foreign_done)
             if eager:
                 _after_step(task, tid, t0, _ns())
                 if _name_check and cur is None:
@@ -94,6 +83,17 @@ def _make_create_task(orig):
 
 
 _pending_announce = set()  # ids given to eager tasks before their create_task returned
+
+
+def _foreign_done(task):
+    if _state["on"]:
+        try:
+            tid = _tids.get(id(task))
+            if tid is not None:
+                _end(task, tid, _rec.now_us())
+        except Exception:
+            pass
+
 
 _ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
 _asyncio_codes = {}    # id(code) -> True if the code is asyncio's own (kept alive by _keep_codes)
@@ -117,7 +117,22 @@ def _is_internal(coro, frame):
     of asyncio's code whose task was created by asyncio's code, not on the program's behalf."""
     try:
         code = getattr(coro, "cr_code", None)
-        if code is None or not _is_asyncio_code(code):
+        if code is None:
+            # A compiled loop's own coroutine (uvloop's shutdown_asyncgens) made by asyncio.run.
+            if type(coro) is _CoroType:
+                return False
+            while frame is not None and (frame.f_code.co_filename in _OUR_FILES
+                                         or id(frame.f_code) in _PASS_CODES):
+                frame = frame.f_back
+            if frame is None:
+                return False
+            if frame.f_code.co_name == "close" and _is_asyncio_code(frame.f_code):
+                return True  # asyncio.Runner.close's shutdown
+            if id(frame.f_code) not in _RUN_CODES:
+                return False
+            loc = frame.f_locals
+            return loc.get("main") is not coro and loc.get("coro") is not coro
+        if not _is_asyncio_code(code):
             return False
         while frame is not None:
             fc = frame.f_code
@@ -178,3 +193,26 @@ def _make_module_create_task(orig):
     create_task.__doc__ = orig.__doc__
     create_task.__wrapped__ = orig
     return create_task
+
+
+_hooked_loop_types = set()
+
+
+def _hook_loop_type(loop):
+    """A loop class that is no BaseEventLoop (uvloop.Loop, a Python subclass of a compiled loop):
+    wrap its create_task (asyncio.create_task, gather, TaskGroup and run_until_complete all call
+    it) for creation sites, parents and ends. Steps stay unseen there (no Handle._run)."""
+    cls = type(loop)
+    if cls in _hooked_loop_types or isinstance(loop, base_events.BaseEventLoop):
+        return False
+    _hooked_loop_types.add(cls)
+    try:
+        orig = cls.create_task
+        if getattr(orig, "_asynctrace", False):
+            return False
+        new = _make_create_task(orig, foreign=True)
+        new._asynctrace = True
+        _patch(cls, "create_task", new)
+        return True  # (the caller hooks its close too)
+    except Exception:
+        return False  # a compiled class: its tasks are announced when first seen

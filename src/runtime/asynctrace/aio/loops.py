@@ -2,7 +2,9 @@
 from asyncio import tasks
 
 from .state import (
-    _failed, _graveyard, _loop_id, _loop_ids, _state, _tids)
+    _patch,     _failed, _graveyard, _loop_id, _loop_ids, _state, _tids)
+
+from .creation import _hook_loop_type
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
@@ -12,10 +14,33 @@ def _make_set_running_loop(orig):
         orig(loop)
         if loop is not None and _state["on"]:
             try:
+                _hook_foreign_loop(loop)
                 _loop_id(loop, True)
             except Exception:
                 pass
+    _set_running_loop.__wrapped__ = orig
     return _set_running_loop
+
+
+def _hook_foreign_loop(loop):
+    """A loop that is no BaseEventLoop (uvloop): hook its class's create_task and close."""
+    if _hook_loop_type(loop):
+        cls = type(loop)
+        _patch(cls, "close", _make_close(cls.close))
+
+
+def _make_new_event_loop(orig):
+    # The policy's new loop, hooked before asyncio.run creates the main task on it.
+    def new_event_loop(self):
+        loop = orig(self)
+        if _state["on"]:
+            try:
+                _hook_foreign_loop(loop)
+            except Exception:
+                pass
+        return loop
+    new_event_loop.__wrapped__ = orig
+    return new_event_loop
 
 
 def _make_close(orig):

@@ -29,6 +29,9 @@ _OUR_FILES = frozenset(
 # Sets and dicts of code objects are keyed by id(code): hashing a code object walks its bytecode
 # (3.12+), far too slow for the walks of every task creation. The codes are kept alive.
 _STOP_CODES = set()  # ids of the loop's dispatch: a walk reaching it left the code that created the task
+# ids of every code that only runs the loop (its dispatch, run_forever, run_until_complete,
+# asyncio.run, Runner.run): a site is never above them (a loop callback asked, not the program).
+_LOOP_CODES = set()
 _keep_codes = []
 _jstr = _Recorder.jstr
 _rec = None
@@ -51,7 +54,7 @@ _memo = {}
 _noted_cancel = set()  # task ids with a cancel line not yet followed by their end
 _loop_ids = {}         # id(loop) -> loop id
 _loop_refs = {}
-_wait_for_stack = {}   # task id -> [[timeout id, site, fired], ...] (wait_for on <= 3.11)
+_wait_for_stack = {}   # id(task) -> [[timeout id, site, fired, task id], ...] (wait_for on <= 3.11)
 _block_sites = {}      # (thread ident, t0) -> site sampled while that step ran
 _stack_cache = {}      # tuple of (id(code), lasti) -> (stack text, innermost site)
 _lasti_site = {}       # (id(code), lasti) -> site id
@@ -181,6 +184,13 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
     return tid
 
 
+def _current_task():
+    loop = events._get_running_loop()
+    if loop is None:
+        return None
+    return tasks.current_task(loop)
+
+
 def _current_tid():
     loop = events._get_running_loop()
     if loop is None:
@@ -199,3 +209,80 @@ def _is_task_type(cls):
     ok = isinstance(cls, type) and (issubclass(cls, _TaskBase) or issubclass(cls, _PyTaskBase))
     (_TASK_TYPES if ok else _NOT_TASK_TYPES).add(cls)
     return ok
+
+
+# Network waits of frameworks whose transports complete plain futures (aiohttp) or set events
+# (anyio's streams under httpx, uvicorn's request cycle): the library function -> its wait kind,
+# matched when its code is first seen (the modules are imported after the hooks).
+# co_name -> [(path suffix, qualname, kind)].
+_FRAMEWORK_KINDS = {}
+for _suffix, _qual, _op in (
+        ("aiohttp/streams.py", "StreamReader._wait", "read"),
+        ("aiohttp/streams.py", "DataQueue.read", "read"),
+        ("aiohttp/streams.py", "FlowControlDataQueue.read", "read"),
+        ("aiohttp/base_protocol.py", "BaseProtocol._drain_helper", "write"),
+        ("aiohttp/connector.py", "TCPConnector._resolve_host", "resolve"),
+        ("aiohttp/connector.py", "TCPConnector._wrap_create_connection", "connect"),
+        ("anyio/_backends/_asyncio.py", "SocketStream.receive", "read"),
+        ("anyio/_backends/_asyncio.py", "SocketStream.send", "write"),
+        ("anyio/_backends/_asyncio.py", "UNIXSocketStream.receive", "read"),
+        ("anyio/_backends/_asyncio.py", "UNIXSocketStream.send", "write"),
+        ("anyio/_backends/_asyncio.py", "TCPSocketListener.accept", "accept"),
+        ("anyio/_backends/_asyncio.py", "UNIXSocketListener.accept", "accept"),
+        ("anyio/_backends/_asyncio.py", "connect_tcp", "connect"),
+        ("anyio/_core/_sockets.py", "getaddrinfo", "resolve"),
+        ("uvicorn/protocols/http/h11_impl.py", "RequestResponseCycle.receive", "read"),
+        ("uvicorn/protocols/http/httptools_impl.py", "RequestResponseCycle.receive", "read"),
+        ("uvicorn/protocols/http/flow_control.py", "FlowControl.drain", "write"),
+        ("asyncio/base_events.py", "Server.serve_forever", "accept")):
+    _FRAMEWORK_KINDS.setdefault(_qual.rpartition(".")[2], []).append(
+        (_suffix, _qual, '{"kind":"io","op":"%s"}' % _op))
+del _suffix, _qual, _op
+
+
+def _framework_kind(code):
+    """The wait kind of a framework's network function (see _FRAMEWORK_KINDS), else None."""
+    cands = _FRAMEWORK_KINDS.get(code.co_name)
+    if cands:
+        fn = (code.co_filename or "").replace(os.sep, "/")
+        qual = getattr(code, "co_qualname", None)
+        for suffix, q, kind in cands:
+            if fn.endswith(suffix) and (qual is None or qual == q):
+                _kinds[id(code)] = kind
+                _LEAF_KINDS.add(kind)
+                _keep_codes.append(code)
+                return kind
+    return None
+
+
+def _code_info(code):
+    if _rec.is_user_code(code):
+        r = True
+    else:
+        r = _kinds.get(id(code))
+        if r is None:
+            r = _framework_kind(code)
+    _info[id(code)] = r  # the recorder keeps the code object alive, so the id stays its own
+    return r
+
+
+def _user_site(frame, stop=_LOOP_CODES):
+    """The site of the innermost user frame from `frame` outwards, or None when a code of `stop`
+    comes first: the request came from the loop (a callback, library internals), and the line
+    running the loop (asyncio.run(main()), uvicorn.run()) did not ask for it."""
+    info = _info
+    while frame is not None:
+        code = frame.f_code
+        u = info.get(id(code), _MISS)
+        if u is _MISS:
+            u = _code_info(code)
+        if u is True:
+            key = (id(code), frame.f_lasti)
+            site = _lasti_site.get(key)
+            if site is None:
+                site = _lasti_site[key] = _rec.site_of_code(code, frame.f_lineno)
+            return site
+        if id(code) in stop:
+            return None
+        frame = frame.f_back
+    return None

@@ -4,11 +4,11 @@ import sys
 import weakref
 
 from .state import (
-    _CoroType, _GenType, _LEAF_KINDS, _MISS, _TaskFast, _block_sites, _failed, _get_ident, _info,
+    _code_info, _user_site,     _CoroType, _GenType, _LEAF_KINDS, _MISS, _TaskFast, _block_sites, _failed, _get_ident, _info,
     _is_task_type, _jstr, _memo, _name_check, _names, _noted_cancel, _ns, _stack_cache, _state,
     _tid_of, _tids)
 from .awaits import (
-    _code_info, _describe, _describe_slow, _frame_of_kind, _on_text, _stack_entry)
+    _describe, _describe_slow, _frame_of_kind, _on_text, _stack_entry)
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
@@ -241,6 +241,7 @@ def _make_run(orig):
             # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
             # alive, and with it the task (a cycle), delaying "exception was never retrieved".
             self = task = c = nxt = fr = None
+    _run.__wrapped__ = orig
     return _run
 
 
@@ -277,7 +278,7 @@ def _make_sampler(run_code):
                     continue
                 key = (ident, t0)
                 if key not in _block_sites:
-                    site = _rec.site_of_frame(top)
+                    site = _user_site(top)
                     if site is not None:
                         _block_sites[key] = site
             if len(_block_sites) > 10000:

@@ -4,7 +4,7 @@ import sys
 from asyncio import events
 
 from .state import (
-    _current_tid, _noted_cancel, _state, _tid_of, _tids, _wait_for_stack)
+    _user_site, _current_task, _noted_cancel, _state, _tid_of, _tids, _wait_for_stack)
 from .cancels import (
     _cancel_line)
 
@@ -16,25 +16,29 @@ def _make_wait_for(orig):
         if timeout is None or not _state["on"]:
             return await orig(fut, timeout, *args, **kwargs)
         try:
-            tid = _current_tid()
+            # Keyed by the task object: on a loop whose tasks the hooks may not have seen (uvloop)
+            # two waits must never share a key (their tids could both be unknown).
+            cur = _current_task()
+            key = id(cur)
+            tid = _tid_of(cur) if cur is not None else None
             toid = _rec.new_timeout_id()
-            site = _rec.site_of_frame(sys._getframe(1))
+            site = _user_site(sys._getframe(1))
             _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
                       % (toid, "null" if tid is None else tid, _rec.now_us(), "null" if site is None else site,
                          _num(timeout)))
             entry = [toid, site, False, tid]
-            _wait_for_stack.setdefault(tid, []).append(entry)
+            _wait_for_stack.setdefault(key, []).append(entry)
         except Exception:
             return await orig(fut, timeout, *args, **kwargs)
         try:
             return await orig(fut, timeout, *args, **kwargs)
         finally:
             try:
-                st = _wait_for_stack.get(tid)
+                st = _wait_for_stack.get(key)
                 if st:
                     st.remove(entry)
                     if not st:
-                        del _wait_for_stack[tid]
+                        del _wait_for_stack[key]
                 if not entry[2]:
                     _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"cleared"}'
                               % (toid, "null" if tid is None else tid, _rec.now_us()))
@@ -49,9 +53,10 @@ def _make_cancel_and_wait(orig):
     async def _cancel_and_wait(fut, *args, **kwargs):
         if _state["on"]:
             try:
-                tid = _current_tid()
-                st = _wait_for_stack.get(tid)
+                cur = _current_task()
+                st = _wait_for_stack.get(id(cur))
                 entry = st[-1] if st else None
+                tid = entry[3] if entry is not None else (_tid_of(cur) if cur is not None else None)
                 target = _tid_of(fut)
                 if entry is not None and not isinstance(sys.exc_info()[1], BaseException):
                     # No exception being handled: wait_for's deadline expired.
@@ -82,7 +87,7 @@ def _make_reschedule(orig):
                 toid = self.__dict__.get("_asynctrace_id")
                 if toid is None:
                     toid = self._asynctrace_id = _rec.new_timeout_id()
-                    self._asynctrace_site = _rec.site_of_frame(sys._getframe(1))
+                    self._asynctrace_site = _user_site(sys._getframe(1))
                 task = getattr(self, "_task", None)
                 tid = _tids.get(id(task)) if task is not None else None
                 delay = self.__dict__.pop("_asynctrace_delay", None)

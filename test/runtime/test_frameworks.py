@@ -1,0 +1,151 @@
+"""Real framework programs (Debian's Python has the frameworks): traced, they print and exit as
+untraced, and the trace names the program's own lines with the right wait kinds."""
+import os
+import subprocess
+import sys
+import unittest
+
+from tracehelp import HERE, check_wellformed, line_of, run_plain, run_traced
+
+PROGS = os.path.join(HERE, "programs", "frameworks")
+
+
+def _has(*mods):
+    code = "import " + ", ".join(mods)
+    try:
+        return subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+    except Exception:
+        return False
+
+
+class FrameworkProgram(unittest.TestCase):
+    def run_both(self, name, args=()):
+        path = os.path.join(PROGS, name)
+        with open(path, encoding="utf-8") as f:
+            self.source = f.read()
+        plain = run_plain(path, args, timeout=120)
+        res = run_traced(path, args, timeout=120)
+        self.assertEqual(res.code, plain.code, res.stderr)
+        self.assertEqual(res.stdout, plain.stdout)
+        check_wellformed(self, res)
+        self.path = path
+        return res
+
+    def line(self, marker):
+        return line_of(self.source, marker)
+
+    def common(self, res):
+        run_line = self.line("asyncio.run(main())")
+        fields = []
+        for ev in res.events:
+            if ev.get("type") in ("task", "cancel", "timeout", "block") and ev.get("site") is not None:
+                fields.append((ev["type"], ev["site"]))
+            if ev.get("type") == "step" and "await" in ev:
+                fields.extend(("await", s) for s in ev["await"]["stack"])
+        for kind, sid in fields:
+            site = res.sites[sid]
+            if site["file"].startswith("<"):
+                continue  # code a library compiled at run time (pydantic, dataclasses)
+            self.assertEqual(os.path.realpath(site["file"]), os.path.realpath(self.path), (kind, site))
+            if kind in ("cancel", "block", "timeout"):
+                self.assertNotEqual(site["line"], run_line, "%s blamed on the line running the loop" % kind)
+        ends = {}
+        for ev in res.events:
+            if ev.get("type") == "timeout" and ev["state"] in ("fired", "cleared"):
+                ends[ev["id"]] = ends.get(ev["id"], 0) + 1
+        self.assertTrue(all(n == 1 for n in ends.values()), ends)
+        armed = {ev["id"] for ev in res.events if ev.get("type") == "timeout" and ev["state"] == "armed"}
+        self.assertEqual(armed, set(ends))
+        self.assertEqual(set(res.tasks), set(res.ends), "every task ends")
+
+    def kinds_at(self, res, marker):
+        ln = self.line(marker)
+        out = set()
+        for ev in res.events:
+            if ev.get("type") == "step" and "await" in ev and ev["await"]["stack"]:
+                if res.sites[ev["await"]["stack"][-1]]["line"] == ln:
+                    on = ev["await"]["on"]
+                    out.add(on["kind"] + (":" + on["op"] if "op" in on else ""))
+        return out
+
+    def created_at(self, res, marker):
+        ln = self.line(marker)
+        return [t for t in res.tasks.values() if t.get("site") and res.sites[t["site"]]["line"] == ln]
+
+
+@unittest.skipUnless(_has("fastapi", "uvicorn", "httpx"), "needs fastapi, uvicorn and httpx (Debian: python3-fastapi python3-uvicorn python3-httpx)")
+class FastAPITest(FrameworkProgram):
+    def test_fastapi_uvicorn_httpx(self):
+        res = self.run_both("fastapi_app.py")
+        self.common(res)
+        self.assertIn("sleep", self.kinds_at(res, "# SLEEP"))
+        self.assertIn("sleep", self.kinds_at(res, "# STARTED"))
+        self.assertTrue({k for k in self.kinds_at(res, "# PUT") if k.startswith("io:")}, self.kinds_at(res, "# PUT"))
+        self.assertIn("gather", self.kinds_at(res, "# GATHER"))
+        self.assertIn("task", self.kinds_at(res, "# STOP"))
+        main = res.tasks[res.by_coro("main")[0]]
+        serve = self.created_at(res, "# SERVE")
+        self.assertEqual([t["parent"] for t in serve], [main["id"]])
+        gets = self.created_at(res, "# GATHER")
+        self.assertEqual(len(gets), 4)
+        self.assertTrue(all(t["parent"] == main["id"] for t in gets))
+        for t in gets:  # http.get's own task: no line of the program's inside, network waits
+            ons = {ev["await"]["on"]["kind"] for ev in res.events
+                   if ev.get("type") == "step" and ev.get("task") == t["id"] and "await" in ev}
+            self.assertIn("io", ons)
+
+    @unittest.skipUnless(_has("uvloop"), "needs uvloop (Debian: python3-uvloop)")
+    def test_fastapi_on_uvloop(self):
+        res = self.run_both("fastapi_app.py", ["uvloop"])
+        self.common(res)
+        loop = list(res.loops.values())[0] if res.loops else None
+        main = res.tasks[res.by_coro("main")[0]]
+        self.assertEqual([t["parent"] for t in self.created_at(res, "# SERVE")], [main["id"]])
+        gets = self.created_at(res, "# GATHER")
+        self.assertEqual(len(gets), 4)
+        self.assertTrue(all(t["parent"] == main["id"] for t in gets))
+        closed = [ev for ev in res.events if ev.get("type") == "loop" and ev.get("state") == "closed"]
+        self.assertEqual(len(closed), 1, loop)
+
+
+@unittest.skipUnless(_has("uvloop"), "needs uvloop (Debian: python3-uvloop)")
+class UvloopDeadlinesTest(FrameworkProgram):
+    def test_parallel_wait_for_keep_their_own_outcomes(self):
+        res = self.run_both("uvloop_deadlines.py")
+        self.common(res)
+        ones = [res.tasks[i] for i in sorted(res.by_coro("one"))]
+        by_task = {}
+        for ev in res.events:
+            if ev.get("type") == "timeout":
+                by_task.setdefault(ev["task"], []).append(ev["state"])
+        self.assertEqual(by_task[ones[0]["id"]], ["armed", "cleared"])
+        self.assertEqual(by_task[ones[1]["id"]], ["armed", "fired"])
+        self.assertEqual(by_task[ones[2]["id"]], ["armed", "cleared"])
+        fired = [ev for ev in res.events if ev.get("type") == "timeout" and ev["state"] == "fired"][0]
+        cancels = [c for c in res.cancels if c.get("cause") == "timeout"]
+        self.assertEqual([c.get("timeout") for c in cancels], [fired["id"]])
+        self.assertEqual(res.sites[cancels[0]["site"]]["line"], self.line("# WAIT_FOR"))
+        later = self.created_at(res, "# LATER")[0]
+        by_callback = [c for c in res.cancels if c["task"] == later["id"]]
+        self.assertEqual(len(by_callback), 1)
+        self.assertIsNone(by_callback[0]["site"], "a loop callback asked: no user line")
+
+
+@unittest.skipUnless(_has("aiohttp"), "needs aiohttp (Debian: python3-aiohttp)")
+class AiohttpTest(FrameworkProgram):
+    def test_aiohttp_server_and_client_with_semaphore(self):
+        res = self.run_both("aiohttp_app.py")
+        self.common(res)
+        self.assertIn("semaphore", self.kinds_at(res, "# SEMAPHORE"))
+        get = self.kinds_at(res, "# GET") | self.kinds_at(res, "# BODY")
+        self.assertTrue({k for k in get if k.startswith("io:")}, get)
+        self.assertTrue(self.kinds_at(res, "# HANDLER_SLEEP") <= {"sleep"}, self.kinds_at(res, "# HANDLER_SLEEP"))
+        main = res.tasks[res.by_coro("main")[0]]
+        fetches = self.created_at(res, "# FANOUT")
+        self.assertEqual(len(fetches), 8)
+        self.assertTrue(all(t["parent"] == main["id"] for t in fetches))
+
+
+if __name__ == "__main__":
+    unittest.main()
