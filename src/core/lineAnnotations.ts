@@ -6,6 +6,7 @@ import type { AwaitOn } from './traceEvents';
 import type { CancelInfo, ExecItemInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemText, execRunTime, execWaitText } from './executorText';
+import { ioWaitText } from './ioWaitText';
 import { plainText } from './untrusted';
 
 /** Heat level of an await line: share of the run's total waiting that happened there. */
@@ -611,7 +612,7 @@ function describeOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Translat
     case 'sleep': return typeof on.delay === 'number' ? t('sleep {0}', formatSeconds(on.delay)) : t('sleep');
     case 'task': return t('task {0}', taskName(run, on.task as number));
     case 'gather': return t('gather of {0} tasks', Array.isArray(on.tasks) ? on.tasks.length : 0);
-    case 'io': return t('I/O {0}', String(on.op ?? ''));
+    case 'io': return ioWaitText(on.op, t);
     case 'switch': return t('switch to {0}', taskName(run, on.to as number));
     case 'executor': return execWaitText(run, on.item, t);
     default: return String(on.kind);

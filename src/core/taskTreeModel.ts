@@ -6,6 +6,7 @@ import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemsOf, execItemText, execWaitText } from './executorText';
 import type { TaskFilter } from './taskFilter';
 import { MAX_LINE_CHARS } from './traceParser';
+import { ioWaitText } from './ioWaitText';
 import { plainText } from './untrusted';
 
 /** Localizer: `vscode.l10n.t` in the extension, plain `{0}` substitution in tests. */
@@ -84,7 +85,7 @@ function awaitOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Localize): 
       const n = Array.isArray(o.tasks) ? o.tasks.length : 0;
       return t('gather of {0} tasks', n);
     }
-    case 'io': return t('I/O {0}', plainText(o.op));
+    case 'io': return plainText(ioWaitText(o.op, t));
     case 'switch': return t('switch to {0}', taskName(run, o.to as number));
     case 'yield': return t('yield');
     case 'executor': return execWaitText(run, o.item, t);
