@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from tracehelp import RUNTIME, _env, check_wellformed, parse_trace, run_cli, run_plain, run_traced
+from tracehelp import RUNTIME, _env, check_wellformed, parse_trace, run_cli, run_plain, run_traced, wait_for_exit_line
 
 INTROSPECT = r'''
 import sys, os
@@ -292,7 +292,7 @@ class CliTest(unittest.TestCase):
             finally:
                 self._end(p)
             self.assertEqual(p.returncode, -signal.SIGTERM)
-            ev = parse_trace(out)
+            ev = wait_for_exit_line(out)
             self.assertEqual(ev[-1]["type"], "exit")
             self.assertEqual(ev[-1]["code"], 128 + signal.SIGTERM)
             steps = [e for e in ev if e["type"] == "step"]
@@ -395,7 +395,7 @@ asyncio.run(main())
     @unittest.skipUnless(hasattr(os, "killpg"), "needs process groups")
     def test_killed_program_leaves_every_line_it_handed_over(self):
         # SIGKILL of the program alone: the formatter still writes what it received, whole
-        # lines only, then leaves (nothing lingers in the process group).
+        # lines only, then the exit line, and leaves (nothing lingers in the process group).
         src = ("import asyncio\nasync def w():\n    for _ in range(2000):\n        await asyncio.sleep(0)\n"
                "async def m():\n    await asyncio.gather(*(w() for _ in range(20)))\n"
                "    print('ready', flush=True)\n    await asyncio.sleep(30)\nasyncio.run(m())\n")
@@ -409,12 +409,12 @@ asyncio.run(main())
                 self.assertTrue(self._group_gone(p.pid), "a process of the traced run outlived it")
             finally:
                 self._end(p)
-            with open(out, "rb") as f:
-                data = f.read()
-            self.assertTrue(data.endswith(b"\n"))
-            ev = [json.loads(ln) for ln in data.decode("utf-8").split("\n") if ln]
+            # ... and then says how the program ended (see docs/trace-format.md, exit).
+            ev = wait_for_exit_line(out)
             self.assertEqual(ev[0]["type"], "run")
-            self.assertNotIn("exit", {e["type"] for e in ev})
+            self.assertEqual(ev[-1]["type"], "exit")
+            self.assertTrue(ev[-1]["abrupt"])
+            self.assertIn(ev[-1]["code"], (128 + signal.SIGKILL, -1))
             steps = sum(1 for e in ev if e["type"] == "step")
             self.assertGreaterEqual(steps, 20 * 2000)
 
@@ -436,7 +436,7 @@ asyncio.run(main())
                 finally:
                     self._end(p)
                 self.assertEqual(p.returncode, -sig)
-                ev = parse_trace(out)
+                ev = wait_for_exit_line(out)
                 self.assertEqual((ev[-1]["type"], ev[-1]["code"]), ("exit", code), sig)
 
     def test_in_process_formatting_writes_the_same_trace(self):

@@ -12,7 +12,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from tracehelp import EXAMPLES, _env, parse_trace, Result, run_plain, run_traced  # noqa: E402
+from tracehelp import EXAMPLES, _env, parse_trace, Result, run_plain, run_traced, wait_for_exit_line  # noqa: E402
 from test_greenlet import assert_no_overlap, importable, line_of  # noqa: E402
 
 PROGRAMS = os.path.join(HERE, "programs")
@@ -57,7 +57,7 @@ def run_echo(port, clients, rounds, traced, tmp):
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)
-    events = parse_trace(trace) if traced and os.path.exists(trace) else []
+    events = wait_for_exit_line(trace) if traced and os.path.exists(trace) else []
     return cl, Result(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.returncode, events)
 
 

@@ -123,6 +123,26 @@ def parse_trace(path):
     return events
 
 
+def wait_for_exit_line(path, timeout=20.0):
+    """The trace's events once its last line is an `exit` line (or after `timeout`). A program
+    that died of a signal has its exit line written by the runtime's writer process a moment
+    after the program ended."""
+    import time
+    end = time.time() + timeout
+    while True:
+        events = []
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            if data.endswith(b"\n"):
+                events = [json.loads(ln) for ln in data.decode("utf-8").split("\n") if ln.strip()]
+        except (OSError, ValueError):
+            events = []
+        if (events and events[-1].get("type") == "exit") or time.time() > end:
+            return events
+        time.sleep(0.05)
+
+
 def run_traced(program_path_or_source, args=(), python=sys.executable, extra_cli=(), env=None,
                timeout=60, cwd=None, stdin=None):
     with tempfile.TemporaryDirectory(prefix="asynctrace-test-") as tmp:

@@ -211,25 +211,6 @@ def _kill_self(signum):
     os.kill(os.getpid(), signum)
 
 
-def _install_signal_handlers(rec):
-    # A default SIGTERM kills without atexit: write the exit line first, then die the same way.
-    for name in ("SIGTERM", "SIGHUP"):
-        signum = getattr(signal, name, None)
-        if signum is None:
-            continue
-        try:
-            if signal.getsignal(signum) is not signal.SIG_DFL:
-                continue
-
-            def handler(sig, frame, _name=name):
-                rec.finish(128 + sig, (_name, "terminated by signal %d" % sig))
-                _kill_self(sig)
-
-            signal.signal(signum, handler)
-        except (ValueError, OSError):
-            pass
-
-
 def _patch_os_exit(rec):
     real = os._exit
 
@@ -243,6 +224,30 @@ def _patch_os_exit(rec):
 
     _exit.__wrapped__ = real
     os._exit = _exit
+
+
+def _patch_exec(rec):
+    """os.exec* replaces the program: the trace ends there, with its exit line (every exec
+    function of os goes through execv or execve, looked up on the module)."""
+    for name in ("execv", "execve"):
+        real = getattr(os, name, None)
+        if real is None:
+            continue
+
+        def exec_(*args, _real=real):
+            try:
+                if os.getpid() == rec.pid and not rec._finished:
+                    rec.exit_exec = True
+                    rec.finish(0)
+                    _stop_hooks()  # if the exec fails, the program goes on untraced
+            except BaseException:
+                pass
+            return _real(*args)
+
+        exec_.__wrapped__ = real
+        exec_.__name__ = real.__name__
+        exec_.__doc__ = real.__doc__
+        setattr(os, name, exec_)
 
 
 def _os_thread_count():
@@ -344,8 +349,12 @@ def main(argv=None):
     atexit.register(lambda: died_of and _kill_self(died_of[0]))
     # After the user's own atexit handlers (LIFO) and after non-daemon threads finished.
     atexit.register(rec.finish)
-    _install_signal_handlers(rec)
+    # No signal handlers: the program sees the dispositions it would untraced (a handler could
+    # interrupt the runtime holding its writer's lock, and waits for a long C call to return).
+    # A program dying of a signal leaves its exit line to the formatter process, which writes
+    # everything handed over to it and then how the program ended (recorder._exit_of_dead_program).
     _patch_os_exit(rec)
+    _patch_exec(rec)
     _patch_fork_warning()
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=lambda: _in_child(rec))

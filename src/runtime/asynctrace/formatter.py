@@ -7,12 +7,13 @@ import select
 import sys
 import time
 
-from .lines import _encode_lines, format_items
+from .lines import _encode_lines, _jstr, format_items
 from .sinks import FileSink, SocketSink, _check_ours, _identity
 
 _select = select.select
 _spawn = getattr(os, "posix_spawn", None)
 _waitpid = getattr(os, "waitpid", None)
+_ns = time.perf_counter_ns
 
 
 def _encode_raw(chunk):
@@ -24,7 +25,7 @@ def _encode_raw(chunk):
         for ln in format_items(chunk, _recorder_base()):
             lines.extend((ln, None, None, None))
         data = marshal.dumps(lines)
-    return len(data).to_bytes(8, "little") + data
+    return data
 
 
 def _recorder_base():
@@ -162,7 +163,7 @@ class _ChildSide:
         pass
 
 
-def formatter_process(base, spec, done=None):
+def formatter_process(base, spec, done=None, program=None):
     """Entry point of the formatter process (see _Writer._spawn_formatter): the pipe is its
     stdin; spec lists the sinks as (kind, descriptor); `done` is the pipe on which it says its
     pid, then its exit status (see _Formatter)."""
@@ -177,6 +178,12 @@ def formatter_process(base, spec, done=None):
             os.write(done, os.getpid().to_bytes(8, "little"))
         except OSError:
             pass
+    try:
+        # Out of the program's process group: a Stop that kills the group once the program
+        # ended (as the extension does) must not cut the lines still being written.
+        os.setsid()
+    except (AttributeError, OSError):
+        pass
     import signal
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
         # The terminal's Ctrl-C and a Stop reach the whole process group: the parent handles
@@ -197,7 +204,7 @@ def formatter_process(base, spec, done=None):
             pass
     status = 70
     try:
-        status = _formatter_main(0, sinks, base)
+        status = _formatter_main(0, sinks, base, program)
     finally:
         if done is not None:
             try:
@@ -207,11 +214,12 @@ def formatter_process(base, spec, done=None):
         os._exit(status)
 
 
-def _formatter_main(rfd, sinks, base):
+def _formatter_main(rfd, sinks, base, program=None):
     """The formatter process: read marshalled chunks from the pipe, write the lines to the
     sinks, until the parent closes the pipe (also when it was killed: everything it handed
-    over is still written). Returns the exit status: 0, or 3 when every output failed (it said
-    so on stderr; the parent then stops tracing)."""
+    over is still written, then an exit line saying how it ended, see _exit_of_dead_program).
+    Returns the exit status: 0, or 3 when every output failed (it said so on stderr; the
+    parent then stops tracing)."""
     try:
         import gc
         gc.disable()  # strings and lists only: nothing to collect
@@ -220,43 +228,187 @@ def _formatter_main(rfd, sinks, base):
     side = _ChildSide()
     live = list(sinks)
     said = False
+    watch = _ProgramWatch(program) if program is not None else None
     src = os.fdopen(rfd, "rb", 1 << 16)
+    exited = False   # the program wrote its exit line
+    dropped = 0
     while True:
-        hdr = src.read(8)
-        if len(hdr) < 8:
+        hdr = src.read(16)
+        if len(hdr) < 16:
             break
-        n = int.from_bytes(hdr, "little")
+        n = int.from_bytes(hdr[:8], "little")
+        dropped = int.from_bytes(hdr[8:], "little")
         payload = src.read(n)
         if len(payload) < n:
             break
         if not live:
             continue
         try:
-            data = _encode_lines(format_items(marshal.loads(payload), base))
+            items = marshal.loads(payload)
+            payload = None
+            if len(items) == 4 and items[1] is None and items[0].startswith('{"type":"exit"'):
+                exited = True  # always a chunk of its own (see _Writer.close)
+            data = _encode_lines(format_items(items, base))
+            items = None
         except Exception:
             continue
-        payload = None
-        for s in list(live):
-            try:
-                s.write(data, side)
-            except Exception as e:
-                live.remove(s)
-                try:
-                    s.close()
-                except Exception:
-                    pass
-                if not said:
-                    said = True
-                    try:
-                        os.write(2, ("asynctrace: the trace output failed (%s); the program continues "
-                                     "untraced\n" % (getattr(e, "strerror", None) or e)).encode("utf-8", "replace"))
-                    except OSError:
-                        pass
+        live, said = _write_all_sinks(live, data, side, said)
         if not live:
             return 3
+    if not exited and watch is not None and live:
+        # The program died without finishing its trace (a signal with its default action, which
+        # the runtime leaves alone: see docs/trace-format.md, exit): say how, as the last line.
+        try:
+            line = _exit_of_dead_program(watch, base, dropped)
+            live, said = _write_all_sinks(live, _encode_lines([line]), side, said)
+        except Exception:
+            pass
     for s in live:
         try:
             s.close()
         except Exception:
             pass
     return 0
+
+
+class _NotOurs(OSError):
+    """A descriptor of ours now names something else: the program closed it (a daemon's
+    os.closerange) and may have opened its own file under the same number."""
+
+    def __init__(self, fd):
+        OSError.__init__(self, "the program closed the trace's descriptor %d" % fd)
+        self.strerror = "the program closed the trace's descriptor %d" % fd
+
+
+def _identity(fd):
+    st = os.fstat(fd)
+    return (st.st_dev, st.st_ino)
+
+
+def _check_ours(fd, ident):
+    """Raise _NotOurs unless `fd` is still the file/pipe/socket it was when we opened it: the
+    runtime never writes into (or reads from) a descriptor the program took over."""
+    try:
+        if _identity(fd) == ident:
+            return
+    except OSError:
+        pass
+    raise _NotOurs(fd)
+
+
+def _write_all_sinks(live, data, side, said):
+    """Write `data` to every live sink; a failing sink is closed and left out (the first failure
+    is said on stderr unless `said`). Returns the sinks still live and whether it was said."""
+    live = list(live)
+    for s in list(live):
+        try:
+            s.write(data, side)
+        except Exception as e:
+            live.remove(s)
+            try:
+                s.close()
+            except Exception:
+                pass
+            if not said:
+                said = True
+                try:
+                    os.write(2, ("asynctrace: the trace output failed (%s); the program continues "
+                                 "untraced\n" % (getattr(e, "strerror", None) or e)).encode("utf-8", "replace"))
+                except OSError:
+                    pass
+    return live, said
+
+
+class _ProgramWatch:
+    """How the program ended, learned by a process that is not its parent. Opened when the
+    formatter starts: a pidfd (Linux 5.3+), whose PIDFD_GET_INFO (Linux 6.15+) still gives the
+    exit status after the parent reaped the program, and /proc/PID/stat, whose exit_code
+    (Linux 3.5+) says it from the moment the program's descriptors close (which is how the
+    formatter learns it died) until it is reaped."""
+
+    PIDFD_GET_INFO = 0xC040FF0B  # _IOWR(0xFF, 11, struct pidfd_info), 64 bytes (version 0)
+    PIDFD_INFO_EXIT = 1 << 3
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.pidfd = None
+        self.stat = None
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except Exception:
+            pass
+        try:
+            self.stat = os.open("/proc/%d/stat" % pid, os.O_RDONLY)
+        except Exception:
+            pass
+
+    def _from_proc(self):
+        """(status or None, gone)."""
+        if self.stat is None:
+            return None, True
+        try:
+            fields = os.pread(self.stat, 4096, 0).rsplit(b")", 1)[1].split()
+            if fields[0] in (b"Z", b"X") or int(fields[49]) != 0:
+                return int(fields[49]), False
+            return None, False
+        except (IndexError, ValueError):
+            return None, True
+        except OSError:
+            return None, True  # reaped
+
+    def _from_pidfd(self):
+        if self.pidfd is None:
+            return None
+        try:
+            import fcntl
+            buf = bytearray(64)
+            buf[0:8] = self.PIDFD_INFO_EXIT.to_bytes(8, "little")
+            fcntl.ioctl(self.pidfd, self.PIDFD_GET_INFO, buf, True)
+            if int.from_bytes(buf[0:8], "little") & self.PIDFD_INFO_EXIT:
+                return int.from_bytes(buf[60:64], "little", signed=True)
+        except Exception:
+            self.pidfd = None  # no such ioctl here
+        return None
+
+    def status(self, timeout=2.0):
+        """The program's wait status, or None if it cannot be known within `timeout` s."""
+        end = time.monotonic() + timeout
+        while True:
+            st, gone = self._from_proc()
+            if st is not None:
+                return st
+            st = self._from_pidfd()
+            if st is not None:
+                return st
+            if (gone and self.pidfd is None) or time.monotonic() > end:
+                return None
+            time.sleep(0.005)  # still tearing down, or reaped a moment from now
+
+
+_SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV",
+                 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 10: "SIGUSR1", 12: "SIGUSR2"}
+
+
+def _exit_of_dead_program(watch, base, dropped):
+    """The exit line for a program that ended without writing one (see _ProgramWatch); when
+    its status cannot be known the code is -1 and the error says so."""
+    ts = max(0, (_ns() - base) // 1000)
+    status = watch.status()
+    if status is None:
+        code, err = -1, ("Killed", "the program ended without finishing its trace; its exit status is unknown")
+    elif status & 0x7F:
+        sig = status & 0x7F
+        name = _SIGNAL_NAMES.get(sig)
+        if name is None:
+            try:
+                import signal
+                name = signal.Signals(sig).name
+            except Exception:
+                name = "signal %d" % sig
+        code, err = 128 + sig, (name, "terminated by signal %d" % sig)
+    else:
+        code, err = (status >> 8) & 0xFF, None
+    more = ""
+    if err is not None:
+        more = ',"error":{"type":%s,"message":%s}' % (_jstr(err[0]), _jstr(err[1]))
+    return '{"type":"exit","ts":%d,"code":%d,"dropped":%d,"abrupt":true%s}' % (ts, code, dropped, more)

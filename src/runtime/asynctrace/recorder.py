@@ -71,12 +71,11 @@ class Recorder:
         self.pid = os.getpid()
         self._t0 = _ns()
         writer.base = self._t0
-        self._ids = {"site": 0}
         # next() on itertools.count is atomic under the GIL: no lock on the hot path.
         self.new_task_id = itertools.count(1).__next__
         self.new_timeout_id = itertools.count(1).__next__
         self.new_loop_id = itertools.count(1).__next__
-        self._lock = _thread.allocate_lock()
+        self.new_site_id = itertools.count(1).__next__
         self._user_cache = {}      # id(code) -> bool
         self._keep = []            # code objects whose ids key the caches
         self._site_cache = {}      # (id(code), lineno) -> site id
@@ -87,6 +86,7 @@ class Recorder:
         self.enabled = True
         self.exit_code = 0
         self.exit_error = None
+        self.exit_exec = False  # the program replaced itself (os.exec*)
         self._finished = False
 
     def add_ticker(self, fn, period):
@@ -156,19 +156,17 @@ class Recorder:
             return sid
         if not self.is_user_code(code):
             return None
-        with self._lock:
-            sid = self._site_cache.get(key)
-            if sid is not None:
-                return sid
-            self._ids["site"] += 1
-            sid = self._ids["site"]
-            fn = code.co_filename
-            if not fn.startswith("<") and not os.path.isabs(fn):
-                fn = os.path.abspath(fn)
-            func = getattr(code, "co_qualname", code.co_name)
-            self.emit('{"type":"site","id":%d,"file":%s,"line":%d,"func":%s}'
-                      % (sid, self.jstr(fn), lineno or 0, self.jstr(func)))
-            self._site_cache[key] = sid
+        # No lock: a signal handler of the program may run here (between two bytecodes) and
+        # need a site too; a lock would wait on itself. Two threads missing the cache at once
+        # declare the place twice, under two ids: each declared before use.
+        sid = self.new_site_id()
+        fn = code.co_filename
+        if not fn.startswith("<") and not os.path.isabs(fn):
+            fn = os.path.abspath(fn)
+        func = getattr(code, "co_qualname", code.co_name)
+        self.emit('{"type":"site","id":%d,"file":%s,"line":%d,"func":%s}'
+                  % (sid, self.jstr(fn), lineno or 0, self.jstr(func)))
+        self._site_cache[key] = sid
         return sid
 
     def site_of_frame(self, frame):
@@ -254,6 +252,8 @@ class Recorder:
             err = ',"error":{"type":%s,"message":%s}' % (self.jstr(et), self.jstr(em))
         ts = self.now_us()
         code = _as_int(self.exit_code)
+        if self.exit_exec:
+            err += ',"exec":true'
         self._writer.close(lambda dropped: '{"type":"exit","ts":%d,"code":%d,"dropped":%d%s}'
                            % (ts, code, dropped, err))
 

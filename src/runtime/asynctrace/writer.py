@@ -11,6 +11,8 @@ from .sinks import PipeSink, _select
 
 # Record types (the text after '{"type":"', four characters) kept when old lines are dropped.
 _KEEP = frozenset(("site", "task", "loop", "name", 'end"'))
+# ... of which those that declare what later lines name: kept without bound.
+_DECLARE = frozenset(("site", "task", "loop"))
 
 
 class _Writer:
@@ -60,6 +62,7 @@ class _Writer:
         self.on_broken = None
         self._thread = None
         self._wlock = _thread.allocate_lock()  # one writer at a time on the sinks
+        self._inline_owner = None  # the program's thread inside flush_inline (holding _wlock)
         self.deadline = None
         self._encode = self._format
         # [function, period, next due]: samplers run on this thread (one thread, one wakeup
@@ -121,7 +124,7 @@ class _Writer:
                 spec.append((sink.kind, first + 1 + i))
             pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
             code = ("import sys;sys.path.insert(0,%r);from asynctrace.formatter import formatter_process;"
-                    "formatter_process(%d,%r,%d)" % (pkg_parent, self.base, spec, first))
+                    "formatter_process(%d,%r,%d,%d)" % (pkg_parent, self.base, spec, first, os.getpid()))
             pid = _spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], os.environ,
                          file_actions=actions)
             os.close(dw)
@@ -145,7 +148,7 @@ class _Writer:
                 pass
         self.sinks = [PipeSink(w, handle, self)]
         self.child = handle
-        self._encode = _encode_raw
+        self._encode = self._encode_frame
 
     def forget_in_child(self):
         """In a child the program forked: drop the buffer and let go of the outputs (the
@@ -163,16 +166,22 @@ class _Writer:
             self.child.forget()
         self.child = None
 
+    def _encode_frame(self, chunk):
+        """A frame for the formatter: its length and the count of dropped lines so far (the
+        formatter writes the exit line itself if the program dies without writing it)."""
+        data = _encode_raw(chunk)
+        return len(data).to_bytes(8, "little") + self.dropped.to_bytes(8, "little") + data
+
     # -- taking and writing -----------------------------------------------------------------
     def _format(self, chunk):
         return _encode_lines(format_items(chunk, self.base))
 
     def _drop_oldest(self, extra):
         """Drop at least `extra` items (whole records) from the head. The lines that declare
-        what later lines name (sites, tasks, loops, names) and the task ends move to `kept`,
-        written ahead of the next batch: a lossy trace still holds every task, its creator and
-        how it ended, and loses steps, timeouts, cancels and blocks. Only sites are kept without
-        bound (there are few); the others while `kept` holds less than a quarter of the limit."""
+        what later lines name (sites, tasks, loops) move to `kept`, written ahead of the next
+        batch, always: a lossy trace never names a task, site or loop it did not declare. Names
+        and task ends are kept while `kept` holds less than a quarter of the limit; steps,
+        timeouts, cancels and blocks go first."""
         buf = self.buf
         extra = (extra + 3) & ~3
         head = buf[:extra]
@@ -183,8 +192,8 @@ class _Writer:
         lines = 0
         for a, b, c, d in zip(it, it, it, it):
             # (a line: b is None; a task's start or plain end: a is the _SPECIAL name; a step: a is an int)
-            if ((a[9:13] in _KEEP if b is None else a in _SPECIAL)
-                    and (len(keep) < room or (b is None and a[9:13] == "site"))):
+            if (a[9:13] in _DECLARE if b is None else a == "task") or (
+                    (a[9:13] in _KEEP if b is None else a in _SPECIAL) and len(keep) < room):
                 keep.extend((a, b, c, d))
             else:
                 lines += 1
@@ -359,6 +368,7 @@ class _Writer:
         Falls back to relieve() when the pipe is full and the buffer nears its bound."""
         if self.broken or not self.sinks or not self._wlock.acquire(False):
             return
+        self._inline_owner = _thread.get_ident()
         try:
             sink = self.sinks[0]
             if sink.pending is not None and not sink.try_write(None):
@@ -373,6 +383,7 @@ class _Writer:
             ok = True
             self._sink_failed(sink, e)
         finally:
+            self._inline_owner = None
             self._wlock.release()
         if not ok and len(self.buf) > self.limit // 2:
             self.relieve()
@@ -388,6 +399,11 @@ class _Writer:
         """Flush everything written so far, then `last(dropped)` (the exit line, which so
         carries the final count of dropped lines), then close the sinks and wait for the
         formatter to write its last line."""
+        if self._inline_owner is not None and self._inline_owner == _thread.get_ident():
+            # Called from a signal handler of the program (os._exit in it) that interrupted
+            # this thread's hand-over: the lock is ours, the frame half written. Touch nothing;
+            # when the process ends the formatter writes what it got, then the exit line.
+            return
         self.deadline = time.monotonic() + timeout  # a stuck reader gives up after this
         self._stop = True
         try:

@@ -100,7 +100,10 @@ def _forget(ref):
 
 
 def _new_tid(task):
-    tid = _rec.new_task_id()
+    return _register_tid(task, _rec.new_task_id())
+
+
+def _register_tid(task, tid):
     k = id(task)
     _tids[k] = tid
     try:
@@ -157,8 +160,12 @@ def _tid_of(task):
 
 def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=False):
     tid = _tids.get(id(task))
-    if tid is None:
-        tid = _new_tid(task)
+    fresh = tid is None
+    if fresh:
+        # Known by its id only once declared (see the end): a KeyboardInterrupt raised in the
+        # middle of this (Ctrl-C on Python <= 3.10 lands anywhere) must not leave an id that
+        # later lines name but no task line declares; the task is then announced again.
+        tid = _rec.new_task_id()
     try:
         name = task.get_name()
     except Exception:
@@ -181,6 +188,8 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
     _rec.emit_step(("task", _ns(), tid, (
         "asyncio", name if type(name) is str else str(name), cname if type(cname) is str else str(cname),
         parent_tid, site, _get_ident(), lid, eager, internal)))
+    if fresh:
+        _register_tid(task, tid)
     return tid
 
 
