@@ -2,12 +2,13 @@
 // lanes of the timeline they run on. Pure: the tree, hovers, annotations and timeline share it.
 import type { ExecItemInfo, TraceRunView } from './modelTypes';
 import { formatDuration } from './format';
+import { plainText } from './untrusted';
 
 export type Translate = (message: string, ...args: Array<string | number>) => string;
 
-/** The function as the user knows it: `blocking_io()`, `socket.getaddrinfo()`. */
+/** The function as the user knows it: `blocking_io()`, `socket.getaddrinfo()` (trace text, neutralized). */
 export function execFuncLabel(x: Pick<ExecItemInfo, 'func' | 'module'>): string {
-  return `${x.module && x.module !== '__main__' ? `${x.module}.` : ''}${x.func}()`;
+  return plainText(`${x.module && x.module !== '__main__' ? `${x.module}.` : ''}${x.func}()`);
 }
 
 /** How long it ran (started..end; submitted..end when the start is not seen), ongoing until `now`. */
@@ -22,11 +23,12 @@ export function execItemText(x: ExecItemInfo, now: number, t: Translate): string
   if (x.state === 'cancelled' && x.startedTs === undefined) return t('{0} cancelled before it ran', fn);
   const dur = formatDuration(execRunTime(x, now)) + (x.endTs === undefined ? '+' : '');
   let text: string;
-  if (x.thread !== undefined) text = t('{0} in a worker thread ({1}), {2}', fn, x.thread, dur);
-  else if (x.pool === 'process') text = t('{0} in a worker process ({1}), {2}', fn, x.executor || 'ProcessPoolExecutor', dur);
-  else if (x.endTs === undefined) text = t('{0} queued in {1}, {2}', fn, x.executor || '?', dur);
-  else text = t('{0} in {1}, {2}', fn, x.executor || '?', dur);
-  if (x.error) text += `, ${t('raised {0}', x.error.type)}`;
+  const executor = plainText(x.executor) || '?';
+  if (x.thread !== undefined) text = t('{0} in a worker thread ({1}), {2}', fn, plainText(x.thread), dur);
+  else if (x.pool === 'process') text = t('{0} in a worker process ({1}), {2}', fn, x.executor ? executor : 'ProcessPoolExecutor', dur);
+  else if (x.endTs === undefined) text = t('{0} queued in {1}, {2}', fn, executor, dur);
+  else text = t('{0} in {1}, {2}', fn, executor, dur);
+  if (x.error) text += `, ${t('raised {0}', plainText(x.error.type))}`;
   return text;
 }
 

@@ -203,7 +203,7 @@ export function taskDetails(run: TraceRunView, task: TaskInfo, blocks: readonly 
         ...(where ? [t('Submitted at {0}', where)] : []),
         ...(def ? [t('Defined at {0}', def)] : []),
         ...(x.startedTs !== undefined ? [t('Queued {0}, ran {1}', formatDuration(x.startedTs - x.submittedTs), formatDuration((x.endTs ?? run.now) - x.startedTs))] : []),
-        ...(x.error ? [`${x.error.type}: ${x.error.message}`] : []),
+        ...(x.error ? [plainText(`${x.error.type}: ${x.error.message}`)] : []),
       ],
       site: x.site ?? undefined,
       icon: { icon: 'server-process', color: x.error ? 'asyncTrace.failed' : waiting ? 'asyncTrace.waiting' : undefined },

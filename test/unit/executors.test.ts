@@ -122,3 +122,19 @@ test('the submitting line gets an executor hint (one item: what ran where; many:
   const many = { ...info, execs: [x, { ...x, id: 2, func: 'other', error: { type: 'OSError', message: '' } }, { ...x, id: 3 }] };
   assert.equal(lineHints(run, many, t)[1].text, 'blocking_io(), other() in executors x3, total 901 ms, longest 300 ms, 1 raised');
 });
+
+test('trace text in executor items is neutral where VS Code shows it (no link, no icon, no control)', () => {
+  const run = new TraceRun('k', 'p', { live: false });
+  run.ingest('{"type":"run","v":1,"pid":1,"python":"3.12","argv":["p.py"],"cwd":"/","started":""}\n'
+    + '{"type":"task","id":1,"ts":0,"kind":"asyncio","name":"Task-1","coro":"main","parent":null,"site":null}\n'
+    + '{"type":"exec","id":1,"ts":10,"state":"submitted","task":1,"site":null,"func":"[x](https://evil.example)$(alert)","executor":"E","pool":"thread"}\n'
+    + '{"type":"exec","id":1,"ts":20,"state":"started","thread":"t\\u001b[31m$(zap)"}\n'
+    + '{"type":"exec","id":1,"ts":30,"state":"finished","error":{"type":"E$(x)","message":"[m](command:evil)"}}\n');
+  run.finish();
+  const blocks = new BlockIndex();
+  blocks.update(run);
+  const row = taskDetails(run, run.tasks.get(1)!, blocks.of(1), t).find((r) => r.kind === 'executor')!;
+  for (const s of [row.label, ...row.tooltip]) {
+    assert.doesNotMatch(s, /\]\(https?:|\]\(command:|\$\(\w+\)|\u001b/, s);
+  }
+});
