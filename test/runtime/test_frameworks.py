@@ -36,7 +36,7 @@ class FrameworkProgram(unittest.TestCase):
         return line_of(self.source, marker)
 
     def common(self, res):
-        run_line = self.line("asyncio.run(main())")
+        run_line = self.line("anyio.run(main)" if "anyio.run(main)" in self.source else "asyncio.run(main())")
         fields = []
         for ev in res.events:
             if ev.get("type") in ("task", "cancel", "timeout", "block") and ev.get("site") is not None:
@@ -145,6 +145,51 @@ class AiohttpTest(FrameworkProgram):
         fetches = self.created_at(res, "# FANOUT")
         self.assertEqual(len(fetches), 8)
         self.assertTrue(all(t["parent"] == main["id"] for t in fetches))
+
+
+@unittest.skipUnless(_has("anyio"), "needs anyio (Debian: python3-anyio)")
+class AnyioTest(FrameworkProgram):
+    def test_task_group_children_and_deadlines(self):
+        res = self.run_both("anyio_app.py")
+        self.common(res)
+        main = res.tasks[res.by_coro("main")[0]]
+        children = self.created_at(res, "# START_SOON")
+        self.assertEqual(len(children), 3)
+        self.assertTrue(all(t["parent"] == main["id"] for t in children))
+        move_on = self.line("# MOVE_ON")
+        armed = [ev for ev in res.events if ev.get("type") == "timeout" and ev["state"] == "armed"]
+        self.assertEqual(sorted(res.sites[ev["site"]]["line"] for ev in armed),
+                         [move_on] * 3 + [self.line("# FAIL_AFTER")])
+        states = {}
+        for ev in res.events:
+            if ev.get("type") == "timeout" and ev["state"] != "armed":
+                states[ev["id"]] = ev["state"]
+        fired = sorted(i for i, st in states.items() if st == "fired")
+        self.assertEqual(len(fired), 3)
+        self.assertEqual(list(states.values()).count("cleared"), 1)
+        by_timeout = sorted(c["timeout"] for c in res.cancels if c.get("cause") == "timeout")
+        self.assertEqual(by_timeout, fired, res.cancels)
+        for c in res.cancels:
+            self.assertEqual(res.sites[c["site"]]["line"], move_on)
+        self.assertIn("sleep", self.kinds_at(res, "# CHILD_SLEEP"))
+
+
+class CrawlerTest(FrameworkProgram):
+    def test_queue_based_crawler(self):
+        res = self.run_both("crawler.py")
+        self.common(res)
+        self.assertIn("queue:get", self.kinds_at(res, "# QUEUE_GET"))
+        self.assertIn("io:connect", self.kinds_at(res, "# CONNECT"))
+        self.assertIn("io:read", self.kinds_at(res, "# READ"))
+        self.assertIn("queue:join", self.kinds_at(res, "# JOIN"))
+        main = res.tasks[res.by_coro("main")[0]]
+        workers = self.created_at(res, "# WORKERS")
+        self.assertEqual(len(workers), 3)
+        self.assertTrue(all(t["parent"] == main["id"] for t in workers))
+        cancel_line = self.line("# CANCEL")
+        mine = [c for c in res.cancels if c["task"] in {w["id"] for w in workers}]
+        self.assertEqual(len(mine), 3)
+        self.assertTrue(all(res.sites[c["site"]]["line"] == cancel_line and c["by"] == main["id"] for c in mine))
 
 
 if __name__ == "__main__":

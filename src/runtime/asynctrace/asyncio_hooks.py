@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover
     _taskgroups = None
 from asyncio import runners as _runners
 
-from .aio import awaits, cancels, creation, loops, state, steps, timeouts
+from .aio import anyio_scopes, awaits, cancels, creation, loops, state, steps, timeouts
 from .aio.state import (
     _GatheringFuture, _LOOP_CODES, _PY, _PyTaskBase, _STOP_CODES, _TASK_TYPES, _TaskBase, _TaskFast,
     _current_tid, _keep_codes, _patch, _patches, _state)
@@ -51,6 +51,7 @@ from .aio.timeouts import (
 def uninstall():
     """Restore everything (forked child, broken output). Safe to call more than once."""
     _state["on"] = False
+    anyio_scopes.uninstall()
     while _patches:
         owner, name, orig, had = _patches.pop()
         try:
@@ -70,7 +71,7 @@ def uninstall():
 
 
 def install(rec):
-    for mod in (state, creation, awaits, steps, loops, cancels, timeouts):
+    for mod in (state, creation, awaits, steps, loops, cancels, timeouts, anyio_scopes):
         mod._rec = rec
     rec.set_asyncio_current(_current_tid)
     rec.add_finalizer(_finalize)
@@ -139,6 +140,10 @@ def install(rec):
         if getattr(asyncio, "timeout", None) is tf.__wrapped__:
             _patch(asyncio, "timeout", tf)
     _state["on"] = True
+    try:
+        anyio_scopes.install()
+    except Exception:
+        pass
     if hasattr(sys, "monitoring"):
         try:
             _install_monitoring()

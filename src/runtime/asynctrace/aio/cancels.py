@@ -5,13 +5,16 @@ import types
 from asyncio import futures, tasks
 
 from .state import (
-    _user_site, _OUR_FILES, _PyTaskBase, _TASK_TYPES, _TaskBase, _current_tid, _is_task_type, _memo,
+    _firing,     _user_site, _OUR_FILES, _PyTaskBase, _TASK_TYPES, _TaskBase, _current_tid, _is_task_type, _memo,
     _name_check, _noted_cancel, _state, _tid_of, _tids)
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
 
 def _cancel_line(target_tid, by, site, cause, timeout_id=None):
+    if _firing and cause == "cancel":
+        entry = _firing[-1]
+        by, site, cause, timeout_id = None, entry[1], "timeout", entry[0]
     _noted_cancel.add(target_tid)
     _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"%s"%s}'
               % (target_tid, _rec.now_us(), "null" if by is None else by, "null" if site is None else site,

@@ -51,6 +51,9 @@ _name_check = {}
 # entry without building a key (the common shape: a loop awaiting the same line). Cleaned with
 # _tids (a task's id is never confused with a later object's).
 _memo = {}
+# [timeout id, site, ...] of the deadlines delivering their cancellation right now (anyio's
+# CancelScope._timeout): a cancel requested meanwhile is theirs.
+_firing = []
 _noted_cancel = set()  # task ids with a cancel line not yet followed by their end
 _loop_ids = {}         # id(loop) -> loop id
 _loop_refs = {}
