@@ -6,6 +6,8 @@ Cases (asyncio ones on Python 3.12 when found, else the running Python):
   queue    a producer/consumer pipeline through asyncio.Queue
   to_thread  10,000 tiny functions through asyncio.to_thread (executor work items)
   echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
+  aiohttp  an aiohttp server under a local load of 20 aiohttp clients for 3 s: requests served per
+           second traced/untraced (target >= 0.85x), with a Python that has aiohttp
 
 Each case runs REPS times traced and untraced, interleaved, as separate processes; figures are
 medians. "events/s" is trace lines written per second of traced wall time; the peak RSS delta is
@@ -92,6 +94,60 @@ async def main():
 asyncio.run(main())
 """, {"ratio": 2.0}),
 }
+
+
+# A server under load: throughput (requests/s) is the figure, not wall time.
+SERVER_PROGRAM = """
+import asyncio, time
+import aiohttp
+from aiohttp import web
+DURATION = 3.0
+async def handle(request):
+    await asyncio.sleep(0)
+    return web.json_response({"path": request.path, "ok": True})
+async def client(session, url, stop, counts):
+    while time.perf_counter() < stop:
+        async with session.get(url) as resp:
+            await resp.json()
+        counts[0] += 1
+async def main():
+    app = web.Application()
+    app.router.add_get("/{name}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = "http://127.0.0.1:%d/item" % site._server.sockets[0].getsockname()[1]
+    counts = [0]
+    async with aiohttp.ClientSession() as session:
+        t0 = time.perf_counter()
+        stop = t0 + DURATION
+        await asyncio.gather(*(client(session, url, stop, counts) for _ in range(20)))
+        dt = time.perf_counter() - t0
+    await runner.cleanup()
+    print(counts[0] / dt)
+asyncio.run(main())
+"""
+
+
+def bench_server(python, reps, tmp):
+    prog = os.path.join(tmp, "programs", "bench_aiohttp.py")
+    os.makedirs(os.path.dirname(prog), exist_ok=True)
+    with open(prog, "w") as f:
+        f.write(SERVER_PROGRAM)
+    trace = os.path.join(tmp, "aiohttp.jsonl")
+    env = dict(os.environ, PYTHONPATH=RUNTIME)
+
+    def rate(cmd):
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.decode("utf-8", "replace")[-2000:])
+        return float(out.stdout.decode().strip().split()[-1])
+    plain, traced = [], []
+    for _ in range(reps):
+        plain.append(rate([python, prog]))
+        traced.append(rate([python, "-m", "asynctrace", "-o", trace, prog]))
+    return statistics.median(plain), statistics.median(traced), count_lines(trace)
 
 
 def find_python(minor):
@@ -222,7 +278,7 @@ def main():
             print(__doc__)
             sys.exit(2)
     if not cases:
-        cases = list(PROGRAMS) + ["echo"]
+        cases = list(PROGRAMS) + ["aiohttp", "echo"]
     py = python or find_python(12) or sys.executable
     ver = subprocess.run([py, "-c", "import sys;print(sys.version.split()[0])"], stdout=subprocess.PIPE).stdout.decode().strip()
     print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians; whole-process wall time"
@@ -234,7 +290,7 @@ def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="asynctrace-bench-") as tmp:
         for name in cases:
-            if name == "echo":
+            if name in ("echo", "aiohttp"):
                 continue
             src, target = PROGRAMS[name]
             r = bench_case(name, src, py, reps, tmp)
@@ -246,6 +302,23 @@ def main():
                 r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"],
                 ("ok" if ok else "MISSES TARGET") + ("" if r["dropped"] == 0 else " (%d lines dropped)" % r["dropped"])),
                 flush=True)
+        if "aiohttp" in cases:
+            import run_all
+            apy = python if python else next((p for p, v, g in run_all.find_pythons() if v >= (3, 9) and subprocess.run(
+                [p, "-c", "import aiohttp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0), None)
+            if apy is None:
+                print("aiohttp  skipped: no Python here has aiohttp (Debian: python3-aiohttp)")
+            else:
+                try:
+                    rp, rt, lines = bench_server(apy, reps, tmp)
+                    ok = rt / rp >= 0.85
+                    if not ok:
+                        failed.append("aiohttp")
+                    print("aiohttp  %8.0f req/s untraced, %8.0f req/s traced: %.2fx of untraced throughput (target >= 0.85x),"
+                          " %d trace lines, %s  [%s]" % (rp, rt, rt / rp, lines, "ok" if ok else "MISSES TARGET", apy))
+                except Exception as e:
+                    print("aiohttp  failed to run: %s" % e)
+                    failed.append("aiohttp")
         if "echo" in cases:
             try:
                 import bench_gevent
