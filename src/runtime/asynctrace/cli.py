@@ -6,6 +6,7 @@ import sys
 import time
 
 from . import FORMAT_VERSION, __version__
+from . import processes
 from . import recorder as _rec
 
 USAGE = """usage: python -m asynctrace [-o TRACE.jsonl] [--connect HOST:PORT] [--block-ms N] SCRIPT [ARGS...]
@@ -173,7 +174,7 @@ def _header(opts, argv0):
               '"implementation":%s' % j(sys.implementation.name)]
     if opts["module"]:
         fields.append('"module":%s' % j(opts["module"]))
-    rec.emit("{" + ",".join(fields) + "}")
+    rec.emit("{" + ",".join(fields) + processes.run_fields(rec) + "}")
 
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -314,6 +315,8 @@ def main(argv=None):
             # As `python -m` says it, with its exit code.
             sys.stderr.write("%s: No module named %s\n" % (_python_name(), opts["module"]))
             sys.exit(1)
+
+    token = os.environ.get("ASYNCTRACE_TOKEN", "")  # for the children (see processes)
     sinks = _open_sinks(opts)
     writer = _rec._Writer(sinks)
     rec = _rec.Recorder(writer, block_ms=opts["block_ms"])
@@ -334,6 +337,7 @@ def main(argv=None):
 
     writer.on_broken = on_broken
     rec.start()
+    processes.start_main(rec, opts, token, _in_child)
     argv0 = opts["script"] if target is not None else opts["module"]
     _header(opts, argv0)
 
@@ -356,8 +360,6 @@ def main(argv=None):
     _patch_os_exit(rec)
     _patch_exec(rec)
     _patch_fork_warning()
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=lambda: _in_child(rec))
 
     if target is not None:
         target.prepare(opts["args"])

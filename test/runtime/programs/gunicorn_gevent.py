@@ -1,0 +1,69 @@
+"""gunicorn with 2 gevent workers serving a local client; the client stops the server when done."""
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.request
+
+from gunicorn.app.base import BaseApplication
+
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+
+
+def app(environ, start_response):
+    import gevent
+    gevent.sleep(0.005)  # L:app-sleep
+    body = b"hello"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class Server(BaseApplication):
+    def __init__(self, port):
+        self.port = port
+        super().__init__()
+
+    def load_config(self):
+        self.cfg.set("bind", "127.0.0.1:%d" % self.port)
+        self.cfg.set("workers", 2)
+        self.cfg.set("worker_class", "gevent")
+        self.cfg.set("loglevel", "warning")
+        self.cfg.set("graceful_timeout", 5)
+
+    def load(self):
+        return app
+
+
+def client(port, results):
+    url = "http://127.0.0.1:%d/" % port
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    for _ in range(REQUESTS):
+        with urllib.request.urlopen(url, timeout=10) as r:
+            results.append(r.read())
+    os.kill(os.getpid(), signal.SIGTERM)  # gunicorn: graceful stop
+
+
+def main():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    results = []
+    threading.Thread(target=client, args=(port, results), daemon=True).start()
+    try:
+        Server(port).run()
+    except SystemExit:
+        pass
+    print("responses", len(results), set(results))
+
+
+if __name__ == "__main__":
+    main()
