@@ -191,6 +191,10 @@ def _after_fork(rec):
     except Exception:
         return False
     import _thread
+    from . import recorder as _rec
+    # Children format on the writer thread: a formatter process would keep the descriptors the
+    # child had at the fork (a daemon that closes them right after would still hold them).
+    _no_formatter()
     buf, tickers, on_broken, base = w.buf, w._tickers, w.on_broken, w.base
     del buf[:]
     type(w).__init__(w, sinks)
@@ -204,6 +208,14 @@ def _after_fork(rec):
     _header(rec, _argv())
     _redeclare_sites(rec)
     return True
+
+
+def _no_formatter():
+    from . import recorder as _rec
+    _rec._formatter_wanted = lambda: False
+    w = sys.modules.get(__package__ + ".writer")
+    if w is not None and hasattr(w, "_formatter_wanted"):
+        w._formatter_wanted = lambda: False
 
 
 def _redeclare_sites(rec):
@@ -314,6 +326,7 @@ def _trace_exec_child(cfg):
     except (TypeError, ValueError):
         block_ms = 100.0
     sinks = _open_sinks(cfg)
+    _no_formatter()  # (see _after_fork)
     writer = _rec._Writer(sinks)
     rec = _rec.Recorder(writer, block_ms=block_ms)
     _rec.install(rec)

@@ -366,6 +366,8 @@ class _Writer:
         right here (marshal, one non-blocking write), so the writer thread need not wake and
         take the GIL for it; each such hand-over between threads costs the program a switch.
         Falls back to relieve() when the pipe is full and the buffer nears its bound."""
+        if self.child is None:
+            return self.relieve()  # a forked child writes in process (see processes.py)
         if self.broken or not self.sinks or not self._wlock.acquire(False):
             return
         self._inline_owner = _thread.get_ident()
