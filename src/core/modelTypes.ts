@@ -76,6 +76,28 @@ export interface TaskInfo {
   pendingAtClose?: boolean;
   /** Created by an eager task factory (its first step ran inside creation). */
   eager?: boolean;
+  /** The process it ran in (a key of TraceRunView.processes); absent: the main process. */
+  process?: number;
+}
+
+/** A process of the run: the main one (key 0) or a child that recorded its own stream. */
+export interface ProcessInfo {
+  key: number;
+  pid: number;
+  /** The parent's pid (unknown for traces without processes). */
+  ppid?: number;
+  /** How it started: 'main' | 'fork' | 'spawn' | 'forkserver' | 'exec' (others shown as given). */
+  start: string;
+  argv: string[];
+  /** On the run's shared clock (us since the main process's ts 0). */
+  startTs: number;
+  endTs?: number;
+  exitCode?: number;
+  error?: ErrorInfo;
+  /** Its stream is still open (more lines may come). */
+  live: boolean;
+  /** Lines of this stream that could not be read. */
+  badLines: number;
 }
 
 /** An executor work item: a function run in a worker thread or process for an awaiting task. */
@@ -201,6 +223,8 @@ export interface TraceRunView {
   readonly blocks: readonly BlockInfo[];
   /** Executor work items by id (optional so hand-written test doubles need not provide it). */
   readonly execItems?: ReadonlyMap<number, ExecItemInfo>;
+  /** Processes by key, the main one 0 (optional: test doubles; one entry for a single-process run). */
+  readonly processes?: ReadonlyMap<number, ProcessInfo>;
   /** Event loops by id (optional so hand-written test doubles need not provide it). */
   readonly loops?: ReadonlyMap<number, LoopInfo>;
   readonly issues: ParseIssues;

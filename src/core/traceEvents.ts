@@ -12,6 +12,13 @@ export interface RunEvent {
   started: string;
   blockMs?: number;
   module?: string;
+  /** Processes (v1 addition): the run this process belongs to, its parent, how it started. */
+  runId?: string;
+  /** Wall clock time of this stream's ts 0, microseconds since the epoch. */
+  t0?: number;
+  ppid?: number;
+  /** 'main' | 'fork' | 'spawn' | 'forkserver' | 'exec'. */
+  start?: string;
 }
 
 export interface SiteEvent { type: 'site'; id: number; file: string; line: number; func: string }

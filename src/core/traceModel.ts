@@ -1,9 +1,10 @@
 // The trace model: folds parsed events into tasks, steps, await statistics, timeouts, cancels,
 // blocks and run state, incrementally, and tells listeners what changed after each batch.
 import type {
-  AwaitSiteStats, BlockInfo, CancelInfo, ExecItemInfo, LoopInfo, ParseIssues, RunDelta, SiteInfo, StepColumns,
-  TaskInfo, TaskStatus, TimeoutInfo, TraceRunView,
+  AwaitSiteStats, BlockInfo, CancelInfo, ExecItemInfo, LoopInfo, ParseIssues, ProcessInfo, RunDelta, SiteInfo,
+  StepColumns, TaskInfo, TaskStatus, TimeoutInfo, TraceRunView,
 } from './modelTypes';
+import { ProcessStreamMap } from './processStreams';
 import type {
   AwaitInfo, AwaitOn, BlockEvent, CancelEvent, EndEvent, ExecEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
   StepEvent, TaskEvent, TaskKind, TimeoutEvent, TraceEvent,
@@ -56,6 +57,7 @@ class TaskRecord implements TaskInfo {
   steps = new StepIndexList();
   pendingAtClose?: boolean;
   eager?: boolean;
+  process?: number;
 
   /** Set by a `name` line. */
   renamed = false;
@@ -260,6 +262,12 @@ export class TraceRun implements TraceRunView {
   /** Tasks the trace marks `internal` (asyncio's plumbing): not shown, their lines skipped. */
   hiddenTasks = 0;
   private readonly hidden = new Set<number>();
+  /** Processes by key (0: the main process), from each stream's `run` and `exit` lines. */
+  readonly processes = new Map<number, ProcessInfo>();
+  /** Child process streams by the caller's stream key. */
+  private readonly streams = new Map<string, { map: ProcessStreamMap; parser: TraceParser; sink: TraceSink }>();
+  /** The child process whose stream is being folded (0: the main one). */
+  private folding = 0;
 
   private readonly parser = new TraceParser();
   /** The parser hands events straight to the fold, steps as plain numbers (no event objects). */
@@ -322,6 +330,90 @@ export class TraceRun implements TraceRunView {
     if (n > 0 || before !== this.issueStamp() || this.runChanged) this.flush();
   }
 
+  /**
+   * Parses a chunk of a child process's stream (`stream`: any key unique to that stream, for
+   * example its file name or connection), rewrites its ids and times into the run's (see
+   * processStreams.ts) and folds it like `ingest`.
+   */
+  ingestProcess(stream: string, chunk: string | Uint8Array): void {
+    const s = this.streamFor(stream);
+    this.stepsFrom = this.steps.count;
+    this.folding = s.map.key;
+    try {
+      const n = s.parser.pushTo(chunk, s.sink);
+      this.counts.events += n;
+      const p = this.processes.get(s.map.key);
+      if (p !== undefined && p.badLines !== s.parser.issues.badLines) {
+        p.badLines = s.parser.issues.badLines;
+        this.runChanged = true;
+      }
+      if (n > 0 || this.runChanged) this.flush();
+    } finally {
+      this.folding = 0;
+    }
+  }
+
+  /** End of a child process's stream (its file was read, its connection closed). */
+  finishProcess(stream: string): void {
+    const s = this.streams.get(stream);
+    if (s === undefined) return;
+    this.stepsFrom = this.steps.count;
+    this.folding = s.map.key;
+    try {
+      this.counts.events += s.parser.endTo(s.sink);
+      const p = this.processes.get(s.map.key);
+      if (p !== undefined) p.live = false;
+      this.runChanged = true;
+      this.flush();
+    } finally {
+      this.folding = 0;
+    }
+  }
+
+  private streamFor(stream: string): { map: ProcessStreamMap; parser: TraceParser; sink: TraceSink } {
+    let s = this.streams.get(stream);
+    if (s !== undefined) return s;
+    const map = new ProcessStreamMap(this.streams.size + 1);
+    const parser = new TraceParser();
+    const sink: TraceSink = {
+      event: (e) => {
+        if (e.type === 'run') return this.foldProcessRun(map, e);
+        if (e.type === 'exit') return this.foldProcessExit(map, e);
+        this.fold(map.event(e));
+      },
+      awaitId: (a) => this.awaitIdOf(map.awaitInfo(a)),
+      step: (task, ts, dur, woke, awaitId) =>
+        this.foldStepValues(task + map.base, ts + map.shift, dur, woke === woke ? woke + map.shift : woke, awaitId),
+    };
+    s = { map, parser, sink };
+    this.streams.set(stream, s);
+    return s;
+  }
+
+  private foldProcessRun(map: ProcessStreamMap, e: RunEvent): void {
+    map.align(this.info, e);
+    const wall = Date.parse(e.started);
+    const t0 = this.info?.t0;
+    const startTs = typeof t0 === 'number' && Number.isFinite(wall) ? Math.max(0, wall * 1000 - t0) : map.shift;
+    this.processes.set(map.key, {
+      key: map.key, pid: e.pid, ppid: typeof e.ppid === 'number' ? e.ppid : undefined,
+      start: typeof e.start === 'string' ? e.start : 'exec', argv: Array.isArray(e.argv) ? e.argv : [],
+      startTs, live: true, badLines: 0,
+    });
+    this.seen(startTs);
+    this.runChanged = true;
+  }
+
+  private foldProcessExit(map: ProcessStreamMap, e: ExitEvent): void {
+    const p = this.processes.get(map.key);
+    if (p === undefined) return;
+    p.endTs = map.ts(e.ts);
+    p.exitCode = typeof e.code === 'number' ? e.code : 0;
+    if (e.error) p.error = e.error;
+    this.seen(p.endTs);
+    this.runChanged = true;
+  }
+
   /** Folds already parsed events as one batch (one delta). */
   ingestEvents(events: readonly TraceEvent[]): void {
     this.foldBatch(events, false);
@@ -332,6 +424,8 @@ export class TraceRun implements TraceRunView {
     this.stepsFrom = this.steps.count;
     this.counts.events += this.parser.endTo(this.sink);
     this.live = false;
+    const main = this.processes.get(0);
+    if (main !== undefined) main.live = false;
     this.runChanged = true;
     this.flush();
   }
@@ -410,6 +504,7 @@ export class TraceRun implements TraceRunView {
     if (t === undefined) {
       t = new TaskRecord(id, ts, this);
       t.name = `Task ${id}`;
+      if (this.folding !== 0) t.process = this.folding;
       this.tasks.set(id, t);
       if (id >= 0 && id < DENSE_IDS) this.byId[id] = t;
       this.rootList.push(id);
@@ -460,6 +555,10 @@ export class TraceRun implements TraceRunView {
       case 'run':
         if (this.info !== undefined) { this.duplicate(); return; } // the first header describes the run
         this.info = e;
+        this.processes.set(0, {
+          key: 0, pid: e.pid, ppid: typeof e.ppid === 'number' ? e.ppid : undefined, start: 'main',
+          argv: Array.isArray(e.argv) ? e.argv : [], startTs: 0, live: true, badLines: 0,
+        });
         this.runChanged = true;
         return;
       case 'exit': return this.foldExit(e);
@@ -861,6 +960,12 @@ export class TraceRun implements TraceRunView {
     this.seen(e.ts);
     this.exit = { ts: e.ts, code: typeof e.code === 'number' ? e.code : 0, dropped: typeof e.dropped === 'number' ? e.dropped : 0 };
     if (e.error) this.exit.error = e.error;
+    const main = this.processes.get(0);
+    if (main !== undefined) {
+      main.endTs = e.ts;
+      main.exitCode = this.exit.code;
+      if (e.error) main.error = e.error;
+    }
     this.runChanged = true;
   }
 }

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TraceRun } from '../../src/core/traceModel';
+import { PROCESS_ID_STRIDE, localId, processOfId } from '../../src/core/processStreams';
+
+const DIR = path.join(__dirname, 'fixtures', 'processes');
+
+function loadSubproc(chunk = 41): TraceRun {
+  const run = new TraceRun('sub', 'sub', { live: true });
+  const main = readFileSync(path.join(DIR, 'subproc.jsonl'));
+  const child = readFileSync(path.join(DIR, 'subproc.child.jsonl'));
+  // Interleaved, as two live connections deliver them.
+  for (let i = 0; i < Math.max(main.length, child.length); i += chunk) {
+    if (i < main.length) run.ingest(main.subarray(i, i + chunk));
+    if (i < child.length) run.ingestProcess('child', child.subarray(i, i + chunk));
+  }
+  run.finishProcess('child');
+  run.finish();
+  return run;
+}
+
+test('a child process stream folds into the run: processes, their tasks, parents and sites', () => {
+  const run = loadSubproc();
+  assert.equal(run.processes.size, 2);
+  const main = run.processes.get(0)!;
+  const child = run.processes.get(1)!;
+  assert.equal(main.start, 'main');
+  assert.equal(main.exitCode, 0);
+  assert.equal(child.start, 'exec');
+  assert.equal(child.ppid, main.pid);
+  assert.equal(child.exitCode, 5);
+  assert.equal(child.live, false);
+  assert.ok(child.startTs > 0 && child.startTs < main.endTs!, `${child.startTs} in 0..${main.endTs}`);
+  assert.ok(child.endTs! > child.startTs && child.endTs! <= main.endTs!);
+
+  const childTasks = [...run.tasks.values()].filter((t) => t.process === 1);
+  const mainTasks = [...run.tasks.values()].filter((t) => t.process === undefined);
+  assert.deepEqual(childTasks.map((t) => t.coro).sort(), ['main', 'tick', 'tick', 'tick']);
+  assert.ok(mainTasks.some((t) => t.coro === 'main'));
+  // Ids of the child live in its own stride: no collision with the main process's task 1.
+  const childMain = childTasks.find((t) => t.coro === 'main')!;
+  assert.equal(processOfId(childMain.id), 1);
+  assert.equal(localId(childMain.id), 1);
+  assert.ok(run.tasks.get(1)!.process === undefined);
+  for (const t of childTasks.filter((x) => x.coro === 'tick')) {
+    assert.equal(t.parent, childMain.id);
+    assert.ok(childMain.children.includes(t.id));
+    const site = run.sites.get(t.site!)!;
+    assert.equal(site.file, '<string>');
+    assert.equal(t.endState, 'done');
+    // Its await sites are the child's, rewritten: the sleep line of the child's source.
+    const lines = [...t.awaitSites.keys()].map((s) => run.sites.get(s)!.line);
+    assert.ok(lines.includes(5), `await lines ${lines}`);
+    // On the shared clock: inside the child's life.
+    assert.ok(t.createdTs >= child.startTs - 5000 && t.endTs! <= child.endTs!, `${t.createdTs} ${child.startTs}`);
+  }
+  // gather's await names the child's own tasks.
+  const on = childMain.awaitSites.values().next().value!.lastOn as { kind: string; tasks: number[] };
+  assert.equal(on.kind, 'gather');
+  for (const id of on.tasks) assert.equal(run.tasks.get(id)?.process, 1);
+  assert.ok(run.roots.includes(childMain.id));
+});
+
+test('chunking does not change the result', () => {
+  const a = loadSubproc(7);
+  const b = loadSubproc(100000);
+  const shape = (r: TraceRun) => [...r.tasks.values()].map((t) => [t.id, t.parent, t.process, t.createdTs, t.endTs, t.stepCount]);
+  assert.deepEqual(shape(a), shape(b));
+});
+
+test('ids and clock of a child stream are rewritten, unknown fields kept', () => {
+  const run = new TraceRun('k', 'k');
+  run.ingest('{"type":"run","v":1,"pid":10,"python":"3.12.0","argv":["a.py"],"cwd":"/","started":"2026-01-01T00:00:00.000Z","t0":1767225600000000,"start":"main"}\n');
+  run.ingestProcess('c', [
+    '{"type":"run","v":1,"pid":11,"ppid":10,"python":"3.12.0","argv":["a.py"],"cwd":"/","started":"2026-01-01T00:00:00.500Z","t0":1767225600500000,"start":"fork"}',
+    '{"type":"site","id":1,"file":"/a.py","line":3,"func":"f"}',
+    '{"type":"task","id":1,"ts":10,"kind":"greenlet","name":"main","coro":"main","parent":null,"site":null}',
+    '{"type":"task","id":2,"ts":20,"kind":"greenlet","name":"g","coro":"f","parent":1,"site":1}',
+    '{"type":"step","task":2,"ts":30,"dur":5,"await":{"stack":[1],"on":{"kind":"task","task":1}}}',
+    '{"type":"timeout","id":1,"task":2,"ts":40,"site":1,"delay":1,"state":"armed"}',
+    '{"type":"cancel","task":2,"ts":50,"by":1,"site":1,"cause":"timeout","timeout":1}',
+    '{"type":"end","task":2,"ts":60,"state":"failed","error":{"type":"E","message":"m","site":1}}',
+    '',
+  ].join('\n'));
+  const b = PROCESS_ID_STRIDE;
+  const g = run.tasks.get(b + 2)!;
+  assert.equal(g.parent, b + 1);
+  assert.equal(g.site, b + 1);
+  assert.equal(g.process, 1);
+  assert.equal(g.createdTs, 500020);
+  assert.equal(g.endTs, 500060);
+  assert.equal(g.error?.site, b + 1);
+  assert.deepEqual(run.timeouts.get(b + 1)?.task, b + 2);
+  assert.equal(run.cancels[0].by, b + 1);
+  assert.equal(run.cancels[0].timeout, b + 1);
+  const wait = g.awaitSites.get(b + 1)!;
+  assert.deepEqual(wait.lastOn, { kind: 'task', task: b + 1 });
+  const p = run.processes.get(1)!;
+  assert.equal(p.start, 'fork');
+  assert.equal(p.startTs, 500000);
+  assert.equal(p.live, true);
+  assert.equal(p.endTs, undefined);
+});
