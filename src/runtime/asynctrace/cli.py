@@ -337,7 +337,7 @@ def main(argv=None):
 
     writer.on_broken = on_broken
     rec.start()
-    processes.start_main(rec, opts, token, _in_child)
+    processes.start_main(rec, opts, token, _in_child, sinks)
     argv0 = opts["script"] if target is not None else opts["module"]
     _header(opts, argv0)
 

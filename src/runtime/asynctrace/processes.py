@@ -42,12 +42,14 @@ def run_fields(rec):
             % (j(run_id), t0, os.getppid(), j(_state["start"])))
 
 
-def start_main(rec, opts, token, on_fork_untraced):
+def start_main(rec, opts, token, on_fork_untraced, sinks=()):
     """In the main process, before the program runs: remember the run's outputs for the
     children, export them to executed children, clean the children's files of an earlier run,
     and follow forks (`on_fork_untraced(rec)`: what a child whose tracing fails does)."""
     global _cfg
     out = opts.get("output")
+    for s in sinks:  # the default file name is chosen when it is opened
+        out = out or getattr(s, "path", None)
     cfg = {"out": os.path.abspath(out) if out else None,
            "connect": list(opts["connect"]) if opts.get("connect") else None,
            "token": token or "", "blockMs": opts.get("block_ms", 100.0),
