@@ -266,6 +266,8 @@ export class TraceRun implements TraceRunView {
   readonly processes = new Map<number, ProcessInfo>();
   /** Child process streams by the caller's stream key. */
   private readonly streams = new Map<string, { map: ProcessStreamMap; parser: TraceParser; sink: TraceSink }>();
+  /** Streams of another run (a stale file beside this trace): read and ignored. */
+  private readonly foreign = new Set<ProcessStreamMap>();
   /** The child process whose stream is being folded (0: the main one). */
   private folding = 0;
 
@@ -377,12 +379,13 @@ export class TraceRun implements TraceRunView {
     const parser = new TraceParser();
     const sink: TraceSink = {
       event: (e) => {
+        if (this.foreign.has(map)) return;
         if (e.type === 'run') return this.foldProcessRun(map, e);
         if (e.type === 'exit') return this.foldProcessExit(map, e);
         this.fold(map.event(e));
       },
       awaitId: (a) => this.awaitIdOf(map.awaitInfo(a)),
-      step: (task, ts, dur, woke, awaitId) =>
+      step: (task, ts, dur, woke, awaitId) => this.foreign.has(map) ? undefined :
         this.foldStepValues(task + map.base, ts + map.shift, dur, woke === woke ? woke + map.shift : woke, awaitId),
     };
     s = { map, parser, sink };
@@ -391,6 +394,11 @@ export class TraceRun implements TraceRunView {
   }
 
   private foldProcessRun(map: ProcessStreamMap, e: RunEvent): void {
+    const runId = this.info?.runId;
+    if (typeof runId === 'string' && runId !== '' && e.runId !== runId) {
+      this.foreign.add(map);
+      return;
+    }
     map.align(this.info, e);
     const wall = Date.parse(e.started);
     const t0 = this.info?.t0;

@@ -1,6 +1,9 @@
 // The loopback socket a traced run streams its events over. Only the run that knows the per-run
 // token can feed the view: the first line of a connection must equal it (compared in constant
-// time); any other connection is destroyed. After the one accepted connection the server closes.
+// time); any other connection is destroyed. The first accepted connection is the traced program's
+// own; with process handlers, each later one carries a child process's stream (a traced run's
+// Python children connect with the same token) until the stream is disposed; without them the
+// server closes after the first.
 import * as net from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
@@ -12,7 +15,14 @@ export interface LiveStreamHandlers {
   onEnd(): void;
   /** The accepted connection failed. */
   onError?(err: Error): void;
+  /** Text of a child process's connection (`key` unique per connection). */
+  onProcessData?(key: string, text: string): void;
+  /** A child process's connection ended. */
+  onProcessEnd?(key: string): void;
 }
+
+/** Child process connections accepted at most per stream. */
+const MAX_PROCESS_CONNECTIONS = 1024;
 
 /** Longest first line accepted before the token check (a token is 64 hex characters). */
 const MAX_TOKEN_LINE = 512;
@@ -24,6 +34,8 @@ export class LiveStream {
   private server: net.Server | undefined;
   private accepted: net.Socket | undefined;
   private readonly pending = new Set<net.Socket>();
+  private readonly children = new Set<net.Socket>();
+  private childCount = 0;
   private ended = false;
   /** Connections refused (wrong token or too late); for tests and diagnostics. */
   rejected = 0;
@@ -32,6 +44,8 @@ export class LiveStream {
 
   get connected(): boolean { return this.accepted !== undefined; }
   get finished(): boolean { return this.ended; }
+  /** Child process connections still open. */
+  get openProcesses(): number { return this.children.size; }
 
   /** Listens on 127.0.0.1, port chosen by the OS. Resolves with the port. */
   listen(): Promise<number> {
@@ -49,8 +63,10 @@ export class LiveStream {
     });
   }
 
+  private get followsProcesses(): boolean { return this.handlers.onProcessData !== undefined; }
+
   private onConnection(socket: net.Socket): void {
-    if (this.accepted || this.ended) {
+    if ((this.accepted && !this.followsProcesses) || this.ended || this.childCount >= MAX_PROCESS_CONNECTIONS) {
       this.rejected++;
       socket.destroy();
       return;
@@ -75,7 +91,7 @@ export class LiveStream {
       if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
       const expected = Buffer.from(this.token, 'utf8');
       const ok = line.length === expected.length && timingSafeEqual(line, expected);
-      if (!ok || this.accepted || this.ended) {
+      if (!ok || (this.accepted && !this.followsProcesses) || this.ended) {
         reject();
         return;
       }
@@ -84,7 +100,8 @@ export class LiveStream {
       socket.off('error', onEarlyError);
       socket.off('close', onEarlyClose);
       this.pending.delete(socket);
-      this.accept(socket, head.subarray(nl + 1));
+      if (this.accepted) this.acceptChild(socket, head.subarray(nl + 1));
+      else this.accept(socket, head.subarray(nl + 1));
     };
     const onEarlyError = () => reject();
     const onEarlyClose = () => { clearTimeout(timer); this.pending.delete(socket); };
@@ -93,12 +110,35 @@ export class LiveStream {
     socket.on('close', onEarlyClose);
   }
 
+  private acceptChild(socket: net.Socket, rest: Buffer): void {
+    const key = `process-${++this.childCount}`;
+    this.children.add(socket);
+    socket.setNoDelay(true);
+    const decoder = new StringDecoder('utf8');
+    const data = (text: string) => { if (text) this.handlers.onProcessData?.(key, text); };
+    if (rest.length) data(decoder.write(rest));
+    socket.on('data', (chunk: Buffer) => data(decoder.write(chunk)));
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      this.children.delete(socket);
+      data(decoder.end());
+      this.handlers.onProcessEnd?.(key);
+    };
+    socket.on('end', finish);
+    socket.on('close', finish);
+    socket.on('error', finish);
+  }
+
   private accept(socket: net.Socket, rest: Buffer): void {
     this.accepted = socket;
-    // Nothing else may connect now: stop listening, drop anyone still trying.
-    this.server?.close();
-    for (const s of this.pending) s.destroy();
-    this.pending.clear();
+    if (!this.followsProcesses) {
+      // Nothing else may connect now: stop listening, drop anyone still trying.
+      this.server?.close();
+      for (const s of this.pending) s.destroy();
+      this.pending.clear();
+    }
     socket.setNoDelay(true);
     const decoder = new StringDecoder('utf8');
     if (rest.length) this.handlers.onData(decoder.write(rest));
@@ -130,5 +170,7 @@ export class LiveStream {
     for (const s of this.pending) s.destroy();
     this.pending.clear();
     this.accepted?.destroy();
+    for (const s of this.children) s.destroy();
+    this.children.clear();
   }
 }

@@ -153,7 +153,7 @@ export class RunSession implements vscode.Disposable {
       try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* none left */ }
     }
     this.spawnError = spawnError;
-    if (this.stream.finished || !this.stream.connected) {
+    if ((this.stream.finished || !this.stream.connected) && this.stream.openProcesses === 0) {
       // Never connected: nothing more can arrive.
       this.stream.dispose();
       this.streamEnded();
@@ -405,6 +405,20 @@ async function startSession(
       }
     },
     onEnd: () => session?.streamEnded(),
+    // The program's Python children stream over connections of their own (same token).
+    onProcessData: (key, text) => {
+      try {
+        run.ingestProcess(key, text);
+      } catch (err) {
+        if (!viewErrorShown) {
+          viewErrorShown = true;
+          session?.terminal.writeNote(vscode.l10n.t('[Async Trace] A view failed to update: {0}', plainText(err instanceof Error ? err.message : String(err))), 'error');
+        }
+      }
+    },
+    onProcessEnd: (key) => {
+      try { run.finishProcess(key); } catch { /* a view failed: said once above */ }
+    },
     onError: (err) => session?.terminal.writeNote(vscode.l10n.t('[Async Trace] Event stream error: {0}', err.message), 'error'),
   });
   let port: number;

@@ -8,6 +8,7 @@ import {
   runTooltipRows, describeFilter, taskDescription, taskDetails, taskName, taskHasContent, taskTooltipRows, treeParent, visibleChildren,
   type DetailRow, type IconSpec, type Localize,
 } from '../core/taskTreeModel';
+import { hasChildProcesses, processDescription, processLabel, processOf, processTooltipRows, processesInOrder } from '../core/processText';
 import { isFilterActive, taskMatches, visibleTaskIds as visibleTasks, type TaskFilter as TreeFilter, type TaskStateFilter } from '../core/taskFilter';
 import { contributeTestState } from './testHooks';
 import { markdownText } from './untrustedMarkdown';
@@ -19,8 +20,10 @@ const t: Localize = (message, ...args) => vscode.l10n.t(message, ...args);
 export interface RunNode { kind: 'run'; id: string; run: TraceRunView; runKey: string }
 export interface TaskNode { kind: 'task'; id: string; run: TraceRunView; runKey: string; taskId: number }
 export interface DetailNode { kind: 'detail'; id: string; run: TraceRunView; runKey: string; taskId: number; row: DetailRow }
-export interface MoreNode { kind: 'more'; id: string; run: TraceRunView; runKey: string; parent: RunNode | TaskNode; hidden: number }
-export type TreeNode = RunNode | TaskNode | DetailNode | MoreNode;
+/** A process of a run that recorded child processes (the run's rows are then its processes). */
+export interface ProcessNode { kind: 'process'; id: string; run: TraceRunView; runKey: string; process: number }
+export interface MoreNode { kind: 'more'; id: string; run: TraceRunView; runKey: string; parent: RunNode | TaskNode | ProcessNode; hidden: number }
+export type TreeNode = RunNode | ProcessNode | TaskNode | DetailNode | MoreNode;
 
 /** Root tasks start expanded when the run is this small (the common "read my example" case). */
 const EXPAND_ROOTS_UP_TO = 50;
@@ -33,6 +36,7 @@ class RunState {
   readonly tasks = new Map<number, TaskNode>();
   readonly details = new Map<string, DetailNode>();
   readonly more = new Map<string, MoreNode>();
+  readonly processNodes = new Map<number, ProcessNode>();
   readonly items = new Map<string, vscode.TreeItem>();
   /** Shown children per parent node id (grows by PAGE_SIZE through "… N more"). */
   readonly limits = new Map<string, number>();
@@ -55,12 +59,25 @@ class RunState {
     return n;
   }
 
-  parentNode(taskId: number): RunNode | TaskNode {
-    const p = treeParent(this.run, taskId);
-    return p === null ? this.node : this.taskNode(p);
+  processNode(key: number): ProcessNode {
+    let n = this.processNodes.get(key);
+    if (!n) this.processNodes.set(key, (n = { kind: 'process', id: `${this.node.id}/process:${key}`, run: this.run, runKey: this.run.key, process: key }));
+    return n;
   }
 
-  limit(parent: RunNode | TaskNode): number { return this.limits.get(parent.id) ?? PAGE_SIZE; }
+  parentNode(taskId: number): RunNode | TaskNode | ProcessNode {
+    const p = treeParent(this.run, taskId);
+    if (p !== null) return this.taskNode(p);
+    const task = this.run.tasks.get(taskId);
+    return hasChildProcesses(this.run) && task ? this.processNode(processOf(task)) : this.node;
+  }
+
+  /** Cached rows of the process nodes (their durations and exit codes change with the run). */
+  forgetProcessRows(): void {
+    for (const n of this.processNodes.values()) this.items.delete(n.id);
+  }
+
+  limit(parent: RunNode | TaskNode | ProcessNode): number { return this.limits.get(parent.id) ?? PAGE_SIZE; }
 }
 
 export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
@@ -154,6 +171,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       const plan = s.planner.take((id) => treeParent(s.run, id));
       for (const id of [...plan.changed, ...touched]) s.items.delete(s.taskNode(id).id);
       s.items.delete(s.node.id);
+      s.forgetProcessRows();
       if (s.visible && this.filterValue) {
         // Which tasks match may change with any event: re-filter and redraw this run.
         s.visible = visibleTasks(s.run, this.filterValue);
@@ -182,7 +200,11 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   getChildren(node?: TreeNode): TreeNode[] {
     if (!node) return [...this.runs.runs].reverse().map((r) => this.state(r).node); // newest first
     const s = this.state(node.run);
-    if (node.kind === 'run') return this.taskChildren(s, node, null);
+    if (node.kind === 'run') {
+      if (hasChildProcesses(node.run)) return processesInOrder(node.run).map((p) => s.processNode(p.key));
+      return this.taskChildren(s, node, null);
+    }
+    if (node.kind === 'process') return this.taskChildren(s, node, null, node.process);
     if (node.kind === 'task') {
       const task = node.run.tasks.get(node.taskId);
       if (!task) return [];
@@ -198,8 +220,9 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return [];
   }
 
-  private taskChildren(s: RunState, parent: RunNode | TaskNode, parentTask: number | null): TreeNode[] {
-    const ids = visibleChildren(s.run, parentTask, s.visible);
+  private taskChildren(s: RunState, parent: RunNode | TaskNode | ProcessNode, parentTask: number | null, process?: number): TreeNode[] {
+    let ids = visibleChildren(s.run, parentTask, s.visible);
+    if (process !== undefined) ids = ids.filter((id) => { const task = s.run.tasks.get(id); return task !== undefined && processOf(task) === process; });
     const { shown, hidden } = pageOf(ids, s.limit(parent));
     const out: TreeNode[] = shown.map((id) => s.taskNode(id));
     if (hidden > 0) {
@@ -217,6 +240,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (node.kind === 'run') return undefined;
     const s = this.state(node.run);
     if (node.kind === 'task') return s.parentNode(node.taskId);
+    if (node.kind === 'process') return s.node;
     if (node.kind === 'detail') return s.taskNode(node.taskId);
     return node.parent;
   }
@@ -226,7 +250,8 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const s = this.state(node.run);
     const cached = s.items.get(node.id);
     if (cached) return cached;
-    const item = node.kind === 'run' ? this.runItem(s) : node.kind === 'task' ? this.taskItem(s, node) : this.moreItem(node);
+    const item = node.kind === 'run' ? this.runItem(s) : node.kind === 'task' ? this.taskItem(s, node)
+      : node.kind === 'process' ? this.processItem(s, node) : this.moreItem(node);
     s.items.set(node.id, item);
     return item;
   }
@@ -239,7 +264,23 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     } else if (node.kind === 'task') {
       const task = node.run.tasks.get(node.taskId);
       if (task) item.tooltip = tooltip(taskName(node.run, task.id), taskTooltipRows(node.run, task, t));
+    } else if (node.kind === 'process') {
+      const p = node.run.processes?.get(node.process);
+      if (p) item.tooltip = tooltip(processLabel(p, t), processTooltipRows(node.run, p, t));
     }
+    return item;
+  }
+
+  private processItem(s: RunState, node: ProcessNode): vscode.TreeItem {
+    const p = s.run.processes?.get(node.process);
+    if (!p) return new vscode.TreeItem(`#${node.process}`);
+    const item = new vscode.TreeItem(processLabel(p, t), vscode.TreeItemCollapsibleState.Expanded);
+    item.id = node.id;
+    item.description = processDescription(s.run, p, t);
+    item.contextValue = 'process';
+    item.iconPath = p.exitCode === undefined ? themeIcon(p.live && s.run.live ? { icon: 'sync~spin', color: 'asyncTrace.running' } : { icon: 'debug-disconnect', color: 'asyncTrace.cancelled' })
+      : p.exitCode === 0 ? themeIcon({ icon: 'server-process', color: 'asyncTrace.done' })
+        : themeIcon({ icon: 'server-process', color: 'asyncTrace.failed' });
     return item;
   }
 
@@ -362,6 +403,11 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
           key: n.run.key, label: programLabel(n.run),
           description: (this.getTreeItem(n).description as string) ?? '',
           tasks: visibleChildren(n.run, null, s.visible).slice(0, Math.max(0, budget)).map((id) => dumpTask(n.run, s, id)),
+          processes: hasChildProcesses(n.run) ? this.getChildren(n).map((pn) => ({
+            label: String(this.getTreeItem(pn).label ?? ''),
+            description: (this.getTreeItem(pn).description as string) ?? '',
+            tasks: pn.kind === 'process' ? this.getChildren(pn).filter((c) => c.kind === 'task').map((c) => (c as TaskNode).taskId) : [],
+          })) : [],
         };
       }),
     };
@@ -449,7 +495,7 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
     view.onDidChangeSelection((e) => {
       const node = e.selection[0];
       if (!node) return;
-      if (node.kind === 'run') { runs.select(node.run); return; }
+      if (node.kind === 'run' || node.kind === 'process') { runs.select(node.run); return; }
       if (node.kind !== 'task' && node.kind !== 'detail') return;
       if (echo && echo.run === node.run && echo.taskId === node.taskId) return;
       runs.selectTask({ run: node.run, taskId: node.taskId, source: 'tree' });

@@ -8,6 +8,7 @@ import { plainText } from '../core/untrusted';
 import type { TraceRunView } from '../core/modelTypes';
 import { issueLines, programLabel } from '../core/taskTreeModel';
 import { TraceRun } from '../core/traceModel';
+import { copyChildTraces, loadChildTraces } from './processFiles';
 import { contributeTestState } from './testHooks';
 import type { TraceRuns } from './traceRuns';
 
@@ -52,6 +53,7 @@ export async function loadTraceFile(uri: vscode.Uri, token?: vscode.Cancellation
     } finally {
       stream.destroy();
     }
+    await loadChildTraces(run, uri.fsPath, () => token?.isCancellationRequested === true);
   } else {
     // Remote or virtual file systems: no streaming API, read then feed in chunks anyway.
     const data = await vscode.workspace.fs.readFile(uri);
@@ -154,8 +156,10 @@ async function saveTraceAs(runs: TraceRuns, arg: unknown): Promise<vscode.Uri | 
   if (target.scheme === 'file' && path.resolve(target.fsPath) === path.resolve(source)) return target;
   try {
     // A live run's file is still growing: this copies what has been written so far.
-    if (target.scheme === 'file') await fs.promises.copyFile(source, target.fsPath);
-    else await vscode.workspace.fs.writeFile(target, await fs.promises.readFile(source));
+    if (target.scheme === 'file') {
+      await fs.promises.copyFile(source, target.fsPath);
+      await copyChildTraces(source, target.fsPath);
+    } else await vscode.workspace.fs.writeFile(target, await fs.promises.readFile(source));
   } catch (err) {
     void vscode.window.showErrorMessage(vscode.l10n.t('Could not save the trace: {0}', err instanceof Error ? err.message : String(err)));
     return undefined;

@@ -103,3 +103,39 @@ test('a connection that never sends a newline within the size limit is dropped',
     stream.dispose();
   }
 });
+
+test('with process handlers, later connections with the token carry child process streams', async () => {
+  const c = collector();
+  const procs = new Map<string, string>();
+  const ended: string[] = [];
+  const stream = new LiveStream({
+    ...c.handlers,
+    onProcessData: (key, text) => procs.set(key, (procs.get(key) ?? '') + text),
+    onProcessEnd: (key) => ended.push(key),
+  });
+  const port = await stream.listen();
+  try {
+    const main = await connect(port);
+    main.write(`${stream.token}\n{"type":"run","v":1,"pid":1}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    const intruder = await connect(port);
+    intruder.write('x'.repeat(64) + '\n{"type":"run"}\n');
+    await closed(intruder);
+    const child = await connect(port);
+    child.write(`${stream.token}\n{"type":"run","v":1,"pid":2}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(stream.openProcesses, 1);
+    child.end();
+    await closed(child);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual([...procs.values()], ['{"type":"run","v":1,"pid":2}\n']);
+    assert.deepEqual(ended, ['process-1']);
+    assert.equal(stream.openProcesses, 0);
+    assert.equal(stream.rejected, 1);
+    main.end();
+    await c.endedP;
+    assert.equal(c.got.join(''), '{"type":"run","v":1,"pid":1}\n');
+  } finally {
+    stream.dispose();
+  }
+});

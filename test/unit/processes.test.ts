@@ -103,3 +103,34 @@ test('ids and clock of a child stream are rewritten, unknown fields kept', () =>
   assert.equal(p.live, true);
   assert.equal(p.endTs, undefined);
 });
+
+test('a stream of another run (a stale file beside the trace) is ignored', () => {
+  const run = new TraceRun('k', 'k');
+  run.ingest('{"type":"run","v":1,"pid":10,"python":"3.12.0","argv":["a.py"],"cwd":"/","started":"2026-01-01T00:00:00.000Z","runId":"aa","t0":1767225600000000}\n');
+  run.ingestProcess('old', '{"type":"run","v":1,"pid":9,"python":"3.12.0","argv":["a.py"],"cwd":"/","started":"2025-01-01T00:00:00.000Z","runId":"bb","t0":1}\n'
+    + '{"type":"task","id":1,"ts":10,"kind":"asyncio","name":"x","coro":"x","parent":null,"site":null}\n');
+  run.finishProcess('old');
+  assert.equal(run.processes.size, 1);
+  assert.equal(run.tasks.size, 0);
+});
+
+test('process rows: labels, descriptions and tooltips say who ran, how long and how it ended', async () => {
+  const { hasChildProcesses, processDescription, processLabel, processTooltipRows, processesInOrder } = await import('../../src/core/processText');
+  const { plainLocalize: t } = await import('../../src/core/taskTreeModel');
+  const run = loadSubproc();
+  assert.equal(hasChildProcesses(run), true);
+  const [main, child] = processesInOrder(run);
+  assert.equal(processLabel(main, t), `main pid ${main.pid}`);
+  assert.equal(processLabel(child, t), `python -c pid ${child.pid}`);
+  assert.match(processDescription(run, child, t), /^\d+ ms · exit 5$/);
+  const rows = new Map(processTooltipRows(run, child, t));
+  assert.equal(rows.get('Parent'), `main pid ${main.pid}`);
+  assert.equal(rows.get('Tasks'), '4');
+  assert.equal(rows.get('Started'), 'executed Python program');
+  const worker = { ...child, start: 'fork', argv: ['app.py'], exitCode: undefined, endTs: undefined, live: false };
+  assert.equal(processLabel(worker, t), `worker pid ${child.pid}`);
+  assert.match(processDescription(run, worker, t), /no exit line/);
+  const single = new TraceRun('s', 's');
+  single.ingest(readFileSync(path.join(DIR, 'subproc.jsonl')));
+  assert.equal(hasChildProcesses(single), false);
+});
