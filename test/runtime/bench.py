@@ -8,6 +8,8 @@ Cases (asyncio ones on Python 3.12 when found, else the running Python):
   echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
   aiohttp  an aiohttp server under a local load of 20 aiohttp clients for 3 s: requests served per
            second traced/untraced (target >= 0.85x), with a Python that has aiohttp
+  gunicorn gunicorn with 2 gevent workers under a local HTTP load: master and forked workers traced
+           (from bench_gunicorn.py, with a Python that has gunicorn and gevent)
 
 Each case runs REPS times traced and untraced, interleaved, as separate processes; figures are
 medians. "events/s" is trace lines written per second of traced wall time; the peak RSS delta is
@@ -278,7 +280,7 @@ def main():
             print(__doc__)
             sys.exit(2)
     if not cases:
-        cases = list(PROGRAMS) + ["aiohttp", "echo"]
+        cases = list(PROGRAMS) + ["aiohttp", "echo", "gunicorn"]
     py = python or find_python(12) or sys.executable
     ver = subprocess.run([py, "-c", "import sys;print(sys.version.split()[0])"], stdout=subprocess.PIPE).stdout.decode().strip()
     print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians; whole-process wall time"
@@ -290,7 +292,7 @@ def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="asynctrace-bench-") as tmp:
         for name in cases:
-            if name in ("echo", "aiohttp"):
+            if name in ("echo", "aiohttp", "gunicorn"):
                 continue
             src, target = PROGRAMS[name]
             r = bench_case(name, src, py, reps, tmp)
@@ -337,11 +339,35 @@ def main():
                 except Exception as e:
                     print("echo     failed to run: %s" % e)
                     failed.append("echo")
+        if "gunicorn" in cases:
+            _bench_gunicorn(reps, tmp, failed)
     cap, cap_cpu, n, dropped = writer_capacity(py)
     print("writer capacity: %.0f lines/s wall, %.0f lines per CPU second of all processes (append + hand-over + "
           "format + write of %d step lines to a file, %d dropped)" % (cap, cap_cpu, n, dropped))
     if failed:
         print("targets missed: " + ", ".join(failed))
+
+
+def _bench_gunicorn(reps, tmp, failed):
+    try:
+        import bench_gevent
+        import bench_gunicorn
+        gpy = bench_gevent.find_gevent_python()
+        if gpy is None or subprocess.run([gpy, "-c", "import gunicorn"], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL).returncode != 0:
+            print("gunicorn skipped: needs a Python with gunicorn and gevent (Debian: gunicorn python3-gevent)")
+            return
+        gtmp = os.path.join(tmp, "gunicorn")
+        res = bench_gunicorn.run(reps=max(reps, 5), tmp=gtmp, python=gpy)
+        ok = res["ratio"] >= res["target"]
+        print("gunicorn 2 gevent workers: untraced %.0f req/s, traced %.0f req/s, traced/untraced %.2fx "
+              "(target >= %.2fx), %d trace lines  %s" % (res["plain"], res["traced"], res["ratio"], res["target"],
+                                                       res["lines"], "ok" if ok else "MISSES TARGET"), flush=True)
+        if not ok:
+            failed.append("gunicorn")
+    except Exception as e:
+        print("gunicorn failed to run: %s" % e)
+        failed.append("gunicorn")
 
 
 if __name__ == "__main__":
