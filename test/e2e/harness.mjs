@@ -346,8 +346,10 @@ export async function openBrowser(url) {
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
     const page = await context.newPage();
-    await page.goto(url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    // The workbench is megabytes of script: on a 2-core machine under a load of 30 (seen), its page
+    // took over playwright's default 30 s to load. A slow start is not a failure; a hang still is.
+    await page.goto(url, { timeout: 180000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 180000 });
     return { browser, page };
   } catch (err) {
     await browser.close().catch(() => {});
