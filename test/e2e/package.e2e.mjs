@@ -45,7 +45,7 @@ function vsixFiles(file) {
 // the README with the screenshots it shows, and nothing else (no source maps, sources or tests).
 const EXPECTED = [
   /^package\.json$/, /^package\.nls(\.zh-cn)?\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^LICENSE(\.txt)?$/,
-  /^dist\/extension\.js$/, /^dist\/webview\/gantt\.js$/, /^dist\/codicons\/codicon\.(css|ttf)$/,
+  /^dist\/extension\.js$/, /^dist\/cli\.js$/, /^dist\/webview\/gantt\.js$/, /^dist\/codicons\/codicon\.(css|ttf)$/,
   /^media\/[a-z0-9-]+\.(svg|css|png)$/, /^l10n\/bundle\.l10n\.zh-cn\.json$/,
   /^src\/runtime\/asynctrace\/(aio\/)?[a-z0-9_]+\.py$/,
   /^docs\/screenshots\/[a-z0-9-]+\.png$/,
@@ -58,7 +58,7 @@ test('the .vsix holds exactly the expected files, with every README image, and i
   const files = vsixFiles(vsix);
   const unexpected = files.filter((f) => !EXPECTED.some((re) => re.test(f)));
   assert.deepEqual(unexpected, [], 'files no rule expects');
-  for (const re of EXPECTED.slice(0, 10)) assert.ok(files.some((f) => re.test(f)), `${re} in the package`);
+  for (const re of EXPECTED.slice(0, 11)) assert.ok(files.some((f) => re.test(f)), `${re} in the package`);
   assert.ok(files.includes('media/icon.png'), 'the extension icon');
   // The README's images are read from the package by the Extensions view: all must be there.
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
