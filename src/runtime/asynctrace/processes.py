@@ -347,7 +347,7 @@ def _trace_exec_child(cfg):
     except Exception:
         pass
     atexit.register(rec.finish)
-    cli._install_signal_handlers(rec)
+    # (no signal handlers: the program keeps the dispositions it would have untraced)
     cli._patch_os_exit(rec)
     _watch_exit(rec)
     _follow_forks(rec, cli._in_child)
