@@ -47,7 +47,7 @@ const EXPECTED = [
   /^package\.json$/, /^package\.nls(\.zh-cn)?\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^LICENSE(\.txt)?$/,
   /^dist\/extension\.js$/, /^dist\/cli\.js$/, /^dist\/webview\/gantt\.js$/, /^dist\/codicons\/codicon\.(css|ttf)$/,
   /^media\/[a-z0-9-]+\.(svg|css|png)$/, /^l10n\/bundle\.l10n\.zh-cn\.json$/,
-  /^src\/runtime\/asynctrace\/(aio\/)?[a-z0-9_]+\.py$/,
+  /^src\/runtime\/asynctrace\/([a-z0-9_]+\/)?[a-z0-9_]+\.py$/,
   /^docs\/screenshots\/[a-z0-9-]+\.png$/,
 ];
 
