@@ -302,7 +302,9 @@ describe('timeline', () => {
     await page.waitForTimeout(500); // the webview saves its view state (debounced)
     await page.reload();
     const port = await h.waitFor(() => { const p = readFileSync(portFile, 'utf8').trim(); return p && p !== oldPort && p; }, 60000, 'the new extension host');
-    const state = async () => (await fetch(`http://127.0.0.1:${port}/state`)).json();
+    // The file holds `<port>\n<token>`: every request carries the new host's token.
+    const [hooksPort, token] = port.split('\n');
+    const state = async () => (await fetch(`http://127.0.0.1:${hooksPort}/state`, { headers: { 'x-async-trace-token': token } })).json();
     // A restored panel comes back as a tab; VS Code revives its webview when the tab is shown.
     const tab = page.locator('.tabs-container .tab', { hasText: 'Timeline:' }).first();
     await tab.waitFor({ state: 'visible', timeout: 30000 });
@@ -321,7 +323,7 @@ describe('timeline', () => {
     assert.ok(Math.abs(drawn.usPerPx - before.usPerPx) / before.usPerPx < 0.05, `zoom kept: ${before.usPerPx} -> ${drawn.usPerPx}`);
 
     // With no run left, the panel says so instead of showing an empty chart.
-    await fetch(`http://127.0.0.1:${port}/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'asyncTrace.clear', args: [] }) });
+    await fetch(`http://127.0.0.1:${hooksPort}/command`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-async-trace-token': token }, body: JSON.stringify({ id: 'asyncTrace.clear', args: [] }) });
     const frame = await h.webviewFrame('Async Trace Timeline', 15000);
     const empty = frame.locator('.empty');
     await empty.waitFor({ state: 'visible', timeout: 10000 });
