@@ -340,6 +340,13 @@ def main(argv=None):
     processes.start_main(rec, opts, token, _in_child, sinks)
     argv0 = opts["script"] if target is not None else opts["module"]
     _header(opts, argv0)
+    if writer.child is not None:
+        # Handed over at once: a program that is killed, or closes the runtime's descriptors,
+        # right at its start still leaves a trace that begins with its run line.
+        try:
+            writer.flush_inline()
+        except Exception:
+            pass
 
     _hook_asyncio(rec)
     try:
