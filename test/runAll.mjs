@@ -28,7 +28,7 @@ function nodeTestCounts(out) {
 }
 function runtimeCounts(out) {
   const ran = [...out.matchAll(/^Ran (\d+) tests? in/gm)].reduce((a, m) => a + Number(m[1]), 0);
-  const pythons = [...out.matchAll(/^== (\d+\.\d+\.\d+) \(/gm)].length;
+  const pythons = new Set([...out.matchAll(/^== (\d+\.\d+\.\d+) \(([^,)]+)/gm)].map((m) => m[2])).size;
   const failedUnder = /^FAILED under: (.*)$/m.exec(out)?.[1];
   let text = `${ran} tests over ${pythons} Python interpreter(s)`;
   if (failedUnder) text += `; failed under ${failedUnder}`;
