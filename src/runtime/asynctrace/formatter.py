@@ -271,31 +271,6 @@ def _formatter_main(rfd, sinks, base, program=None):
     return 0
 
 
-class _NotOurs(OSError):
-    """A descriptor of ours now names something else: the program closed it (a daemon's
-    os.closerange) and may have opened its own file under the same number."""
-
-    def __init__(self, fd):
-        OSError.__init__(self, "the program closed the trace's descriptor %d" % fd)
-        self.strerror = "the program closed the trace's descriptor %d" % fd
-
-
-def _identity(fd):
-    st = os.fstat(fd)
-    return (st.st_dev, st.st_ino)
-
-
-def _check_ours(fd, ident):
-    """Raise _NotOurs unless `fd` is still the file/pipe/socket it was when we opened it: the
-    runtime never writes into (or reads from) a descriptor the program took over."""
-    try:
-        if _identity(fd) == ident:
-            return
-    except OSError:
-        pass
-    raise _NotOurs(fd)
-
-
 def _write_all_sinks(live, data, side, said):
     """Write `data` to every live sink; a failing sink is closed and left out (the first failure
     is said on stderr unless `said`). Returns the sinks still live and whether it was said."""

@@ -35,6 +35,17 @@ def _check_ours(fd, ident):
     raise _NotOurs(fd)
 
 
+def _close_ours(sink):
+    """Close a sink's descriptor if it is still ours: never the program's own file."""
+    if sink.fd is not None:
+        try:
+            _check_ours(sink.fd, sink.ident)
+            os.close(sink.fd)
+        except OSError:
+            pass
+        sink.fd = None
+
+
 class PipeSink:
     """The parent's end of the pipe to the formatter process. Frames must reach the pipe whole
     and in order: what a non-blocking write could not place waits in `pending`, written first
@@ -97,13 +108,7 @@ class PipeSink:
             raise _FormatterGone(self.formatter.wait(1.0))
 
     def close(self):
-        if self.fd is not None:
-            try:
-                _check_ours(self.fd, self.ident)  # never close the program's own file
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = None
+        _close_ours(self)
 
     detach = close
 
@@ -144,13 +149,7 @@ class FileSink:
             view = view[n:]
 
     def close(self):
-        if self.fd is not None:
-            try:
-                _check_ours(self.fd, self.ident)  # never close the program's own file
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = None
+        _close_ours(self)
 
     detach = close
 
