@@ -114,7 +114,7 @@ test('executor lanes: one per worker thread, unknown threads packed without over
 
 test('the submitting line gets an executor hint (one item: what ran where; many: a summary)', () => {
   const run = load(readFileSync(FIXTURE));
-  const info = computeLineAnnotations(run).files.get('/work/app/to_thread_app.py')!.lines.get(18)!;
+  const info = computeLineAnnotations(run).files.get('/home/dev/app/to_thread_app.py')!.lines.get(18)!;
   const hints = lineHints(run, info, t);
   assert.deepEqual(hints.map((h) => h.kind), ['await', 'executor']);
   assert.equal(hints[1].text, 'blocking_io() in a worker thread (asyncio_0), 300 ms');
