@@ -452,18 +452,29 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
         return body.result;
       },
       async palette(title) {
-        await page.keyboard.press('Escape');
-        await page.keyboard.press('F1');
-        const input = page.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ state: 'visible', timeout: 10000 });
-        await input.fill(`>${title}`);
-        // Pick the row whose label is exactly the title (fuzzy search may rank others first).
-        const row = page
-          .locator('.quick-input-widget .monaco-list-row')
-          .filter({ has: page.locator('.label-name', { hasText: title }) })
-          .first();
-        await row.waitFor({ state: 'visible', timeout: 10000 });
-        await row.click();
+        // Under load the quick input can miss the first keystrokes or filter late: reopen and
+        // retype until the row shows (each try waits 10 s).
+        let lastError;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            await page.keyboard.press('Escape');
+            await page.keyboard.press('F1');
+            const input = page.locator('.quick-input-widget .quick-input-box input');
+            await input.waitFor({ state: 'visible', timeout: 10000 });
+            await input.fill(`>${title}`);
+            // Pick the row whose label is exactly the title (fuzzy search may rank others first).
+            const row = page
+              .locator('.quick-input-widget .monaco-list-row')
+              .filter({ has: page.locator('.label-name', { hasText: title }) })
+              .first();
+            await row.waitFor({ state: 'visible', timeout: 10000 });
+            await row.click();
+            return;
+          } catch (e) {
+            lastError = e;
+          }
+        }
+        throw lastError;
       },
       async openFile(relPath, line) {
         const file = path.join(workspaceDir, relPath);
