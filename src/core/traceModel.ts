@@ -1,13 +1,15 @@
 // The trace model: folds parsed events into tasks, steps, await statistics, timeouts, cancels,
 // blocks and run state, incrementally, and tells listeners what changed after each batch.
+import { AwaitTable } from './awaitTable';
 import type {
-  AwaitSiteStats, BlockInfo, CancelInfo, ExecItemInfo, LoopInfo, ParseIssues, ProcessInfo, RunDelta, SiteInfo,
-  StepColumns, TaskInfo, TaskStatus, TimeoutInfo, TraceRunView,
+  BlockInfo, CancelInfo, ExecItemInfo, LoopInfo, ParseIssues, ProcessInfo, RunDelta, SiteInfo, TimeoutInfo, TraceRunView,
 } from './modelTypes';
 import { ProcessStreamMap } from './processStreams';
+import { StepStore } from './stepStore';
+import { NO_CANCELS, NO_IDS, TaskRecord } from './taskRecord';
 import type {
-  AwaitInfo, AwaitOn, BlockEvent, CancelEvent, EndEvent, ExecEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
-  StepEvent, TaskEvent, TaskKind, TimeoutEvent, TraceEvent,
+  AwaitOn, BlockEvent, CancelEvent, EndEvent, ExecEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
+  StepEvent, TaskEvent, TimeoutEvent, TraceEvent,
 } from './traceEvents';
 import { TraceParser, type TraceSink } from './traceParser';
 
@@ -16,205 +18,6 @@ const DENSE_IDS = 1 << 22;
 
 /** A cancel caused by a timeout may be stamped a little after the timeout fired (two clock reads). */
 const TIMEOUT_CANCEL_TOLERANCE_US = 1000;
-
-/**
- * Step indices of one task. A plain array of small ints (unboxed, no per-step objects): for the
- * typical task of a few dozen steps it is smaller than a typed array with its buffer objects.
- */
-class StepIndexList {
-  readonly items: number[] = [];
-  get length(): number { return this.items.length; }
-  at(i: number): number { return this.items[i]; }
-  push(v: number): void { this.items.push(v); }
-}
-
-/**
- * Shared by every task that has no children / timeouts / cancels yet (most tasks): replaced by a
- * task's own array on its first entry. Frozen, so a stray push elsewhere fails loudly.
- */
-const NO_IDS = Object.freeze([]) as unknown as number[];
-const NO_CANCELS = Object.freeze([]) as unknown as CancelInfo[];
-
-class TaskRecord implements TaskInfo {
-  kind: TaskKind = 'asyncio';
-  name = '';
-  coro = '';
-  parent: number | null = null;
-  site: number | null = null;
-  thread?: number;
-  loop?: number;
-  children: number[] = NO_IDS;
-  status: TaskStatus = 'ready';
-  endTs?: number;
-  endState?: TaskInfo['endState'];
-  error?: ErrorInfo;
-  unretrieved?: boolean;
-  stepCount = 0;
-  runTotal = 0;
-  lastStepEnd?: number;
-  timeouts: number[] = NO_IDS;
-  cancels: CancelInfo[] = NO_CANCELS;
-  steps = new StepIndexList();
-  pendingAtClose?: boolean;
-  eager?: boolean;
-  process?: number;
-
-  /** Set by a `name` line. */
-  renamed = false;
-  /** False while only known from events that came before its `task` line (eager tasks). */
-  declared = false;
-  /** Index of the task's last step in the columns, -1 before the first. */
-  lastStep = -1;
-  /** Batch number of the last delta that listed this task as changed (dedupes changedTasks). */
-  batch = 0;
-  /** Listed in the run's roots (see TraceRun.roots); rootListed is scratch for its compaction. */
-  isRoot = false;
-  rootListed = false;
-
-  // Await statistics and the ongoing wait are derived from the step columns when read, not
-  // kept up to date per step: at 1,000,000 steps the per-step Map and object updates (random
-  // memory touches across tens of thousands of tasks) cost more than parsing.
-  /** Made on first read: a Map per task at creation is a large share of the fold's allocation. */
-  private sites?: Map<number, AwaitSiteStats>;
-  /** Steps [0, counted) are in `sites` counts; waits of steps [0, closed) are in totals. */
-  private counted = 0;
-  private closed = 0;
-  private wait?: { since: number; stack: number[]; on?: AwaitOn };
-  private waitFor = -1;
-
-  constructor(readonly id: number, public createdTs: number, private readonly run: TraceRun) {}
-
-  get awaitSites(): Map<number, AwaitSiteStats> {
-    const items = this.steps.items;
-    const n = items.length;
-    const sites = (this.sites ??= new Map());
-    if (this.closed === n) return sites;
-    const cols = this.run.steps;
-    const run = this.run;
-    for (; this.counted < n; this.counted++) {
-      const aid = cols.awaitId[items[this.counted]];
-      if (aid < 0) continue;
-      const entry = run.awaitAt(aid)!;
-      const st = entry.stack;
-      if (st.length === 0) continue;
-      const site = st[st.length - 1];
-      let s = sites.get(site);
-      if (s === undefined) sites.set(site, (s = { site, count: 0, total: 0, max: 0, lastOn: undefined }));
-      s.count++;
-      if (entry.on !== undefined) s.lastOn = entry.on;
-    }
-    // Waits end in order (a task waits once at a time): stop at the first one still going on.
-    for (; this.closed < n; this.closed++) {
-      const i = items[this.closed];
-      const aid = cols.awaitId[i];
-      if (aid < 0) continue;
-      const until = cols.waitEnd[i];
-      if (until !== until) break; // NaN: ongoing
-      const st = run.awaitAt(aid)!.stack;
-      if (st.length === 0) continue;
-      const s = sites.get(st[st.length - 1])!;
-      const from = cols.ts[i] + cols.dur[i];
-      const d = until > from ? until - from : 0;
-      s.total += d;
-      if (d > s.max) s.max = d;
-    }
-    return sites;
-  }
-
-  get currentWait(): { since: number; stack: number[]; on?: AwaitOn } | undefined {
-    const last = this.lastStep;
-    if (this.endState !== undefined || last < 0) return undefined;
-    const cols = this.run.steps;
-    const aid = cols.awaitId[last];
-    if (aid < 0) return undefined;
-    if (this.waitFor !== last) {
-      const entry = this.run.awaitAt(aid)!;
-      const since = cols.ts[last] + cols.dur[last];
-      const stack = entry.stack as number[]; // shared with the await table, never mutated
-      this.wait = entry.on === undefined ? { since, stack } : { since, stack, on: entry.on };
-      this.waitFor = last;
-    }
-    return this.wait;
-  }
-}
-
-class StepStore implements StepColumns {
-  count = 0;
-  /** Float64: task ids are any safe integer (an Int32 column made ids past 2^31 collide). */
-  task: Float64Array;
-  ts: Float64Array;
-  dur: Float64Array;
-  wokeNext: Float64Array;
-  waitEnd: Float64Array;
-  awaitId: Int32Array;
-
-  constructor(capacity = 1024) {
-    this.task = new Float64Array(capacity);
-    this.ts = new Float64Array(capacity);
-    this.dur = new Float64Array(capacity);
-    this.wokeNext = new Float64Array(capacity);
-    this.waitEnd = new Float64Array(capacity);
-    this.awaitId = new Int32Array(capacity);
-  }
-
-  push(task: number, ts: number, dur: number, awaitId: number): number {
-    const i = this.count;
-    if (i === this.task.length) this.grow();
-    this.task[i] = task;
-    this.ts[i] = ts;
-    this.dur[i] = dur;
-    this.wokeNext[i] = NaN;
-    this.waitEnd[i] = NaN;
-    this.awaitId[i] = awaitId;
-    this.count = i + 1;
-    return i;
-  }
-
-  private grow(): void {
-    const n = this.task.length * 2;
-    const g32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
-    const g64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    this.task = g64(this.task);
-    this.awaitId = g32(this.awaitId);
-    this.ts = g64(this.ts);
-    this.dur = g64(this.dur);
-    this.wokeNext = g64(this.wokeNext);
-    this.waitEnd = g64(this.waitEnd);
-  }
-}
-
-/** A cheap 32-bit hash of an `on` kind or distinguishing value (equality is checked after). */
-function hashValue(v: unknown): number {
-  if (typeof v === 'number') return (v * 1000003) | 0;
-  if (typeof v === 'string') {
-    let h = v.length;
-    for (let i = 0; i < v.length; i++) h = (Math.imul(h, 31) + v.charCodeAt(i)) | 0;
-    return h;
-  }
-  return v === undefined ? 0x2545f491 : 0x1b873593;
-}
-
-/**
- * What tells two `on` values of the same kind apart. Kinds of the format are keyed by their one
- * defining field (fields a later version may add to them do not split entries); other kinds by a
- * key-sorted text of all fields. No per-step enumeration of fields: it is the hot path.
- */
-function onValue(on: AwaitOn): unknown {
-  const o = on as Record<string, unknown>;
-  switch (on.kind) {
-    case 'sleep': return o.delay;
-    case 'task': return o.task;
-    case 'switch': return o.to;
-    case 'gather': return Array.isArray(o.tasks) ? o.tasks.join(',') : '';
-    // Kinds with no field or an `op` (io read/write, queue get/put).
-    case 'io': case 'future': case 'lock': case 'event': case 'queue': case 'condition': case 'semaphore':
-    case 'yield': case 'hub': case 'barrier': case 'process':
-      return o.op;
-  }
-  let k = '';
-  for (const f of Object.keys(o).sort()) k += JSON.stringify(f) + ':' + JSON.stringify(o[f]) + ',';
-  return k;
-}
 
 export interface TraceRunOptions {
   /** True while a program is being traced and more events will come. */
@@ -275,15 +78,10 @@ export class TraceRun implements TraceRunView {
   /** The parser hands events straight to the fold, steps as plain numbers (no event objects). */
   private readonly sink: TraceSink = {
     event: (e) => this.fold(e),
-    awaitId: (a) => this.awaitIdOf(a),
+    awaitId: (a) => this.awaitTable.idOf(a),
     step: (task, ts, dur, woke, awaitId) => this.foldStepValues(task, ts, dur, woke, awaitId),
   };
-  private readonly awaitTable: { stack: number[]; on?: AwaitOn }[] = [];
-  /** Await hash -> entry id, or the ids of all entries sharing that hash. */
-  private readonly awaitByHash = new Map<number, number | number[]>();
-  /** Kind and distinguishing value of each await entry, for the exact comparison. */
-  private readonly awaitKinds: (string | undefined)[] = [];
-  private readonly awaitValues: unknown[] = [];
+  private readonly awaitTable = new AwaitTable();
   private readonly byId: (TaskRecord | undefined)[] = [];
   private readonly listeners = new Set<(delta: RunDelta) => void>();
   /** Children seen before their parent's `task` line, by parent id: relinked when it arrives. */
@@ -312,10 +110,10 @@ export class TraceRun implements TraceRunView {
   get issues(): ParseIssues { return this.parser.issues; }
 
   /** Number of distinct (stack, on) entries in the await table. */
-  get awaitCount(): number { return this.awaitTable.length; }
+  get awaitCount(): number { return this.awaitTable.count; }
 
   awaitAt(awaitId: number): { stack: readonly number[]; on?: AwaitOn } | undefined {
-    return this.awaitTable[awaitId];
+    return this.awaitTable.at(awaitId);
   }
 
   onDelta(listener: (delta: RunDelta) => void): () => void {
@@ -384,7 +182,7 @@ export class TraceRun implements TraceRunView {
         if (e.type === 'exit') return this.foldProcessExit(map, e);
         this.fold(map.event(e));
       },
-      awaitId: (a) => this.awaitIdOf(map.awaitInfo(a)),
+      awaitId: (a) => this.awaitTable.idOf(map.awaitInfo(a)),
       step: (task, ts, dur, woke, awaitId) => this.foreign.has(map) ? undefined :
         this.foldStepValues(task + map.base, ts + map.shift, dur, woke === woke ? woke + map.shift : woke, awaitId),
     };
@@ -691,7 +489,7 @@ export class TraceRun implements TraceRunView {
 
   private foldStep(e: StepEvent): void {
     const a = e.await;
-    const awaitId = a !== undefined && a !== null ? this.awaitIdOf(a) : -1;
+    const awaitId = a !== undefined && a !== null ? this.awaitTable.idOf(a) : -1;
     this.foldStepValues(e.task, e.ts, e.dur, typeof e.woke === 'number' ? e.woke : NaN, awaitId);
   }
 
@@ -730,10 +528,10 @@ export class TraceRun implements TraceRunView {
   private dueAfter(i: number, next: number): number {
     const aid = this.steps.awaitId[i];
     if (aid < 0) return NaN;
-    const kind = this.awaitKinds[aid];
+    const kind = this.awaitTable.kind(aid);
     let delay = 0;
     if (kind === 'sleep') {
-      const d = this.awaitValues[aid];
+      const d = this.awaitTable.value(aid);
       if (typeof d !== 'number' || !(d >= 0)) return NaN;
       delay = d * 1e6;
     } else if (kind !== 'yield') return NaN;
@@ -741,49 +539,6 @@ export class TraceRun implements TraceRunView {
     return due < next ? due : next; // woken early (a cancellation): nothing was late
   }
 
-  /**
-   * The await table entry for (stack, on), created on first sight. One numeric-keyed Map probe
-   * on a hash of the stack sites, the kind and the kind's distinguishing value (see onValue),
-   * then an exact comparison: no string keys are built per step.
-   */
-  private awaitIdOf(a: AwaitInfo): number {
-    const stack = a.stack;
-    let h = stack.length;
-    for (let i = 0; i < stack.length; i++) h = (Math.imul(h, 0x9e3779b1) ^ stack[i]) | 0;
-    const on = a.on ?? undefined;
-    let kind: string | undefined;
-    let value: unknown;
-    if (on !== undefined) {
-      kind = on.kind;
-      value = onValue(on);
-      h = Math.imul(h ^ hashValue(kind), 0x85ebca6b) ^ hashValue(value);
-    }
-    h &= 0x3fffffff; // stays a small integer key
-    const hit = this.awaitByHash.get(h);
-    if (hit !== undefined) {
-      if (typeof hit === 'number') {
-        if (this.sameAwait(hit, stack, kind, value)) return hit;
-      } else {
-        for (const id of hit) if (this.sameAwait(id, stack, kind, value)) return id;
-      }
-    }
-    const id = this.awaitTable.length;
-    this.awaitTable.push(on === undefined ? { stack } : { stack, on });
-    this.awaitKinds.push(kind);
-    this.awaitValues.push(value);
-    if (hit === undefined) this.awaitByHash.set(h, id);
-    else if (typeof hit === 'number') this.awaitByHash.set(h, [hit, id]);
-    else hit.push(id);
-    return id;
-  }
-
-  private sameAwait(id: number, stack: number[], kind: string | undefined, value: unknown): boolean {
-    const other = this.awaitTable[id].stack;
-    if (other.length !== stack.length || this.awaitKinds[id] !== kind) return false;
-    for (let i = 0; i < stack.length; i++) if (other[i] !== stack[i]) return false;
-    const v = this.awaitValues[id];
-    return v === value || (v !== v && value !== value); // NaN equals NaN here
-  }
 
   private foldEnd(e: EndEvent): void {
     this.seen(e.ts);
@@ -978,28 +733,4 @@ export class TraceRun implements TraceRunView {
   }
 }
 
-/**
- * What a task was doing at time `t` (us): running inside a step, ready (woken, not yet running;
- * only when the trace has `woke`), waiting between steps, or its end state after it ended.
- * Undefined before the task existed.
- */
-export function statusAt(run: TraceRunView, task: TaskInfo, t: number): TaskStatus | undefined {
-  if (t < task.createdTs) return undefined;
-  if (task.endTs !== undefined && t >= task.endTs) return task.endState;
-  const cols = run.steps;
-  const idx = task.steps;
-  // Last step starting at or before t.
-  let lo = 0;
-  let hi = idx.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (cols.ts[idx.at(mid)] <= t) { found = mid; lo = mid + 1; } else hi = mid - 1;
-  }
-  if (found < 0) return 'ready'; // created, not run yet
-  const s = idx.at(found);
-  if (t < cols.ts[s] + cols.dur[s]) return 'running';
-  const woke = cols.wokeNext[s];
-  if (!Number.isNaN(woke) && t >= woke) return 'ready';
-  return cols.awaitId[s] >= 0 ? 'waiting' : 'running';
-}
+export { statusAt } from './taskStatusAt';
