@@ -1,0 +1,3 @@
+"""greenlet/gevent instrumentation, one concern per module (installed by ``greenlet_hooks``)."""
+
+

@@ -1,0 +1,201 @@
+"""The greenlet.settrace callback: every switch of the traced thread ends the step of the greenlet
+it leaves (with its suspension stack and what it waits on) and starts the next one."""
+import sys
+from time import perf_counter_ns as _ns
+
+from .blocks import _block
+from .calls import _MISSING
+from .ends import _UNKNOWN_ERR, _check_name, _on_death, _reap_unstarted, _started
+from .state import _current_info, _declare, _discover
+from .waits import _classify
+
+_rec = None
+_st = None
+
+
+def _make_trace(st):
+    """greenlet's trace function, called after every switch. Two fast paths cover most switches
+    of a gevent program: the hub resuming a greenlet, and a greenlet suspending to the hub
+    exactly where it did last time (same user frame and instruction, same library path): then
+    its step record reuses the text written for that suspension.
+
+    Whatever greenlet a switch leaves has run since the previous switch, so the one clock
+    reading per switch (st.cur_start) is the start of the next step. A greenlet the hub
+    starts for the first time is registered at its first suspension (or death), on the slow
+    path, with that start as its creation time."""
+    info = st.info
+    ns = _ns
+    rec = _rec
+    emit_step = rec.emit_step
+    block_ns = st.block_us * 1000
+    slow = _trace_slow
+    buf = rec.buf
+    flush_at = rec.flush_at
+    flush = rec.flush
+
+    def trace(event, args):
+        # st.fhub is the hub while the fast paths apply (None otherwise: see _set_fast).
+        hub = st.fhub
+        origin, target = args
+        if origin is hub:
+            if event == "switch":
+                st.cur_start = ns()
+                return
+        elif target is hub:
+            oinf = info.get(id(origin))
+            if oinf is not None:
+                m = oinf.memo
+                if m is not None and event == "switch":
+                    code, lasti, d, user, ulasti, tid, tail = m
+                    f = origin.gr_frame
+                    if f is not None and f.f_code is code and f.f_lasti == lasti:
+                        if d == 1:  # (mostly: a library call made right in user code)
+                            f = f.f_back
+                        else:
+                            while d:
+                                f = f.f_back
+                                d -= 1
+                        if f is user and f.f_lasti == ulasti:
+                            now = ns()
+                            start = st.cur_start
+                            if now - start <= block_ns:
+                                emit_step((tid, start, now, tail))
+                                st.cur_start = now
+                                if len(buf) > flush_at:
+                                    flush()
+                                return
+        slow(event, args)
+    return trace
+
+
+def _trace_slow(event, args):
+    st = _st
+    if st is not None and st.active and _rec.enabled:
+        try:
+            _on_switch(st, event, args)
+        except Exception:
+            pass
+        p = st.prev_trace
+        if p is not None:
+            p(event, args)
+    elif st is not None and st.prev_trace is not None:
+        st.prev_trace(event, args)
+
+
+def _on_switch(st, event, args):
+    origin, target = args
+    now = (_ns() - st.t0) // 1000
+    if st.trap is not None:
+        st.trap.disarm(_UNKNOWN_ERR)
+    info = st.info
+    start = (st.cur_start - st.t0) // 1000
+    # (Registered here at the first switch of the run, main, or of a greenlet the hub started.)
+    oinf = _current_info(st, origin)
+    tinf = info.get(id(target))
+    if tinf is None and id(target) not in st.hubs:
+        tinf = _discover(target, origin, now)
+    if event == "throw" and tinf is not None:
+        _on_throw(st, target, tinf, origin, now)
+    if oinf is not None:
+        if origin.dead:
+            trap = None
+            if event == "throw" and oinf.raw:
+                # A plain greenlet died of an exception that is about to be raised in `target`,
+                # whose frame is the caller of our trace callback.
+                try:
+                    trap = sys._getframe(3)  # _on_switch <- _trace_slow <- trace <- it
+                except ValueError:
+                    trap = None
+            _on_death(st, origin, oinf, start, now, event, trap)
+        else:
+            f = origin.gr_frame
+            if not oinf.declared:
+                _declare(oinf, origin, f)
+            if not oinf.steps:
+                oinf.steps = 1
+                if oinf.spawner is not None:
+                    _started(oinf)
+                if not oinf.raw:
+                    _check_name(origin, oinf)
+            # The user sites of its frames, outermost first (inlined: this is the hot path).
+            out = []
+            cache = _site_at
+            g = f
+            n = 0
+            user = None
+            while g is not None and n < 64:
+                code = g.f_code
+                sid = cache.get((id(code), g.f_lasti), _MISSING)
+                if sid is _MISSING:
+                    sid = _site_for(code, g)
+                if sid is not None:
+                    out.append(sid)
+                    if user is None:
+                        user = (n, g, g.f_lasti)  # the innermost user frame, n frames out
+                g = g.f_back
+                n += 1
+            if len(out) > 1:
+                out.reverse()
+            stack = ",".join(out)
+            const = False
+            if tinf is not None:
+                # A new plain greenlet is named here before its task line (written at its first
+                # suspension, once its function is known); readers accept the forward reference.
+                on = '{"kind":"switch","to":%d}' % tinf.tid
+            else:
+                on, const = _classify(st, f, oinf, now)
+            tail = ',"await":{"stack":[%s],"on":%s}}' % (stack, on)
+            t0 = st.t0
+            _rec.emit_step((oinf.tid, t0 + start * 1000, t0 + now * 1000, tail))
+            # Remembered only when what it waits on depends on nothing but the code (an I/O
+            # operation, a bare yield): a sleep's delay or a join's target is read every time.
+            oinf.memo = ((f.f_code, f.f_lasti, user[0], user[1], user[2], oinf.tid, tail)
+                         if const and user is not None and id(target) in st.hubs else None)
+            if now - start > st.block_us and start != st.t_hook:
+                # (the main greenlet's first step ran before there was a hub to hold up)
+                _block(st, oinf.tid, start, now, out[-1] if out else None)
+            if oinf.unstarted:
+                _reap_unstarted(st, oinf, now)
+    st.cur_start = st.t0 + now * 1000
+
+
+# (id(code), lasti) -> site id text, or None for library code; the recorder keeps the codes
+# alive. Keyed by instruction offset so the line number (a line-table scan) is computed once.
+_site_at = {}
+
+
+def _site_for(code, f):
+    s = _rec.site_of_code(code, f.f_lineno) if _rec.is_user_code(code) else None
+    s = None if s is None else str(s)
+    _site_at[(id(code), f.f_lasti)] = s
+    return s
+
+
+def _on_throw(st, g, inf, origin, now):
+    """Something is thrown into `g`: a gevent Timeout (patched, flagged in st.firing), a kill
+    (gevent's kill() throws from the hub; a plain greenlet's throw() comes from its caller)."""
+    inf.thrown = True
+    if st.firing is g:
+        return
+    by = site = None
+    if inf.kill is not None:
+        by, site = inf.kill
+        inf.kill = None
+    elif id(origin) in st.hubs:
+        # The hub also throws SystemExit/KeyboardInterrupt raised in a greenlet into main:
+        # that is not a kill of main.
+        if g is st.main or g.parent is None:
+            return
+    else:
+        oinf = st.info.get(id(origin))
+        if oinf is None:
+            return
+        by = oinf.tid
+        try:
+            site = _rec.site_of_frame(origin.gr_frame)
+        except Exception:
+            site = None
+    if not inf.declared:
+        _declare(inf, g)
+    _rec.emit('{"type":"cancel","task":%d,"ts":%d,"by":%s,"site":%s,"cause":"kill"}'
+              % (inf.tid, now, "null" if by is None else by, "null" if site is None else site))
