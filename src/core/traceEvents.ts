@@ -67,6 +67,18 @@ export type AwaitOn =
 
 export interface AwaitInfo { stack: number[]; on?: AwaitOn }
 
+/**
+ * What made a waiting task ready (wake links, v1 addition): a task's step, a timer, I/O readiness,
+ * another thread (an executor work item), or a loop callback of unknown origin. Unknown kinds
+ * are kept and shown by name. `task`: the waking task (kind 'task'), or the task that armed the
+ * timer (kind 'timer'); `item`: the executor work item (kind 'thread').
+ */
+export interface WokeBy {
+  kind: 'task' | 'timer' | 'io' | 'thread' | 'callback' | string;
+  task?: number;
+  item?: number;
+}
+
 export interface StepEvent {
   type: 'step';
   task: number;
@@ -74,6 +86,8 @@ export interface StepEvent {
   dur: number;
   await?: AwaitInfo;
   woke?: number;
+  /** Wake links (v1 addition): what made the task ready at `woke`. */
+  wokeBy?: WokeBy;
 }
 
 export interface TimeoutEvent {
@@ -129,8 +143,43 @@ export interface ExecEvent {
   error?: ErrorInfo;
 }
 
+/** An object tasks wait on (wake links, v1 addition): declared once before lines name it. */
+export interface ObjEvent {
+  type: 'obj';
+  id: number;
+  kind: 'lock' | 'semaphore' | 'condition' | 'event' | 'queue' | 'barrier' | 'future' | string;
+  ts?: number;
+  class?: string;
+  /** The task and user line that created it, when seen. */
+  task?: number | null;
+  site?: number | null;
+  /** A condition's lock (an obj id). */
+  lock?: number | null;
+}
+
+/** A lock or semaphore acquired or released by a task (null: a loop callback). */
+export interface HoldEvent {
+  type: 'hold';
+  obj: number;
+  task: number | null;
+  ts: number;
+  state: 'acquired' | 'released';
+  site?: number | null;
+}
+
+/** The first time a task did an operation on an object (queue put/get, event set/clear/wait). */
+export interface UseEvent {
+  type: 'use';
+  obj: number;
+  task: number | null;
+  ts: number;
+  op: string;
+  site?: number | null;
+}
+
 export interface ExitEvent { type: 'exit'; ts: number; code: number; dropped: number; error?: ErrorInfo }
 
 export type TraceEvent =
   | RunEvent | SiteEvent | LoopEvent | TaskEvent | NameEvent | StepEvent | TimeoutEvent
-  | CancelEvent | EndEvent | UnretrievedEvent | BlockEvent | ExecEvent | ExitEvent;
+  | CancelEvent | EndEvent | UnretrievedEvent | BlockEvent | ExecEvent | ObjEvent | HoldEvent | UseEvent
+  | ExitEvent;

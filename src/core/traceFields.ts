@@ -3,6 +3,7 @@
 // field it has goes through one check by its name, whatever the line's type: a line type added
 // later gets the same protection by naming its fields here (or in FIELD_KINDS_BY_TYPE when a name
 // means something else in it).
+import type { WokeBy } from './traceEvents';
 
 /** Lines shorter than this cannot nest deep enough to matter and are not scanned. */
 export const DEEP_SCAN_FROM = 256;
@@ -19,21 +20,23 @@ type FieldKind =
   | 'strs' // an array of strings
   | 'ids' // an array of ids (others are left out)
   | 'error' // { type, message, site }
+  | 'wokeBy' // { kind: string, task?: id, item?: id }
   | 'any';
 
 /** Field name -> what it must be, for every line type. */
 const FIELD_KINDS: Record<string, FieldKind> = {
-  id: 'id', task: 'id', parent: 'id', site: 'id', by: 'id', loop: 'id', timeout: 'id', def: 'id', item: 'id',
+  id: 'id', task: 'id', parent: 'id', site: 'id', by: 'id', loop: 'id', timeout: 'id', def: 'id', item: 'id', obj: 'id', lock: 'id',
   ts: 'time', woke: 'time', started_ts: 'time',
   dur: 'dur',
   v: 'num', pid: 'num', line: 'num', code: 'num', dropped: 'num', delay: 'num', blockMs: 'num', ident: 'num',
   name: 'str', coro: 'str', func: 'str', file: 'str', module: 'str', cwd: 'str', python: 'str', started: 'str',
   class: 'str', cause: 'str', kind: 'str', state: 'str', executor: 'str', pool: 'str', runtime: 'str',
-  implementation: 'str',
+  implementation: 'str', op: 'str',
   eager: 'bool', internal: 'bool', partial: 'bool',
   argv: 'strs',
   pending: 'ids',
   error: 'error',
+  wokeBy: 'wokeBy',
 };
 
 /** Where a name means something else in one line type. */
@@ -72,8 +75,8 @@ export function checkFields(type: string, e: Record<string, unknown>): number {
     switch (kind) {
       case 'id':
         if (isId(v)) continue;
-        // `id` and `task` are required where a type has them (the parser validated they are numbers).
-        if ((key === 'id' || key === 'task') && typeof v === 'number') return -1;
+        // `id`, `task` and `obj` are required where a type has them (the parser validated they are numbers).
+        if ((key === 'id' || key === 'task' || key === 'obj') && typeof v === 'number') return -1;
         break;
       case 'dur':
         if (isFinite(v)) { if (v < 0) return -1; continue; }
@@ -98,6 +101,12 @@ export function checkFields(type: string, e: Record<string, unknown>): number {
           continue;
         }
         break;
+      case 'wokeBy': {
+        const w = normalizeWokeBy(v);
+        if (w === undefined) break;
+        e[key] = w;
+        continue;
+      }
       case 'error': {
         const n = normalizeError(v);
         if (n === undefined) break;
@@ -111,6 +120,20 @@ export function checkFields(type: string, e: Record<string, unknown>): number {
   const defaults = DEFAULTS[type];
   if (defaults !== undefined) for (const key in defaults) if (e[key] === undefined || e[key] === null) e[key] = defaults[key]();
   return dropped;
+}
+
+/**
+ * A step's `wokeBy` as `{kind, task?, item?}` (a string kind; ids kept only when they are ids), or
+ * undefined when it is not an object with a string kind. Other fields are left out.
+ */
+export function normalizeWokeBy(v: unknown): WokeBy | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.kind !== 'string') return undefined;
+  const out: WokeBy = { kind: o.kind };
+  if (isId(o.task)) out.task = o.task;
+  if (isId(o.item)) out.item = o.item;
+  return out;
 }
 
 /** `{type, message, site}` with a string type and message (a number message as its text), or undefined. */

@@ -1,8 +1,8 @@
 // Streaming JSON Lines reader for trace format v1 (docs/trace-format.md).
 // Chunks in (strings or bytes, split anywhere), validated events out. Bad input is counted, never thrown.
 import type { ParseIssues } from './modelTypes';
-import { TRACE_FORMAT_VERSION, type AwaitInfo, type TraceEvent } from './traceEvents';
-import { checkFields, nestingDepth, DEEP_SCAN_FROM, MAX_NESTING } from './traceFields';
+import { TRACE_FORMAT_VERSION, type AwaitInfo, type TraceEvent, type WokeBy } from './traceEvents';
+import { checkFields, nestingDepth, normalizeWokeBy, DEEP_SCAN_FROM, MAX_NESTING } from './traceFields';
 
 const NL = 10;
 const CR = 13;
@@ -16,8 +16,11 @@ export interface TraceSink {
   event(e: TraceEvent): void;
   /** A validated `await` value (first sight of its raw text): the id `step` will receive for it. */
   awaitId(a: AwaitInfo): number;
-  /** A validated `step`: woke is NaN when absent, awaitId -1 when the step has no await. */
-  step(task: number, ts: number, dur: number, woke: number, awaitId: number): void;
+  /**
+   * A validated `step`: woke is NaN when absent, awaitId -1 when the step has no await, wokeBy
+   * (wake links) undefined when absent or ill-typed. Equal wokeBy texts share one frozen object.
+   */
+  step(task: number, ts: number, dur: number, woke: number, awaitId: number, wokeBy?: WokeBy): void;
 }
 
 /** `{"type":"step","task":` as char codes: the prefix of every step line the runtime writes. */
@@ -26,6 +29,9 @@ const TS_KEY = ',"ts":';
 const DUR_KEY = ',"dur":';
 const WOKE_KEY = ',"woke":';
 const AWAIT_KEY = ',"await":';
+const WOKE_BY_KEY = ',"wokeBy":';
+/** Distinct raw wokeBy texts remembered at most (one per waking task, timer, thread item...). */
+const RAW_WOKE_BY_MAX = 1 << 16;
 /** Distinct raw await texts remembered at most (about 100 bytes each). */
 const RAW_AWAITS_MAX = 1 << 17;
 /**
@@ -55,6 +61,8 @@ export class TraceParser {
   private sink: TraceSink | undefined;
   /** Raw `await` JSON text -> the sink's await id (dedupes without parsing; owned by one sink). */
   private rawAwaits = new Map<string, number>();
+  /** Raw `wokeBy` JSON text -> its normalized value (undefined: ill-typed, dropped). */
+  private rawWokeBy = new Map<string, WokeBy | undefined>();
   private rawSink: TraceSink | undefined;
   /** End of the number the last scanNum call read (-1: not a plain JSON integer). */
   private numEnd = -1;
@@ -307,6 +315,26 @@ export class TraceParser {
       p = this.numEnd;
       if (p < 0) return false;
     }
+    let wokeBy: WokeBy | undefined;
+    if (text.startsWith(WOKE_BY_KEY, p)) {
+      // A flat object (the runtime writes no nested value in it) up to its closing brace.
+      const from = p + WOKE_BY_KEY.length;
+      const close = text.indexOf('}', from);
+      if (text.charCodeAt(from) !== 123 /* { */ || close < 0 || close >= end - 1) return false;
+      const raw = text.slice(from, close + 1);
+      if (this.rawWokeBy.has(raw)) {
+        wokeBy = this.rawWokeBy.get(raw);
+      } else {
+        let w: unknown;
+        try { w = JSON.parse(raw); } catch { return false; }
+        wokeBy = normalizeWokeBy(w);
+        if (wokeBy === undefined) return false; // the general path counts the dropped field
+        Object.freeze(wokeBy);
+        if (this.rawWokeBy.size >= RAW_WOKE_BY_MAX) this.rawWokeBy.clear();
+        this.rawWokeBy.set((' ' + raw).slice(1), wokeBy);
+      }
+      p = close + 1;
+    }
     let awaitId = -1;
     if (p === end - 1) {
       if (text.charCodeAt(p) !== 125 /* } */) return false;
@@ -335,7 +363,7 @@ export class TraceParser {
       this.issues.missingHeader = true;
     }
     this.handed++;
-    this.sink!.step(task, ts, dur, woke, awaitId);
+    this.sink!.step(task, ts, dur, woke, awaitId, wokeBy);
     return true;
   }
 
@@ -388,7 +416,12 @@ function isAwait(a: unknown): a is AwaitInfo {
   const stack = (a as { stack?: unknown }).stack;
   if (!Array.isArray(stack) || !stack.every(isId)) return false;
   const on = (a as { on?: unknown }).on;
-  return on === undefined || (typeof on === 'object' && on !== null && typeof (on as { kind?: unknown }).kind === 'string');
+  if (on === undefined) return true;
+  if (typeof on !== 'object' || on === null || typeof (on as { kind?: unknown }).kind !== 'string') return false;
+  // Wake links: the object waited on is an id, or it is left out.
+  const o = on as { obj?: unknown };
+  if (o.obj !== undefined && !isId(o.obj)) delete o.obj;
+  return true;
 }
 
 /** A finite number: JSON.parse makes Infinity of `1e999`, and no field of the format may be infinite. */
@@ -427,6 +460,12 @@ function validate(type: string, e: Record<string, unknown>): boolean | undefined
       return isNum(e.ts) && isNum(e.dur) && isOptNum(e.task);
     case 'unretrieved':
       return isNum(e.task);
+    case 'obj':
+      return isNum(e.id) && typeof e.kind === 'string' && isOptNum(e.task) && isOptNum(e.site);
+    case 'hold':
+      return isNum(e.obj) && isNum(e.ts) && isOptNum(e.task) && (e.state === 'acquired' || e.state === 'released');
+    case 'use':
+      return isNum(e.obj) && isNum(e.ts) && isOptNum(e.task) && typeof e.op === 'string';
     case 'exec':
       return isNum(e.id) && isNum(e.ts) && typeof e.state === 'string' && isOptNum(e.task) && isOptNum(e.site);
     case 'loop':
