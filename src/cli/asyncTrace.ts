@@ -1,11 +1,14 @@
 // `async-trace <command>`: the trace tools without VS Code (the package's bin, built into
 // dist/cli.js). Commands: `compare A.jsonl B.jsonl [--json] [--fail-if-slower 10%]` (a CI gate:
 // exit 1 when B's wall time is slower than A's by more than the threshold) and
-// `export --format perfetto|chrome TRACE.jsonl [-o OUT]`. Exit 2: bad usage or unreadable input.
+// `export --format perfetto|chrome TRACE.jsonl [-o OUT]`, `report TRACE.jsonl [--json] [--fail-on ...]`
+// (why a run was slow or stuck; a CI gate with --fail-on). Exit 2: bad usage or unreadable input.
 import * as path from 'node:path';
 import { comparisonLines } from '../core/compareText';
 import type { ExportFormat } from '../core/exportFormats';
 import { compareRuns, parseThreshold, percentText } from '../core/runCompare';
+import { failReasons, parseFailOn, reportLines, runReport } from '../core/runReport';
+import { blockThresholdUs } from '../core/loopBlame';
 import type { Localize } from '../core/taskTreeModel';
 import { issueLines } from '../core/taskTreeModel';
 import { cliLocale, cliLocalize } from './cliLocalize';
@@ -22,6 +25,8 @@ function usage(t: Localize): string {
     t('Commands:'),
     `  compare A.jsonl B.jsonl [--json] [--fail-if-slower 10%]   ${t('compare two runs (A before, B after)')}`,
     `  export --format perfetto|chrome TRACE.jsonl [-o OUT]      ${t('export a run to Perfetto or Chrome trace format')}`,
+    `  report TRACE.jsonl [--json] [--fail-on stuck,blocked>100ms,unretrieved]`,
+    `                                                            ${t('why a run was slow or stuck: critical path, stuck tasks, blocking steps, slowest awaits')}`,
     `  help                                                      ${t('show this help')}`,
     '',
     t('Options: --locale LANG (e.g. zh-cn) for the language of the output.'),
@@ -99,6 +104,37 @@ async function exportCommand(argv: string[], t: Localize, io: CliIo): Promise<nu
   return 0;
 }
 
+function report(argv: string[], t: Localize, io: CliIo): number {
+  const { pos, opts } = parseArgs(argv, new Set(['--fail-on', '--locale']), new Set(['--json']), t);
+  if (pos.length !== 1) throw new UsageError(t('report needs one trace file'));
+  const conditions = opts.has('--fail-on') ? parseFailOn(opts.get('--fail-on')!) : [];
+  if (conditions === undefined) throw new UsageError(t('--fail-on takes a list such as stuck,blocked>100ms,unretrieved'));
+  const run = load(pos[0], t, io);
+  let minBlock = blockThresholdUs(run);
+  for (const c of conditions) if (c.kind === 'blocked') minBlock = Math.min(minBlock, c.overUs + 1);
+  const r = runReport(run, minBlock);
+  const reasons = failReasons(run, r, conditions, t);
+  if (opts.has('--json')) {
+    const sites = Object.fromEntries([...run.sites].filter(([id]) => referenced(r, id)).map(([id, s]) => [id, { file: s.file, line: s.line, func: s.func }]));
+    const tasks = Object.fromEntries([...run.tasks.values()].map((x) => [x.id, { name: x.name, coro: x.coro, state: x.endState ?? x.status }]));
+    io.out(JSON.stringify({ ...r, sites: r.sites.slice(0, 50), siteInfo: sites, taskInfo: tasks, gate: { failOn: opts.get('--fail-on') ?? null, failed: reasons.length > 0, reasons } }, null, 2));
+  } else {
+    io.out(reportLines(run, r, t).join('\n'));
+  }
+  if (conditions.length > 0) {
+    if (reasons.length > 0) {
+      io.err(t('FAIL: {0} problems match --fail-on {1}', reasons.length, opts.get('--fail-on')!));
+      for (const line of reasons) io.err(`  ${line}`);
+    } else io.err(t('OK: nothing matches --fail-on {0}', opts.get('--fail-on')!));
+  }
+  return reasons.length > 0 ? 1 : 0;
+}
+
+/** Whether the report mentions site `id` (the JSON lists only those sites). */
+function referenced(r: ReturnType<typeof runReport>, id: number): boolean {
+  return JSON.stringify([r.critical, r.stuck, r.blocking, r.sites.slice(0, 50), r.timeouts]).includes(`"site":${id}`);
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const li = argv.findIndex((a) => a === '--locale' || a.startsWith('--locale='));
@@ -109,6 +145,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'compare': return compare(rest, t, io);
       case 'export': return await exportCommand(rest, t, io);
+      case 'report': return report(rest, t, io);
       case undefined: case 'help': case '--help': case '-h': io.out(usage(t)); return command === undefined ? 2 : 0;
       default: throw new UsageError(t('unknown command {0}', command));
     }

@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/asyncTrace';
+import { criticalPath, pathStages } from '../../src/core/criticalPath';
+import { formatDuration } from '../../src/core/format';
+import { blockingSteps } from '../../src/core/loopBlame';
+import { reportLines, runReport, stuckText } from '../../src/core/runReport';
+import { stuckTasks } from '../../src/core/stuckTasks';
+import { plainLocalize as t } from '../../src/core/taskTreeModel';
+import { TraceRun } from '../../src/core/traceModel';
+import { siteWaits } from '../../src/core/waitDistributions';
+
+// Traces recorded from the real programs beside them (test/unit/fixtures/insights/*.py, run with
+// `python3 -m asynctrace -o NAME.jsonl NAME.py` on Debian's Python 3.11; paths made neutral).
+const fixture = (name: string) => join(__dirname, 'fixtures', 'insights', name);
+
+function load(name: string): TraceRun {
+  const run = new TraceRun(name, name);
+  run.ingest(readFileSync(fixture(`${name}.jsonl`), 'utf8'));
+  run.finish();
+  return run;
+}
+
+const byName = (run: TraceRun, name: string) => [...run.tasks.values()].find((x) => x.name === name)!.id;
+
+test('lock-order deadlock (interrupted with Ctrl-C while it hung): both lock waiters stuck, nothing can wake them', () => {
+  const run = load('lock_deadlock_hang');
+  const found = stuckTasks(run);
+  const left = byName(run, 'left');
+  const right = byName(run, 'right');
+  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name]), [['quiescent', 'Task-1'], ['quiescent', 'left'], ['quiescent', 'right']]);
+  // main waits on the gather, whose first open task waits on a lock at line 7.
+  assert.deepEqual(found[0].chain.map((l) => [l.task, run.sites.get(l.site!)!.line, l.on?.kind]), [[1, 16, 'gather'], [left, 7, 'lock']]);
+  assert.equal(stuckText(run, found[1], t),
+    `Stuck for ${fmt(found[1].waited)}: left waits on lock at lock_deadlock_hang.py:7; nothing can wake it: every other live task waits too `
+    + '(Task-1 waits on gather of 2 tasks at lock_deadlock_hang.py:16; right waits on lock at lock_deadlock_hang.py:7)');
+  // The locks were waited on from 50 ms after the start until Ctrl-C (about 0.2 s later).
+  assert.ok(found[1].waited > 150_000 && found[1].waited < 1_000_000, String(found[1].waited));
+  assert.equal(found[2].task, right);
+});
+
+test('lock-order deadlock ended by asyncio.wait(timeout): the two waits cut by the shutdown are stuck', () => {
+  const run = load('lock_deadlock');
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name, run.sites.get(f.wait!.site!)!.line]), [['quiescent', 'left', 7], ['quiescent', 'right', 7]]);
+  assert.deepEqual(found[0].othersWaiting.map((l) => run.tasks.get(l.task)!.name), ['right']);
+});
+
+test('a queue whose producer died: the consumer is stuck, the producer failure is named and unretrieved', () => {
+  const run = load('queue_dead_producer');
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name]), [['orphaned', 'consumer'], ['unretrieved', 'producer']]);
+  assert.equal(stuckText(run, found[0], t),
+    `Stuck for ${fmt(found[0].waited)}: consumer waits on queue at queue_dead_producer.py:12; no task is left that could wake it `
+    + '(ended meanwhile: producer failed with RuntimeError at queue_dead_producer.py:7, Task-1 done)');
+  assert.equal(stuckText(run, found[1], t), 'producer failed and nobody retrieved its exception (RuntimeError: sensor offline) at queue_dead_producer.py:7');
+});
+
+test('an event never set: the waiter is stuck after the only task that could set it returned', () => {
+  const run = load('event_never_set');
+  const found = stuckTasks(run);
+  assert.equal(found.length, 1);
+  assert.equal(stuckText(run, found[0], t),
+    `Stuck for ${fmt(found[0].waited)}: waiter waits on event at event_never_set.py:5; no task is left that could wake it (ended meanwhile: starter done, Task-1 done)`);
+  assert.ok(found[0].waited >= 300_000, String(found[0].waited));
+});
+
+test('a future nobody holds: the awaiting task is stuck with nobody left', () => {
+  const run = load('future_orphan');
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name, f.wait!.on?.kind, run.sites.get(f.wait!.site!)!.line]), [['orphaned', 'wait_reply', 'future', 5]]);
+});
+
+test('gevent join cycle: both greenlets are reported still waiting at exit (the runtime records their joins as hub waits)', () => {
+  const run = load('gevent_join_cycle');
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name, run.sites.get(f.wait!.site!)!.line]), [['pending-at-exit', 'ping', 8], ['pending-at-exit', 'pong', 13]]);
+});
+
+test('a deadlock cycle through awaited tasks is found from the await graph', () => {
+  const run = new TraceRun('c', 'c');
+  run.ingest([
+    '{"type":"run","v":1,"pid":1,"python":"3.12.1","argv":["c.py"],"cwd":"/p","started":"2026-11-25T15:00:00.000Z"}',
+    '{"type":"site","id":1,"file":"/p/c.py","line":5,"func":"a"}',
+    '{"type":"site","id":2,"file":"/p/c.py","line":9,"func":"b"}',
+    '{"type":"task","id":1,"ts":0,"kind":"asyncio","name":"A","coro":"a","parent":null,"site":null}',
+    '{"type":"task","id":2,"ts":0,"kind":"greenlet","name":"B","coro":"b","parent":null,"site":null}',
+    '{"type":"step","task":1,"ts":10,"dur":5,"await":{"stack":[1],"on":{"kind":"task","task":2}}}',
+    '{"type":"step","task":2,"ts":20,"dur":5,"await":{"stack":[2],"on":{"kind":"task","task":1}}}',
+  ].join('\n') + '\n');
+  run.now = 5_000_025;
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, f.chain.map((l) => l.task)]), [['deadlock', [1, 2]]]);
+  assert.equal(stuckText(run, found[0], t), 'Deadlock for 5.00 s: A waits on task B at c.py:5 → B waits on task A at c.py:9 → back to A');
+});
+
+test('critical path of a slow task runs through another task\'s blocking step; blame names the delayed task', () => {
+  const run = load('blocking_critical_path');
+  const fetch = byName(run, 'fetch');
+  const compress = byName(run, 'compress');
+  const cp = criticalPath(run)!;
+  const stages = pathStages(cp);
+  const ready = stages.filter((s) => s.kind === 'ready' && s.task === fetch).sort((a, b) => b.total - a.total)[0];
+  assert.equal(ready.behind, compress);
+  assert.ok(ready.total > 250_000, `fetch was ready for ${ready.total} us behind compress`);
+  assert.deepEqual(stages.filter((s) => s.kind === 'wait').map((s) => [s.task, run.sites.get(s.site!)!.line, s.on?.kind]), [[fetch, 7, 'sleep'], [fetch, 7, 'sleep'], [fetch, 7, 'sleep']]);
+  const blocks = blockingSteps(run);
+  assert.equal(blocks.length, 1);
+  assert.equal(blocks[0].task, compress);
+  assert.equal(run.sites.get(blocks[0].site!)!.line, 13);
+  assert.deepEqual(blocks[0].delayed.map((d) => [d.task, d.upTo]), [[fetch, false]]);
+  assert.ok(Math.abs(blocks[0].delayed[0].delay - blocks[0].dur) < 20_000, 'fetch was delayed by (about) the whole blocking step');
+  const lines = reportLines(run, runReport(run), t);
+  assert.ok(lines.some((l) => /: fetch ready but not running, behind compress$/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /compress blocked the loop for .* at blocking_critical_path\.py:13; delayed 1 tasks: fetch /.test(l)), lines.join('\n'));
+});
+
+test('a server whose p99 comes from one blocking step: the slowest waits overlap that step', () => {
+  const run = load('server_p99');
+  const r = runReport(run);
+  assert.equal(r.blocking.length, 1);
+  const block = r.blocking[0];
+  assert.equal(run.sites.get(block.site!)!.line, 9);
+  assert.ok(block.dur >= 200_000);
+  const read = siteWaits(run).find((s) => run.sites.get(s.site)!.line === 21)!; // the client's reader.readline()
+  assert.equal(read.count, 100);
+  assert.ok(read.p99 >= 200_000 && read.p50 < 100_000, `p50 ${read.p50} p99 ${read.p99}`);
+  assert.equal(read.histogram.counts.reduce((a, b) => a + b, 0), 100);
+  const blame = r.siteBlame.find((b) => b.site === read.site)!;
+  assert.equal(blame.block, block);
+  assert.ok(blame.overlap >= 0.9 * block.dur);
+  const line = reportLines(run, r, t).find((l) => l.includes('server_p99.py:21 (I/O read): 100 waits'))!;
+  assert.match(line, /the slowest wait overlapped .* of the blocking step of Task-\d+ at server_p99\.py:9$/);
+});
+
+test('async-trace report: text, --json and --fail-on as a CI gate; zh-cn', async () => {
+  const io = () => { const o = { out: '', err: '' }; return { o, io: { out: (s: string) => { o.out += `${s}\n`; }, err: (s: string) => { o.err += `${s}\n`; }, env: {} } }; };
+  let c = io();
+  assert.equal(await main(['report', fixture('queue_dead_producer.jsonl'), '--fail-on', 'stuck,unretrieved'], c.io), 1);
+  assert.match(c.o.out, /Stuck tasks \(2\):/);
+  assert.match(c.o.err, /FAIL: 2 problems match --fail-on stuck,unretrieved/);
+  c = io();
+  assert.equal(await main(['report', fixture('blocking_critical_path.jsonl'), '--fail-on', 'blocked>500ms'], c.io), 0);
+  assert.match(c.o.err, /OK: nothing matches/);
+  c = io();
+  assert.equal(await main(['report', fixture('blocking_critical_path.jsonl'), '--json', '--fail-on', 'blocked>100ms'], c.io), 1);
+  const j = JSON.parse(c.o.out);
+  assert.equal(j.gate.failed, true);
+  assert.equal(j.blocking.length, 1);
+  assert.equal(j.siteInfo[j.blocking[0].site].line, 13);
+  c = io();
+  assert.equal(await main(['report', fixture('event_never_set.jsonl'), '--fail-on', 'nonsense'], c.io), 2);
+  c = io();
+  assert.equal(await main(['report', fixture('event_never_set.jsonl'), '--locale', 'zh-cn'], c.io), 0);
+  assert.match(c.o.out, /卡住的任务（1）：/);
+});
+
+function fmt(us: number): string {
+  return formatDuration(us);
+}
