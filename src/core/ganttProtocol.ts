@@ -110,8 +110,11 @@ export interface GanttViewState {
   collapsed?: number[];
 }
 
+/** Compare mode: two runs, one above the other on one clock (times since each run's start). */
+export interface CompareHeader { before: string; after: string; beforeWall: number; afterWall: number }
+
 export type ToWebview =
-  | { type: 'reset'; runKey: string; label: string; live: boolean; now: number; blockMs: number; strings: GanttStrings; restore?: GanttViewState }
+  | { type: 'reset'; runKey: string; label: string; live: boolean; now: number; blockMs: number; strings: GanttStrings; restore?: GanttViewState; compare?: CompareHeader }
   | { type: 'empty'; message: string; strings: GanttStrings }
   | { type: 'sites'; sites: SiteEntry[] }
   | { type: 'awaits'; from: number; entries: AwaitEntry[] }
@@ -148,6 +151,8 @@ export interface GanttStats {
   selected: number | null;
   tooltip: string | null;
   firstFrameMs: number | null;
+  /** Compare mode's header, when two runs are shown. */
+  compare?: CompareHeader;
   /** Colours the last frame used (read from the theme's CSS variables). */
   colors: { background: string; running: string; waiting: string };
 }

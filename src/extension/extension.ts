@@ -8,6 +8,7 @@ import { registerTraceFiles } from './traceFiles';
 import { registerStatusBar } from './statusBar';
 import { registerGanttPanel } from './ganttPanel';
 import { registerSourceAnnotations } from './sourceAnnotations';
+import { registerRunComparison } from './runComparison';
 import { registerTestHooks } from './testHooks';
 import { testApi, type AsyncTraceTestApi } from './testApi';
 
@@ -18,8 +19,9 @@ export function activate(context: vscode.ExtensionContext): AsyncTraceTestApi | 
   const tree = registerTaskTree(context, runs);
   registerTraceFiles(context, runs);
   registerStatusBar(context, runs);
-  registerGanttPanel(context, runs);
+  const gantt = registerGanttPanel(context, runs);
   registerSourceAnnotations(context, runs);
+  registerRunComparison(context, runs, gantt);
   registerTestHooks(context, runs);
   return testApi(context, runs, tree);
 }

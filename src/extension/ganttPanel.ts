@@ -5,6 +5,8 @@ import { plainText } from '../core/untrusted';
 import type { TraceRunView } from '../core/modelTypes';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
+import { GanttCompareEncoder, type CompareSideLabels } from './ganttCompare';
+import { resolveTraceFile } from './sourceAnnotations';
 import { loadTraceFile } from './traceFiles';
 import type { TraceRuns } from './traceRuns';
 import { contributeTestState } from './testHooks';
@@ -21,7 +23,13 @@ export function timelineIsOpen(): boolean {
   return openPanel !== undefined;
 }
 
-export function registerGanttPanel(context: vscode.ExtensionContext, runs: TraceRuns): void {
+/** What other features may ask of the timeline. */
+export interface GanttPanelApi {
+  /** Shows two runs one above the other on one clock (the compare mode). */
+  showComparison(before: TraceRunView, after: TraceRunView, labels: CompareSideLabels): void;
+}
+
+export function registerGanttPanel(context: vscode.ExtensionContext, runs: TraceRuns): GanttPanelApi {
   const controller = new GanttController(context, runs);
   context.subscriptions.push(controller);
   context.subscriptions.push(
@@ -31,6 +39,7 @@ export function registerGanttPanel(context: vscode.ExtensionContext, runs: Trace
     }),
   );
   contributeTestState('timeline', () => controller.testState());
+  return { showComparison: (a, b, labels) => controller.showComparison(a, b, labels) };
 }
 
 class GanttController implements vscode.Disposable {
@@ -39,6 +48,9 @@ class GanttController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private run: TraceRunView | undefined;
   private encoder: GanttEncoder | undefined;
+  /** Compare mode: two runs instead of `run` (then `run` and `encoder` are unset). */
+  private comparison: GanttCompareEncoder | undefined;
+  private comparisonRuns: { before: TraceRunView; after: TraceRunView; labels: CompareSideLabels } | undefined;
   private ready = false;
   private pendingSelect: number | undefined;
   private restoreState: GanttViewState | undefined;
@@ -88,6 +100,23 @@ class GanttController implements vscode.Disposable {
     if (run && run !== this.runs.selected) this.runs.select(run);
     this.setRun(run);
     if (taskId !== undefined) this.selectTask(taskId, true);
+  }
+
+  showComparison(before: TraceRunView, after: TraceRunView, labels: CompareSideLabels): void {
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Async Trace Timeline'), vscode.ViewColumn.Active, this.webviewOptions());
+      this.adopt(panel);
+    } else {
+      this.panel.reveal(undefined, false);
+    }
+    this.run = undefined;
+    this.encoder = undefined;
+    this.pendingSelect = undefined;
+    this.selectedTask = undefined;
+    this.comparisonRuns = { before, after, labels };
+    this.comparison = new GanttCompareEncoder(before, after, labels);
+    this.panel!.title = vscode.l10n.t('Timeline: {0} \u2194 {1}', plainText(labels.before), plainText(labels.after));
+    if (this.ready) this.sendInitial();
   }
 
   async restore(panel: vscode.WebviewPanel, state: GanttViewState | undefined): Promise<void> {
@@ -146,6 +175,8 @@ class GanttController implements vscode.Disposable {
         this.ready = false;
         this.encoder = undefined;
         this.run = undefined;
+        this.comparison = undefined;
+        this.comparisonRuns = undefined;
         this.stats = undefined;
         for (const d of this.panelDisposables) d.dispose();
         this.panelDisposables = [];
@@ -158,7 +189,7 @@ class GanttController implements vscode.Disposable {
   }
 
   private followSelectedRun(): void {
-    if (!this.panel) return;
+    if (!this.panel || this.comparison) return;
     const sel = this.runs.selected;
     if (this.run && this.runs.runs.includes(this.run) && sel === this.run) return;
     this.setRun(sel);
@@ -167,6 +198,8 @@ class GanttController implements vscode.Disposable {
   private setRun(run: TraceRunView | undefined): void {
     if (!this.panel) return;
     if (run === this.run && this.encoder) return;
+    this.comparison = undefined;
+    this.comparisonRuns = undefined;
     this.run = run;
     this.encoder = undefined;
     this.pendingSelect = undefined;
@@ -188,6 +221,14 @@ class GanttController implements vscode.Disposable {
 
   private sendInitial(): void {
     if (!this.panel) return;
+    if (this.comparisonRuns) {
+      // A fresh encoder each time: the webview starts from nothing after a hide/show.
+      const { before, after, labels } = this.comparisonRuns;
+      const comparison = new GanttCompareEncoder(before, after, labels);
+      this.comparison = comparison;
+      void this.load(comparison, comparison.initialMessages(webviewStrings()));
+      return;
+    }
     const run = this.run;
     if (!run) {
       this.encoder = undefined;
@@ -201,21 +242,26 @@ class GanttController implements vscode.Disposable {
     this.restoreState = undefined;
     const encoder = new GanttEncoder(run);
     this.encoder = encoder;
-    void this.load(encoder, { ...restore, runKey: run.key, file: (run as { sourcePath?: string }).sourcePath });
+    void this.load(encoder, encoder.initialMessages(webviewStrings(), { ...restore, runKey: run.key, file: (run as { sourcePath?: string }).sourcePath }));
+  }
+
+  /** The source of the chart now: a run's encoder, or the comparison's. */
+  private current(): object | undefined {
+    return this.comparison ?? this.encoder;
   }
 
   /** Posts the initial messages, yielding to the extension host between step batches. */
-  private async load(encoder: GanttEncoder, restore: GanttViewState): Promise<void> {
+  private async load(source: object, messages: Iterable<ToWebview>): Promise<void> {
     this.loading = true;
     try {
-      for (const m of encoder.initialMessages(webviewStrings(), restore)) {
+      for (const m of messages) {
         // Superseded (another run, panel closed or hidden): stop quietly.
-        if (this.encoder !== encoder || !this.panel || !this.ready) return;
+        if (this.current() !== source || !this.panel || !this.ready) return;
         this.post(m);
         if (m.type === 'steps') await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
-      if (this.encoder === encoder) this.loading = false;
+      if (this.current() === source) this.loading = false;
     }
     this.lastFlush = Date.now();
     if (this.pendingSelect !== undefined) {
@@ -226,7 +272,7 @@ class GanttController implements vscode.Disposable {
     } else if (this.selectedTask !== undefined) {
       this.post({ type: 'select', taskId: this.selectedTask });
     }
-    if (encoder.pending) this.scheduleFlush();
+    if (this.encoder && this.encoder === source && this.encoder.pending) this.scheduleFlush();
   }
 
   /** Live updates at most every `asyncTrace.liveUpdateIntervalMs`. */
@@ -250,6 +296,11 @@ class GanttController implements vscode.Disposable {
 
   private onMessage(m: FromWebview): void {
     const run = this.run;
+    if (this.comparison && (m.type === 'select' || m.type === 'reveal' || m.type === 'open')) {
+      if (m.type === 'select') this.selectedTask = m.taskId;
+      else if (m.type === 'open') this.openComparisonSite(this.comparison, m.siteId);
+      return;
+    }
     switch (m.type) {
       case 'ready':
         this.ready = true;
@@ -285,8 +336,30 @@ class GanttController implements vscode.Disposable {
     }
   }
 
+  /** Opens a site of one of the compared runs (they need not be open runs: files picked to compare). */
+  private openComparisonSite(comparison: GanttCompareEncoder, chartSite: number): void {
+    const origin = comparison.siteOrigin(chartSite);
+    const site = origin ? origin.run.sites.get(origin.siteId) : undefined;
+    if (!origin || !site) return;
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const local = resolveTraceFile(site.file, origin.run.info?.cwd, folders);
+    if (!local) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} is not in this workspace.', plainText(site.file)));
+      return;
+    }
+    const line = Math.max(0, site.line - 1);
+    const panelColumn = this.panel?.viewColumn;
+    const other = vscode.window.visibleTextEditors.find((e) => e.viewColumn !== undefined && e.viewColumn !== panelColumn)?.viewColumn;
+    void vscode.window.showTextDocument(vscode.Uri.file(local), {
+      viewColumn: other ?? vscode.ViewColumn.Beside, preview: true, selection: new vscode.Range(line, 0, line, 0),
+    }).then(undefined, (err: unknown) => {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Cannot open the source location: {0}', String(err)));
+    });
+  }
+
   testState(): unknown {
     return {
+      compare: this.comparison?.key ?? null,
       open: !!this.panel,
       visible: this.panel?.visible ?? false,
       runKey: this.run?.key ?? null,

@@ -9,6 +9,7 @@ import type { TraceRunView } from '../core/modelTypes';
 import { issueLines, programLabel } from '../core/taskTreeModel';
 import { TraceRun } from '../core/traceModel';
 import { copyChildTraces, loadChildTraces } from './processFiles';
+import { exportRunTo, isSaveFormat, pickSaveFormat, saveExtension, saveFilters, type SaveFormat } from './runExport';
 import { contributeTestState } from './testHooks';
 import type { TraceRuns } from './traceRuns';
 
@@ -16,6 +17,8 @@ const CHUNK = 1 << 20;
 const TRACE_FILTERS = (): Record<string, string[]> => ({ [vscode.l10n.t('JSON Lines traces')]: ['jsonl', 'json'], [vscode.l10n.t('All files')]: ['*'] });
 
 let fileRuns = 0;
+/** What the last exports wrote, for end-to-end tests. */
+const lastExports: Array<{ file: string; format: string; summary: string }> = [];
 /** What the last load reported, for end-to-end tests. */
 const lastLoads: Array<{ file: string; runKey?: string; warning?: string; error?: string }> = [];
 
@@ -137,22 +140,37 @@ async function saveTraceAs(runs: TraceRuns, arg: unknown): Promise<vscode.Uri | 
     void vscode.window.showInformationMessage(vscode.l10n.t('No run to save: trace a program or open a trace file first.'));
     return undefined;
   }
+  // Tests and scripts pass `{ runKey, target, format }` to skip the dialogs (no format: JSONL).
+  const opts = (arg && typeof arg === 'object') ? arg as { target?: unknown; format?: unknown } : {};
+  const given = opts.target;
+  const format: SaveFormat | undefined = isSaveFormat(opts.format) ? opts.format : isUri(given) ? 'jsonl' : await pickSaveFormat(run);
+  if (!format) return undefined;
   const source = (run as { sourcePath?: string }).sourcePath;
-  if (!source || !fs.existsSync(source)) {
+  if (format === 'jsonl' && (!source || !fs.existsSync(source))) {
     void vscode.window.showErrorMessage(vscode.l10n.t('The trace of {0} is not on disk, so it cannot be saved.', programLabel(run)));
     return undefined;
   }
-  // Second argument (tests, scripts): the destination, skipping the dialog.
-  const given = (arg && typeof arg === 'object' && 'target' in arg) ? (arg as { target: unknown }).target : undefined;
-  const base = programLabel(run).replace(/^-m /, '').replace(/\.py$/, '') || 'trace';
+  const base = programLabel(run).replace(/^-m /, '').replace(/\.py$/, '').replace(/[^\w.-]+/g, '_') || 'trace';
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = isUri(given) ? vscode.Uri.from(given) : await vscode.window.showSaveDialog({
-    filters: TRACE_FILTERS(),
+    filters: saveFilters(format),
     saveLabel: vscode.l10n.t('Save Trace'),
     title: vscode.l10n.t('Save Trace As'),
-    defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.trace.jsonl`) : undefined,
+    defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}${saveExtension(format)}`) : undefined,
   });
   if (!target) return undefined;
+  if (format !== 'jsonl') {
+    try {
+      lastExports.push({ file: target.fsPath || target.toString(), format, summary: await exportRunTo(run, format, target) });
+      if (lastExports.length > 20) lastExports.shift();
+    } catch (err) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not save the trace: {0}', err instanceof Error ? err.message : String(err)));
+      return undefined;
+    }
+    if (run.live) void vscode.window.showInformationMessage(vscode.l10n.t('Saved the trace written so far; the run is still going.'));
+    return target;
+  }
+  if (!source) return undefined;
   if (target.scheme === 'file' && path.resolve(target.fsPath) === path.resolve(source)) return target;
   try {
     // A live run's file is still growing: this copies what has been written so far.
@@ -193,10 +211,10 @@ async function clearRuns(runs: TraceRuns): Promise<void> {
 export function registerTraceFiles(context: vscode.ExtensionContext, runs: TraceRuns): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('asyncTrace.openTraceFile', (arg?: unknown) => openTraceFile(runs, arg)),
-    vscode.commands.registerCommand('asyncTrace.saveTraceAs', (arg?: unknown, target?: unknown) =>
-      saveTraceAs(runs, isUri(target) ? { runKey: targetRun(runs, arg)?.key, target } : arg)),
+    vscode.commands.registerCommand('asyncTrace.saveTraceAs', (arg?: unknown, target?: unknown, format?: unknown) =>
+      saveTraceAs(runs, isUri(target) ? { runKey: targetRun(runs, arg)?.key, target, format } : arg)),
     vscode.commands.registerCommand('asyncTrace.removeRun', (arg?: unknown) => removeRun(runs, arg)),
     vscode.commands.registerCommand('asyncTrace.clear', () => clearRuns(runs)),
   );
-  contributeTestState('traceFiles', () => ({ loads: lastLoads }));
+  contributeTestState('traceFiles', () => ({ loads: lastLoads, exports: lastExports }));
 }

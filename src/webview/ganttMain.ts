@@ -33,6 +33,7 @@ function onMessage(m: ToWebview): void {
       const own = vscode.getState() as GanttViewState | undefined;
       const r = own && own.runKey === m.runKey ? own : m.restore && m.restore.runKey === m.runKey ? m.restore : undefined;
       view.currentFile = m.restore?.file;
+      view.compare = m.compare;
       view.fitted = false;
       view.follow = m.live;
       if (r && typeof r.usPerPx === 'number' && typeof r.t0 === 'number') {
@@ -48,6 +49,7 @@ function onMessage(m: ToWebview): void {
       setStrings(m.strings);
       applyStrings();
       view.hasRun = false;
+      view.compare = undefined;
       store.reset('', '', false, 0, 100);
       runTitle.textContent = '';
       liveBadge.hidden = true;

@@ -40,6 +40,7 @@ export function collectStats(): GanttStats {
     runKey: store.runKey, frames: view.frames, lastFrameMs: view.lastFrameMs, slicesDrawn: view.slicesDrawn, visibleLanes: lanes, execLanes, totalLanes: rows?.count ?? 0, steps: store.n,
     t0: tOf(view.labelW), t1: tOf(view.width), usPerPx: view.upp, labelW: view.labelW, axisH: AXIS_H, follow: view.follow, selected: view.selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs: view.firstFrameMs,
     colors: { background: P.bg, running: P.running, waiting: P.waiting },
+    compare: view.compare,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { FromWebview, GanttStrings } from '../core/ganttProtocol';
+import type { CompareHeader, FromWebview, GanttStrings } from '../core/ganttProtocol';
 import { GanttStore } from './ganttStore';
 import type { Hit } from './ganttHitTest';
 
@@ -43,6 +43,8 @@ export const view = {
   drag: null as { x: number; y: number; t0: number; scrollTop: number; mode: 'pan' | 'range' | 'pending'; moved: boolean; startX: number } | null,
   rangeSel: null as { a: number; b: number } | null,
   currentFile: undefined as string | undefined,
+  /** Compare mode: the two runs shown (the lanes are both runs' tasks under a root lane each). */
+  compare: undefined as CompareHeader | undefined,
 };
 
 export function chartW(): number { return Math.max(1, view.width - view.labelW); }
