@@ -81,9 +81,11 @@ class TraceValidityTest(unittest.TestCase):
             self.assertGreaterEqual(len(tasks), 6001)
         self.assertGreater(ev[-1]["dropped"], 0)
 
-    def test_live_copy_is_never_cut_mid_line_when_the_reader_stalls(self):
-        # The reader takes a little and then stops reading for good: at the close deadline the
-        # runtime gives up, but only after a whole line (the reader sees whole lines only).
+    def stalled_live_copy(self, src):
+        """Trace `src` to a live reader that takes a trickle (a few bytes at a time: lines
+        straddle the reads) and then stops reading until the runtime closes the connection:
+        at the close deadline the runtime gives up. Returns what the reader got after its token
+        line, having checked that the program ran as untraced."""
         srv = socket.socket()
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         srv.bind(("127.0.0.1", 0))
@@ -95,8 +97,6 @@ class TraceValidityTest(unittest.TestCase):
             c, _ = srv.accept()
             c.settimeout(0.2)
             data = b""
-            # Read a trickle (a few bytes at a time: lines straddle the reads), then stall until
-            # the runtime closes the connection.
             end_trickle = time.time() + 3
             while time.time() < end_trickle:
                 try:
@@ -122,9 +122,6 @@ class TraceValidityTest(unittest.TestCase):
 
         th = threading.Thread(target=accept)
         th.start()
-        src = ("import asyncio\nasync def w():\n    for i in range(300):\n        await asyncio.sleep(0)\n"
-               "async def m():\n    await asyncio.gather(*(w() for _ in range(100)))\n"
-               "    print('finished')\nasyncio.run(m())\n")
         try:
             res = run_traced(src, extra_cli=["--connect", "127.0.0.1:%d" % srv.getsockname()[1]], timeout=180)
         finally:
@@ -133,12 +130,32 @@ class TraceValidityTest(unittest.TestCase):
             srv.close()
         self.assertEqual((res.code, res.stdout), (0, "finished\n"), res.stderr)
         data = got[0]
-        body = data.split(b"\n", 1)[1] if b"\n" in data else b""  # after the token line
+        return data.split(b"\n", 1)[1] if b"\n" in data else b""  # after the token line
+
+    def assert_whole_lines(self, body):
         self.assertTrue(body, "nothing streamed")
         self.assertTrue(body.endswith(b"\n"), "cut mid-line: ...%r" % body[-80:])
         for ln in body.split(b"\n"):
             if ln:
                 json.loads(ln)
+
+    def test_live_copy_is_never_cut_mid_line_when_the_reader_stalls(self):
+        src = ("import asyncio\nasync def w():\n    for i in range(300):\n        await asyncio.sleep(0)\n"
+               "async def m():\n    await asyncio.gather(*(w() for _ in range(100)))\n"
+               "    print('finished')\nasyncio.run(m())\n")
+        self.assert_whole_lines(self.stalled_live_copy(src))
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "the socket's free room is known on Linux (SO_MEMINFO)")
+    def test_long_lines_are_not_cut_when_the_reader_stalls(self):
+        # Task lines of 600 kB each (long names): the kernel would take part of one when the
+        # socket has some room but not enough; the runtime sends a line only when all of it fits.
+        src = ("import asyncio\nasync def w(i):\n    for _ in range(50):\n        await asyncio.sleep(0)\n"
+               "async def m():\n"
+               "    ts = [asyncio.create_task(w(i), name=('n%d' % i) * 300000) for i in range(8)]\n"
+               "    await asyncio.gather(*ts)\n    print('finished')\nasyncio.run(m())\n")
+        body = self.stalled_live_copy(src)
+        self.assert_whole_lines(body)
+        self.assertIn(b'"type":"task"', body)
 
     @unittest.skipUnless(hasattr(os, "execv"), "needs os.execv")
     def test_execv_after_running_tasks_leaves_a_complete_trace(self):

@@ -3,6 +3,7 @@ the identity of its descriptor and checks it before each write: the runtime neve
 descriptor the program took over."""
 import os
 import select
+import sys
 import time
 
 # Bound now: gevent's monkey-patching may replace them later with cooperative versions.
@@ -174,7 +175,88 @@ def _send_waiting(view, waitable, send, writer):
         writer.stalled = False
 
 
+# Linux 4.6+: getsockopt(SOL_SOCKET, SO_MEMINFO) gives the socket's memory counters, nine u32
+# (sndbuf is [3], wmem_queued [5]). Constants and parsing inline: no socket/struct import here.
+_SOL_SOCKET, _SO_MEMINFO = 1, 55
+_GRACE = 1.0      # how long past the close deadline a line already begun may take to finish
+
+
+def _meminfo(sock):
+    """(send buffer size, bytes it holds) of a socket, or None where the kernel does not say."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        raw = sock.getsockopt(_SOL_SOCKET, _SO_MEMINFO, 36)
+    except (OSError, ValueError):
+        return None
+    if len(raw) < 24:
+        return None
+    bo = sys.byteorder
+    return int.from_bytes(raw[12:16], bo), int.from_bytes(raw[20:24], bo)
+
+
+def _sure_room(sock):
+    """Bytes a send surely accepts whole now. The kernel charges more than the data (buffer
+    overhead, up to a third more when a reader stalls, measured): half the free space is safe."""
+    mi = _meminfo(sock)
+    if mi is None:
+        return 0, 0
+    return max(0, (mi[0] - mi[1]) // 2 - 16384), mi[0] // 2 - 16384
+
+
+def _send_whole_lines(data, sock, writer):
+    """Send `data` (whole lines) so that the kernel never holds a line's beginning without its
+    end: only as many whole lines as surely fit are sent at a time, waiting for room in between.
+    Past the writer's deadline (closing) a stuck reader is given up between two lines; a line
+    begun anyway (larger than the socket can ever hold whole) gets a short grace to finish."""
+    view = memoryview(data)
+    pos, end = 0, len(data)
+    while pos < end:
+        room, most = _sure_room(sock)
+        begun = pos > 0 and data[pos - 1] != 10  # a line partly sent: its rest goes first
+        if begun:
+            nl = data.find(b"\n", pos)
+            stop = end if nl < 0 else nl + 1
+        elif end - pos <= room:
+            stop = end
+        else:
+            stop = data.rfind(b"\n", pos, pos + room) + 1
+            if stop <= pos:
+                nl = data.find(b"\n", pos)
+                line_end = end if nl < 0 else nl + 1
+                if line_end - pos > most:
+                    stop = line_end  # never fits whole: let it go as it fits
+        n = 0
+        if stop > pos:
+            try:
+                n = sock.send(view[pos:stop])
+            except (BlockingIOError, InterruptedError):
+                n = 0
+        if n:
+            pos += n
+            writer.stalled = False
+            continue
+        # No room for the next line (or the socket took nothing): wait for the reader.
+        writer.stalled = True
+        writer.trim()
+        if writer.deadline is not None:
+            late = time.monotonic() - writer.deadline
+            begun = pos > 0 and data[pos - 1] != 10
+            if late > 0 and (not begun or late > _GRACE):
+                raise TimeoutError("the trace reader stopped reading")
+        _, w, _ = _select([], [sock], [], 0.1)
+        if w and stop <= pos:
+            # Writable (free space above a fraction of what is queued) but not enough for the
+            # line: poll until the reader makes room.
+            time.sleep(0.005)
+
+
 class SocketSink:
+    """A live reader's connection. The reader sees whole lines only: a line is handed to the
+    kernel only when the socket surely has room for all of it (Linux: SO_MEMINFO), so a reader
+    that stops reading for good leaves the stream at a line's end when the runtime gives up at
+    its close deadline. (Elsewhere, and for a single line larger than half the socket's buffer,
+    bytes go as they fit; such a line can be cut by a reader that stops in its middle.)"""
     kind = "socket"
 
     def fileno(self):
@@ -184,10 +266,14 @@ class SocketSink:
         self.sock = sock
         self.ident = _identity(sock.fileno())
         sock.setblocking(False)
+        self.meminfo = _meminfo(sock) is not None
 
     def write(self, data, writer):
         _check_ours(self.sock.fileno(), self.ident)
-        _send_waiting(memoryview(data), self.sock, self.sock.send, writer)
+        if self.meminfo:
+            _send_whole_lines(data, self.sock, writer)
+        else:
+            _send_waiting(memoryview(data), self.sock, self.sock.send, writer)
 
     def close(self):
         try:
