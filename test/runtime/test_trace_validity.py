@@ -12,20 +12,68 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tracehelp import parse_trace, run_traced  # noqa: E402
+from tracehelp import EXAMPLES, HERE, parse_trace, run_plain, run_traced  # noqa: E402
 
 
 def referenced_tasks(e):
     """The task ids a line names (other than the one it declares)."""
     t = e.get("type")
     out = []
-    if t in ("step", "end", "block", "name", "cancel", "unretrieved") and isinstance(e.get("task"), int):
+    if t in ("step", "end", "block", "name", "cancel", "unretrieved", "timeout") and isinstance(e.get("task"), int):
         out.append(e["task"])
     if t == "cancel" and isinstance(e.get("by"), int):
         out.append(e["by"])
     if t == "task" and isinstance(e.get("parent"), int):
         out.append(e["parent"])
+    on = (e.get("await") or {}).get("on") if t == "step" else None
+    if isinstance(on, dict):
+        for k in ("task", "to"):
+            if isinstance(on.get(k), int):
+                out.append(on[k])
+        out.extend(x for x in on.get("tasks") or () if isinstance(x, int))
     return out
+
+
+def forward_references(events):
+    """Lines that name a task before its task line, as (line index, task id)."""
+    declared = set()
+    out = []
+    for i, e in enumerate(events):
+        out.extend((i, t) for t in referenced_tasks(e) if t not in declared)
+        if e.get("type") == "task":
+            declared.add(e["id"])
+    return out
+
+
+def _has(module):
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
+EAGER_SRC = """import asyncio
+async def child(i):
+    return i
+async def guarded():
+    async with asyncio.timeout(5):
+        return 7
+async def parent():
+    c = asyncio.create_task(child(1), name="kid")
+    g = asyncio.create_task(guarded(), name="guard")
+    return await c + await g
+async def slow():
+    await asyncio.sleep(0.01)
+    return 2
+async def main():
+    asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+    quick = asyncio.create_task(child(0), name="quick-one")
+    t = asyncio.create_task(parent(), name="par")
+    s = asyncio.create_task(slow(), name="slow-one")
+    q = asyncio.get_running_loop().create_task(child(3), name="via-loop")
+    u = asyncio.ensure_future(child(4))
+    print(quick.get_name(), t.get_name(), s.get_name(), q.get_name(), u.get_name(),
+          await quick, await t, await s, await q, await u)
+asyncio.run(main())
+"""
 
 
 def slow_reader(marker):
@@ -156,6 +204,44 @@ class TraceValidityTest(unittest.TestCase):
         body = self.stalled_live_copy(src)
         self.assert_whole_lines(body)
         self.assertIn(b'"type":"task"', body)
+
+    @unittest.skipUnless(sys.version_info >= (3, 12), "eager tasks are Python 3.12+")
+    def test_eager_tasks_keep_their_names_and_are_declared_before_they_run(self):
+        # Eager tasks finishing in their first step (asyncio.create_task names them only after
+        # the factory returned on 3.12), one creating tasks and one arming a timeout in it.
+        res = run_traced(EAGER_SRC)
+        plain = run_plain(EAGER_SRC)
+        self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+        self.assertEqual(forward_references(res.events), [])
+        names = plain.stdout.split()[:5]  # what the program itself saw (3.13.0 names one "None")
+        tasks = {t["name"]: tid for tid, t in res.tasks.items() if not t.get("internal")}
+        for name in names + ["kid", "guard"]:
+            self.assertIn(name, tasks)
+        for name in ("quick-one", "par", "kid", "guard", "slow-one", "via-loop"):
+            tid = tasks[name]
+            self.assertTrue(res.tasks[tid].get("eager"), name)
+            first = res.steps_by_task[tid][0]
+            self.assertLessEqual(res.tasks[tid]["ts"], first["ts"], name)
+            self.assertIn(tid, res.ends, name)
+        self.assertEqual(res.tasks[tasks["kid"]]["parent"], tasks["par"])
+        self.assertEqual(res.tasks[tasks["guard"]]["parent"], tasks["par"])
+        (armed, cleared), = res.timeouts.values()
+        self.assertEqual((armed["state"], cleared["state"]), ("armed", "cleared"))
+        self.assertEqual(armed["task"], tasks["guard"])
+        self.assertEqual(res.line(armed["site"]), 5)
+
+    @unittest.skipUnless(_has("greenlet"), "needs greenlet (Debian: python3-greenlet)")
+    def test_greenlet_switches_name_declared_greenlets(self):
+        # A switch into a new plain greenlet names it before its first suspension.
+        for prog in (os.path.join(EXAMPLES, "07_greenlet_switch.py"),
+                     os.path.join(HERE, "programs", "greenlet_raw.py")):
+            res = run_traced(prog)
+            plain = run_plain(prog)
+            self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+            self.assertEqual(forward_references(res.events), [], prog)
+            switches = [s["await"]["on"]["to"] for ss in res.steps_by_task.values() for s in ss
+                        if s.get("await") and s["await"]["on"].get("kind") == "switch"]
+            self.assertTrue(switches, prog)
 
     @unittest.skipUnless(hasattr(os, "execv"), "needs os.execv")
     def test_execv_after_running_tasks_leaves_a_complete_trace(self):

@@ -12,8 +12,8 @@ except ImportError:  # pragma: no cover
 from asyncio import runners as _runners
 
 from .state import (
-    _user_site, _CoroType, _patch, _tid_of, _MISS, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check,
-    _names, _new_tid, _ns, _state, _tids)
+    _user_site, _CoroType, _patch, _tid_of, _MISS, _announce_eager, _eager_ctx, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check,
+    _names, _ns, _state, _tids)
 from .steps import (
     _after_step, _check_names, _end)
 
@@ -42,16 +42,36 @@ def _make_create_task(orig, foreign=False):
                     ptid = _tid_of(cur)
                 elif ptid is None:
                     # An eager task creating children during its first step, inside its own
-                    # create_task: give it its id now, announce it when that call returns.
-                    ptid = _new_tid(cur)
-                    _pending_announce.add(ptid)
+                    # create_task: announced now, from what that create_task knows.
+                    ptid = _announce_eager(cur)
             else:
                 ptid = _rec.current_task_id()
         except Exception:
             ptid = None
         factory = getattr(self, "_task_factory", None)
+        ctx = None
+        if factory is not None and _PY >= (3, 12):
+            # The factory may start the task eagerly: what is known of it is kept where a step
+            # of it (creating tasks, arming timeouts) finds it (see state._announce_eager).
+            try:
+                f = sys._getframe(1)
+                ctx = [coro, ptid, _creation_site(f), _is_internal(coro, f), 0, self, None]
+                _eager_ctx.append(ctx)
+            except Exception:
+                ctx = None
         t0 = _ns()
-        task = orig(self, coro, *args, **kwargs)
+        if ctx is not None:
+            ctx[4] = t0
+            try:
+                task = orig(self, coro, *args, **kwargs)
+            finally:
+                try:
+                    _eager_ctx.remove(ctx)
+                except ValueError:
+                    pass
+        else:
+            task = orig(self, coro, *args, **kwargs)
+        t1 = _ns()
         try:
             stb = task._source_traceback
             if stb:
@@ -59,30 +79,47 @@ def _make_create_task(orig, foreign=False):
                 while stb and stb[-1].filename in _OUR_FILES:
                     del stb[-1]
             tid = _tids.get(id(task))
-            if tid is not None:
-                if tid not in _pending_announce:
-                    return task
-                _pending_announce.discard(tid)
-            eager = False
-            if factory is not None and _PY >= (3, 12):
-                # An eager task ran its first step inside the constructor.
-                eager = task.done() or getattr(task._coro, "cr_suspended", False)
+            if tid is not None and (ctx is None or ctx[6] != tid):
+                return task  # already known (seen running before this returned)
             f = sys._getframe(1)
-            site = _creation_site(f)
-            tid = _announce(task, self, ptid, site, eager, coro, _is_internal(coro, f))
-            if foreign:
-                task.add_done_callback(_foreign_done)
-            if eager:
-                _after_step(task, tid, t0, _ns())
-                if _name_check and cur is None:
-                    _check_names()  # no step of another task ends around this one
+            if ctx is not None:
+                site, internal = ctx[2], ctx[3]
+            else:
+                site, internal = _creation_site(f), _is_internal(coro, f)
+            post = (task, self, ptid, site, internal, coro, t0, t1, cur, foreign, ctx is not None, tid)
+            if (ctx is not None and f.f_code is _module_ct_code[0] and _module_slots
+                    and f.f_locals.get("name") is not None):
+                # asyncio.create_task (3.12) names the task once this returns: its end (and its
+                # task line, unless it was announced during its first step) wait for the name.
+                _module_slots[-1].append(post)
+            else:
+                _finish_creation(post)
         except Exception:
             pass
         return task
     return create_task
 
 
-_pending_announce = set()  # ids given to eager tasks before their create_task returned
+def _finish_creation(post):
+    """The task line of a task just created (if not written during its first step) and, for an
+    eager task, the step it already ran and possibly its end."""
+    task, loop, ptid, site, internal, coro, t0, t1, cur, foreign, maybe_eager, tid = post
+    eager = tid is not None
+    if maybe_eager and not eager:
+        # An eager task ran its first step inside the constructor.
+        eager = task.done() or getattr(task._coro, "cr_suspended", False)
+    if tid is None:
+        tid = _announce(task, loop, ptid, site, eager, coro, internal, t0 if eager else None)
+    if foreign:
+        task.add_done_callback(_foreign_done)
+    if eager:
+        _after_step(task, tid, t0, t1)
+        if _name_check and cur is None:
+            _check_names()  # no step of another task ends around this one
+
+
+_module_ct_code = [None]  # the code of asyncio.tasks.create_task (see _make_module_create_task)
+_module_slots = []        # per asyncio.create_task call under way: creations waiting for its name
 
 
 def _foreign_done(task):
@@ -177,8 +214,20 @@ def _build_pass_codes():
 
 def _make_module_create_task(orig):
     # asyncio.create_task names the task after loop.create_task returned: report the name then.
+    _module_ct_code[0] = getattr(orig, "__code__", None)
+
     def create_task(coro, *args, **kwargs):
-        task = orig(coro, *args, **kwargs)
+        slot = []
+        _module_slots.append(slot)
+        try:
+            task = orig(coro, *args, **kwargs)
+        finally:
+            _module_slots.pop()
+            for post in slot:
+                try:
+                    _finish_creation(post)
+                except Exception:
+                    pass
         if kwargs.get("name") is not None:
             try:
                 tid = _tids.get(id(task))

@@ -102,10 +102,6 @@ def _forget(ref):
             _graveyard[k] = tid
 
 
-def _new_tid(task):
-    return _register_tid(task, _rec.new_task_id())
-
-
 def _register_tid(task, tid):
     k = id(task)
     _tids[k] = tid
@@ -157,11 +153,45 @@ def _tid_of(task):
     """Id of a task seen first somewhere other than create_task (announced on the spot)."""
     tid = _tids.get(id(task))
     if tid is None:
-        tid = _announce(task, None, None, None)
+        tid = _announce_eager(task)
+        if tid is None:
+            tid = _announce(task, None, None, None)
     return tid
 
 
-def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=False):
+# Eager tasks under construction (3.12+): their first step runs inside the task factory, before
+# create_task has the task. Each entry, pushed by the create_task hook around the factory call:
+# [coroutine, parent task id, site, internal, t0 (ns), loop, task id once announced].
+_eager_ctx = []
+
+
+def _announce_eager(task):
+    """`task` runs but is unknown: if it is the eager task whose create_task is under way (it
+    creates tasks, arms a timeout... in its first step), announce it now with what that
+    create_task knows, its creation time before that step. Else None."""
+    if not _eager_ctx:
+        return None
+    try:
+        coro = task._coro
+    except Exception:
+        return None
+    for ent in reversed(_eager_ctx):
+        if ent[0] is coro and ent[6] is None:
+            ent[6] = _announce(task, ent[5], ent[1], ent[2], True, coro, ent[3], ent[4])
+            return ent[6]
+    return None
+
+
+def _known_tid(task):
+    """Id of a task already announced, or of the eager task whose first step runs now (announced
+    then); None for any other task."""
+    tid = _tids.get(id(task))
+    if tid is None and _eager_ctx:
+        tid = _announce_eager(task)
+    return tid
+
+
+def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=False, ts_ns=None):
     tid = _tids.get(id(task))
     fresh = tid is None
     if fresh:
@@ -188,7 +218,7 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
             loop = None
     lid = _loop_id(loop) if loop is not None else None
     # A task record, formatted by the writer (recorder._fmt_task): str and ints only.
-    _rec.emit_step(("task", _ns(), tid, (
+    _rec.emit_step(("task", _ns() if ts_ns is None else ts_ns, tid, (
         "asyncio", name if type(name) is str else str(name), cname if type(cname) is str else str(cname),
         parent_tid, site, _get_ident(), lid, eager, internal)))
     if fresh:
@@ -210,7 +240,10 @@ def _current_tid():
     t = tasks.current_task(loop)
     if t is None:
         return None
-    return _tids.get(id(t))
+    tid = _tids.get(id(t))
+    if tid is None and _eager_ctx:
+        tid = _announce_eager(t)  # an eager task's first step, inside its create_task
+    return tid
 
 
 def _is_task_type(cls):

@@ -4,7 +4,7 @@ import sys
 from asyncio import events
 
 from .state import (
-    _user_site, _current_task, _noted_cancel, _state, _tid_of, _tids, _wait_for_stack)
+    _user_site, _current_task, _known_tid, _noted_cancel, _state, _tid_of, _wait_for_stack)
 from .cancels import (
     _cancel_line)
 
@@ -89,7 +89,7 @@ def _make_reschedule(orig):
                     toid = self._asynctrace_id = _rec.new_timeout_id()
                     self._asynctrace_site = _user_site(sys._getframe(1))
                 task = getattr(self, "_task", None)
-                tid = _tids.get(id(task)) if task is not None else None
+                tid = _known_tid(task) if task is not None else None
                 delay = self.__dict__.pop("_asynctrace_delay", None)
                 if delay is None and when is not None:
                     delay = round(max(0.0, when - events.get_running_loop().time()), 6)
@@ -143,7 +143,7 @@ def _make_timeout_aexit(orig):
                 toid = self.__dict__.get("_asynctrace_id")
                 if toid is not None and not self.__dict__.get("_asynctrace_fired"):
                     task = getattr(self, "_task", None)
-                    tid = _tids.get(id(task)) if task is not None else None
+                    tid = _known_tid(task) if task is not None else None
                     self._asynctrace_fired = True  # only one final line
                     _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"cleared"}'
                               % (toid, "null" if tid is None else tid, _rec.now_us()))

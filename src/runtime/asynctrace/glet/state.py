@@ -20,7 +20,7 @@ def _safe(fn, *args):
 
 class _Info:
     __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref", "memo",
-                 "spawner", "unstarted")
+                 "spawner", "unstarted", "held")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -41,6 +41,9 @@ class _Info:
         # (task id -> _Info): killed before it starts, it dies without a switch (see _reap_unstarted).
         self.spawner = None
         self.unstarted = None
+        # Step records that name it (a switch into it) before its task line is out: written
+        # right after that line (a plain greenlet is declared at its first suspension).
+        self.held = None
 
 
 class _State:
@@ -183,6 +186,11 @@ def _declare(inf, g=None, frame=None):
               % (inf.tid, ts, _rec.jstr(name), _rec.jstr(coro) if coro else "null",
                  "null" if parent is None else parent, "null" if site is None else site,
                  st.thread))
+    held = inf.held
+    if held:
+        inf.held = None
+        for record in held:
+            _rec.emit_step(record)
 
 
 def _thread_names(run):

@@ -139,14 +139,20 @@ def _on_switch(st, event, args):
             stack = ",".join(out)
             const = False
             if tinf is not None:
-                # A new plain greenlet is named here before its task line (written at its first
-                # suspension, once its function is known); readers accept the forward reference.
                 on = '{"kind":"switch","to":%d}' % tinf.tid
             else:
                 on, const = _classify(st, f, oinf, now)
             tail = ',"await":{"stack":[%s],"on":%s}}' % (stack, on)
             t0 = st.t0
-            _rec.emit_step((oinf.tid, t0 + start * 1000, t0 + now * 1000, tail))
+            record = (oinf.tid, t0 + start * 1000, t0 + now * 1000, tail)
+            if tinf is not None and not tinf.declared:
+                # A new plain greenlet: its task line waits for its first suspension (its
+                # function is known then); this step, which names it, follows that line.
+                if tinf.held is None:
+                    tinf.held = []
+                tinf.held.append(record)
+            else:
+                _rec.emit_step(record)
             # Remembered only when what it waits on depends on nothing but the code (an I/O
             # operation, a bare yield): a sleep's delay or a join's target is read every time.
             oinf.memo = ((f.f_code, f.f_lasti, user[0], user[1], user[2], oinf.tid, tail)
