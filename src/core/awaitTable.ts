@@ -26,9 +26,11 @@ function onValue(on: AwaitOn): unknown {
     case 'switch': return o.to;
     case 'gather': return Array.isArray(o.tasks) ? o.tasks.join(',') : '';
     // Kinds with no field or an `op` (io read/write, queue get/put).
-    case 'io': case 'future': case 'lock': case 'event': case 'queue': case 'condition': case 'semaphore':
-    case 'yield': case 'hub': case 'barrier': case 'process':
+    case 'io': case 'future': case 'yield': case 'hub': case 'process':
       return o.op;
+    // Synchronisation objects: which object (wake links' `obj`) tells waits apart too.
+    case 'lock': case 'event': case 'queue': case 'condition': case 'semaphore': case 'barrier':
+      return o.obj === undefined ? o.op : `${String(o.op)}#${String(o.obj)}`;
   }
   let k = '';
   for (const f of Object.keys(o).sort()) k += JSON.stringify(f) + ':' + JSON.stringify(o[f]) + ',';

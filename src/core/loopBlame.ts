@@ -43,36 +43,44 @@ export function blockingSteps(run: TraceRunView, minUs = blockThresholdUs(run)):
     found.push({ task, ts: cols.ts[i], dur: cols.dur[i], site, delayed: [], totalDelay: 0 });
   }
   if (found.length === 0) return found;
-  // One pass over the steps: each suspension whose ready interval overlaps a blocking step.
+  // Each task's suspensions (its own step list: no per-step map lookups) against the blocking steps.
   found.sort((a, b) => a.ts - b.ts);
+  const first = found[0].ts;
+  let last = 0;
+  for (const b of found) last = Math.max(last, b.ts + b.dur);
   const byTask = new Map<number, Map<BlockingStep, DelayedTask>>();
-  const last = new Map<number, number>();
-  for (let i = 0; i < cols.count; i++) {
-    const task = cols.task[i];
-    const prev = last.get(task);
-    last.set(task, i);
-    if (prev === undefined || cols.awaitId[prev] < 0) continue;
-    const waitFrom = cols.ts[prev] + cols.dur[prev];
-    const resumed = cols.ts[i];
-    const woke = cols.wokeNext[prev];
-    for (const b of overlapping(found, waitFrom, resumed)) {
-      if (b.task === task || thread.get(b.task ?? -1) !== thread.get(task)) continue;
-      const bEnd = b.ts + b.dur;
-      let delay: number;
-      let upTo = false;
-      if (woke === woke) {
-        delay = Math.min(resumed, bEnd) - Math.max(woke, b.ts);
-      } else {
-        if (resumed > bEnd + RESUME_SLACK_US) continue; // it woke later, for its own reasons
-        delay = Math.min(resumed, bEnd) - Math.max(waitFrom, b.ts);
-        upTo = true;
+  for (const t of run.tasks.values()) {
+    const idx = t.steps;
+    const place = t.loop ?? t.thread;
+    for (let k = 1; k < idx.length; k++) {
+      const prev = idx.at(k - 1);
+      const i = idx.at(k);
+      const resumed = cols.ts[i];
+      if (resumed <= first) continue;
+      const waitFrom = cols.ts[prev] + cols.dur[prev];
+      if (waitFrom >= last) break;
+      if (cols.awaitId[prev] < 0) continue;
+      const task = t.id;
+      const woke = cols.wokeNext[prev];
+      for (const b of overlapping(found, waitFrom, resumed)) {
+        if (b.task === task || thread.get(b.task ?? -1) !== place) continue;
+        const bEnd = b.ts + b.dur;
+        let delay: number;
+        let upTo = false;
+        if (woke === woke) {
+          delay = Math.min(resumed, bEnd) - Math.max(woke, b.ts);
+        } else {
+          if (resumed > bEnd + RESUME_SLACK_US) continue; // it woke later, for its own reasons
+          delay = Math.min(resumed, bEnd) - Math.max(waitFrom, b.ts);
+          upTo = true;
+        }
+        if (!(delay > 0)) continue;
+        let m = byTask.get(task);
+        if (m === undefined) byTask.set(task, (m = new Map()));
+        const d = m.get(b);
+        if (d === undefined) m.set(b, { task, delay, upTo });
+        else { d.delay += delay; d.upTo &&= upTo; }
       }
-      if (!(delay > 0)) continue;
-      let m = byTask.get(task);
-      if (m === undefined) byTask.set(task, (m = new Map()));
-      const d = m.get(b);
-      if (d === undefined) m.set(b, { task, delay, upTo });
-      else { d.delay += delay; d.upTo &&= upTo; }
     }
   }
   for (const m of byTask.values()) for (const [b, d] of m) { b.delayed.push(d); b.totalDelay += d.delay; }

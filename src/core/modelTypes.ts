@@ -1,5 +1,6 @@
 // The read side of the trace model: what the tree, the timeline and the source annotations query.
 // Implemented by TraceRun in traceModel.ts (folded incrementally from parsed events).
+import type { ObjectsView } from './objectLedger';
 import type { AwaitOn, CancelEvent, EndState, ErrorInfo, RunEvent, TaskKind } from './traceEvents';
 
 export interface SiteInfo { id: number; file: string; line: number; func: string }
@@ -225,6 +226,8 @@ export interface TraceRunView {
   readonly execItems?: ReadonlyMap<number, ExecItemInfo>;
   /** Processes by key, the main one 0 (optional: test doubles; one entry for a single-process run). */
   readonly processes?: ReadonlyMap<number, ProcessInfo>;
+  /** Objects tasks wait on with holders and users (wake links; optional: test doubles). */
+  readonly objects?: ObjectsView;
   /** Event loops by id (optional so hand-written test doubles need not provide it). */
   readonly loops?: ReadonlyMap<number, LoopInfo>;
   readonly issues: ParseIssues;

@@ -67,7 +67,10 @@ function where(run: TraceRunView, site: number | null | undefined): string {
 export function waitLinkText(run: TraceRunView, l: WaitLink, t: Localize): string {
   const on = awaitOnText(run, l.on, t) ?? t('something');
   const s = t('{0} waits on {1} at {2}', taskName(run, l.task), on, where(run, l.site));
-  return l.holder === undefined ? s : `${s} ${t('(held by {0})', taskName(run, l.holder))}`;
+  if (l.holder === undefined) return s;
+  return l.heldAt === undefined || l.heldAt === null
+    ? `${s} ${t('(held by {0})', taskName(run, l.holder))}`
+    : `${s} ${t('(held by {0}, taken at {1})', taskName(run, l.holder), where(run, l.heldAt))}`;
 }
 
 /** One sentence for a stuck finding: what is stuck, for how long, why nothing wakes it. */
@@ -81,6 +84,10 @@ export function stuckText(run: TraceRunView, f: StuckFinding, t: Localize): stri
       return t('Stuck for {0}: {1}; nothing can wake it: every other live task waits too ({2})', d, chain,
         f.othersWaiting.map((l) => waitLinkText(run, l, t)).join('; '));
     case 'orphaned': {
+      if (f.producers !== undefined) {
+        return t('Stuck for {0}: {1}; no live producer: every task that fed it has ended ({2})', d, chain,
+          f.producers.map((id) => endedText(run, id, t)).join(', '));
+      }
       const ended = f.endedWhileWaiting.map((id) => endedText(run, id, t)).join(', ');
       return ended
         ? t('Stuck for {0}: {1}; no task is left that could wake it (ended meanwhile: {2})', d, chain, ended)

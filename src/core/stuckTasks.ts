@@ -14,6 +14,9 @@ export interface WaitLink {
   since: number;
   /** The lock/semaphore holder the trace names for this wait (wake links, v1 addition). */
   holder?: number;
+  /** When the holder took it and at which line. */
+  heldSince?: number;
+  heldAt?: number | null;
 }
 
 export type StuckKind =
@@ -44,6 +47,8 @@ export interface StuckFinding {
   endedWhileWaiting: number[];
   /** Other live tasks at that moment and their waits (for 'quiescent' / 'orphaned'). */
   othersWaiting: WaitLink[];
+  /** For a queue get / event wait on a traced object: every task that ever put / set it (all ended). */
+  producers?: number[];
 }
 
 export interface StuckOptions {
@@ -110,7 +115,49 @@ function openWaits(run: TraceRunView): Map<number, OpenWait> {
     const l = waitAt(run, task, at);
     if (l !== undefined) open.set(task.id, { ...l, until: at, atExit: true });
   }
+  for (const w of open.values()) addHolder(run, w, w.until);
   return open;
+}
+
+/** A sleep whose delay is not up yet: the task is resting, not stuck. */
+function sleepingOnTime(w: OpenWait): boolean {
+  const delay = (w.on as { delay?: unknown } | undefined)?.delay;
+  return w.on?.kind === 'sleep' && typeof delay === 'number' && w.since + delay * 1e6 >= w.until;
+}
+
+/** Kinds whose waits have a holder (wake links' `hold` lines). */
+const HELD = new Set(['lock', 'semaphore', 'condition']);
+
+/** The task holding the object `w` waits on at `at`, from the `hold` lines (a condition: its lock). */
+function addHolder(run: TraceRunView, w: WaitLink, at: number): void {
+  const objects = run.objects;
+  const obj = (w.on as { obj?: unknown } | undefined)?.obj;
+  if (w.holder !== undefined || objects === undefined || typeof obj !== 'number' || !HELD.has(w.on?.kind ?? '')) return;
+  for (const h of objects.holdersAt(obj, at)) {
+    if (h.task === null || h.task === w.task) continue;
+    w.holder = h.task;
+    w.heldSince = h.since;
+    w.heldAt = h.site;
+    return;
+  }
+}
+
+/** For a queue get / event wait on a traced object: the tasks that ever put / set it, if all ended by `at`. */
+function deadProducers(run: TraceRunView, w: WaitLink, at: number): number[] | undefined {
+  const obj = (w.on as { obj?: unknown; op?: unknown } | undefined)?.obj;
+  const o = typeof obj === 'number' ? run.objects?.get(obj) : undefined;
+  if (o === undefined) return undefined;
+  const op = w.on?.kind === 'queue' && (w.on as { op?: unknown }).op === 'get' ? 'put' : w.on?.kind === 'event' ? 'set' : undefined;
+  if (op === undefined) return undefined;
+  const users = (o.uses.get(op) ?? []).map((u) => u.task);
+  if (users.length === 0 || users.some((u) => u === null)) return undefined;
+  const ids = [...new Set(users as number[])].filter((id) => id !== w.task);
+  if (ids.length === 0) return undefined;
+  for (const id of ids) {
+    const t = run.tasks.get(id);
+    if (t === undefined || t.endTs === undefined || t.endTs > at) return undefined;
+  }
+  return ids;
 }
 
 /**
@@ -144,8 +191,55 @@ function waitsOn(run: TraceRunView, w: WaitLink, open: ReadonlyMap<number, OpenW
 function stripped(w: OpenWait): WaitLink {
   const l: WaitLink = { task: w.task, site: w.site, since: w.since };
   if (w.on !== undefined) l.on = w.on;
-  if (w.holder !== undefined) l.holder = w.holder;
+  if (w.holder !== undefined) { l.holder = w.holder; l.heldSince = w.heldSince; l.heldAt = w.heldAt; }
   return l;
+}
+
+/** Tasks listed at most per finding (othersWaiting, endedWhileWaiting). */
+const MAX_LISTED = 10;
+
+interface Census { waits: WaitLink[]; actors: number; running: Set<number> }
+
+const isActor = (l: WaitLink) => !SETTABLE.has(l.on?.kind ?? '');
+
+/** The tasks alive at `at`: their waits, and how many could still act (running, or waiting on a timer, I/O ...). */
+function aliveAt(run: TraceRunView, open: ReadonlyMap<number, OpenWait>, at: number): Census {
+  const c: Census = { waits: [], actors: 0, running: new Set() };
+  for (const task of run.tasks.values()) {
+    if (task.createdTs > at) continue;
+    if (task.endTs !== undefined && task.endTs < at && !open.has(task.id)) continue;
+    const ow = open.get(task.id);
+    const l = ow !== undefined && ow.since <= at ? stripped(ow) : waitAt(run, task, at);
+    if (l === undefined) { c.actors++; c.running.add(task.id); continue; }
+    c.waits.push(l);
+    if (isActor(l)) c.actors++;
+  }
+  return c;
+}
+
+/** Ended tasks by end time, failed ones apart (they are listed first). */
+function endOrder(run: TraceRunView): { all: TaskInfo[]; failed: TaskInfo[] } {
+  const all: TaskInfo[] = [];
+  for (const t of run.tasks.values()) if (t.endTs !== undefined) all.push(t);
+  all.sort((a, b) => a.endTs! - b.endTs!);
+  return { all, failed: all.filter((t) => t.endState === 'failed') };
+}
+
+/** Tasks that ended in [from, to] (not those cut by the exit): failed ones first, at most MAX_LISTED. */
+function endedBetween(ends: { all: TaskInfo[]; failed: TaskInfo[] }, from: number, to: number, self: number, open: ReadonlyMap<number, OpenWait>): number[] {
+  const out: number[] = [];
+  const pick = (list: TaskInfo[]) => {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid].endTs! < from) lo = mid + 1; else hi = mid; }
+    for (let i = lo; i < list.length && list[i].endTs! <= to && out.length < MAX_LISTED; i++) {
+      const id = list[i].id;
+      if (id !== self && !open.has(id) && !out.includes(id)) out.push(id);
+    }
+  };
+  pick(ends.failed);
+  pick(ends.all);
+  return out;
 }
 
 /**
@@ -184,6 +278,10 @@ export function stuckTasks(run: TraceRunView, options: StuckOptions = {}): Stuck
   }
 
   // The rest: follow each wait's chain; tell why nothing can wake the primitive waits.
+  const census = new Map<number, Census>();
+  const ends = endOrder(run);
+  let exitAt = Infinity;
+  for (const w of open.values()) if (w.atExit && w.until < exitAt) exitAt = w.until;
   const ordered = [...open.values()].filter((w) => !explained.has(w.task)).sort((a, b) => a.since - b.since || a.task - b.task);
   for (const w of ordered) {
     const waited = w.until - w.since;
@@ -198,31 +296,24 @@ export function stuckTasks(run: TraceRunView, options: StuckOptions = {}): Stuck
     }
     const tail = chain[chain.length - 1];
     const tailKind = tail.on?.kind ?? '';
-    // Whoever else was alive at that moment, and what they waited on.
-    const othersWaiting: WaitLink[] = [];
-    let someoneCanAct = false;
-    for (const task of run.tasks.values()) {
-      if (task.id === w.task || task.createdTs > w.until) continue;
-      if (task.endTs !== undefined && task.endTs < w.until && !open.has(task.id)) continue;
-      const ow = open.get(task.id);
-      const other = ow !== undefined && ow.since <= w.until ? stripped(ow) : waitAt(run, task, w.until);
-      if (other === undefined) { someoneCanAct = true; continue; }
-      othersWaiting.push(other);
-      if (!SETTABLE.has(other.on?.kind ?? '')) someoneCanAct = true;
-    }
-    const endedWhileWaiting: number[] = [];
-    for (const task of run.tasks.values()) {
-      if (task.id !== w.task && task.endTs !== undefined && task.endTs >= w.since && task.endTs <= w.until && !open.has(task.id)) {
-        endedWhileWaiting.push(task.id);
-      }
-    }
-    endedWhileWaiting.sort((a, b) => (run.tasks.get(a)!.endTs! - run.tasks.get(b)!.endTs!));
+    // Whoever else was alive at that moment, and what they waited on (one census per moment).
+    const at = w.atExit ? exitAt : w.until;
+    let c = census.get(at);
+    if (c === undefined) census.set(at, (c = aliveAt(run, open, at)));
+    const self = c.waits.find((x) => x.task === w.task);
+    const someoneCanAct = c.actors - (self === undefined ? (c.running.has(w.task) ? 1 : 0) : (isActor(self) ? 1 : 0)) > 0;
+    const othersWaiting = c.waits.filter((x) => x.task !== w.task).slice(0, MAX_LISTED);
+    const endedWhileWaiting = endedBetween(ends, w.since, w.until, w.task, open);
+    const producers = deadProducers(run, tail, w.until);
     let kind: StuckKind;
-    if (SETTABLE.has(tailKind) && !SELF_ENDING.has(tailKind) && !someoneCanAct) kind = othersWaiting.length > 0 ? 'quiescent' : 'orphaned';
+    if (producers !== undefined) kind = 'orphaned';
+    else if (SETTABLE.has(tailKind) && !SELF_ENDING.has(tailKind) && !someoneCanAct) kind = othersWaiting.length > 0 ? 'quiescent' : 'orphaned';
     else if (w.atExit) kind = 'pending-at-exit';
-    else if (waited >= threshold) kind = 'long-wait';
+    else if (waited >= threshold && !sleepingOnTime(w)) kind = 'long-wait';
     else continue;
-    findings.push({ kind, task: w.task, wait: stripped(w), waited, chain, endedWhileWaiting, othersWaiting });
+    const f: StuckFinding = { kind, task: w.task, wait: stripped(w), waited, chain, endedWhileWaiting, othersWaiting };
+    if (producers !== undefined) f.producers = producers;
+    findings.push(f);
   }
 
   for (const task of run.tasks.values()) {

@@ -4,6 +4,7 @@ import { AwaitTable } from './awaitTable';
 import type {
   BlockInfo, CancelInfo, ExecItemInfo, LoopInfo, ParseIssues, ProcessInfo, RunDelta, SiteInfo, TimeoutInfo, TraceRunView,
 } from './modelTypes';
+import { ObjectLedger } from './objectLedger';
 import { ProcessStreamMap } from './processStreams';
 import { StepStore } from './stepStore';
 import { NO_CANCELS, NO_IDS, TaskRecord } from './taskRecord';
@@ -60,6 +61,8 @@ export class TraceRun implements TraceRunView {
   readonly cancels: CancelInfo[] = [];
   readonly blocks: BlockInfo[] = [];
   readonly loops = new Map<number, LoopInfo>();
+  /** Objects tasks wait on, their holders and users (wake links, v1 addition). */
+  readonly objects = new ObjectLedger();
   readonly execItems = new Map<number, ExecItemInfo>();
   readonly counts = { tasks: 0, alive: 0, events: 0, failed: 0, cancelled: 0 };
   /** Tasks the trace marks `internal` (asyncio's plumbing): not shown, their lines skipped. */
@@ -368,6 +371,9 @@ export class TraceRun implements TraceRunView {
         this.runChanged = true;
         return;
       case 'exit': return this.foldExit(e);
+      case 'obj': this.objects.foldObj(e); return;
+      case 'hold': this.seen(e.ts); this.objects.foldHold(e); return;
+      case 'use': this.seen(e.ts); this.objects.foldUse(e); return;
     }
   }
 

@@ -70,26 +70,36 @@ export function histogram(values: number[], bins = 8): Histogram {
 /** Completed waits per innermost await site, slowest p99 first. */
 export function siteWaits(run: TraceRunView): SiteWaits[] {
   const cols = run.steps;
-  const bySite = new Map<number, { values: number[]; on?: AwaitOn; slow: SlowWait[] }>();
+  const bySite = new Map<number, { values: number[]; on?: AwaitOn; slow: SlowWait[]; slowMin: number }>();
+  // Await entry -> its site's bucket, made on first sight (one Map probe per entry, not per step).
+  const bucketOf: Array<{ values: number[]; on?: AwaitOn; slow: SlowWait[]; slowMin: number } | null | undefined> = [];
   for (let i = 0; i < cols.count; i++) {
     const aid = cols.awaitId[i];
     if (aid < 0) continue;
     const end = cols.waitEnd[i];
     if (end !== end) continue;
-    const entry = run.awaitAt(aid);
-    const stack = entry?.stack ?? [];
-    if (stack.length === 0) continue;
-    const site = stack[stack.length - 1];
-    let s = bySite.get(site);
-    if (s === undefined) bySite.set(site, (s = { values: [], slow: [] }));
+    let s = bucketOf[aid];
+    if (s === undefined) {
+      const entry = run.awaitAt(aid);
+      const stack = entry?.stack ?? [];
+      if (stack.length === 0) s = null;
+      else {
+        const site = stack[stack.length - 1];
+        s = bySite.get(site);
+        if (s === undefined) bySite.set(site, (s = { values: [], slow: [], slowMin: -1 }));
+        if (entry?.on !== undefined) s.on = entry.on;
+      }
+      bucketOf[aid] = s;
+    }
+    if (s === null) continue;
     const from = cols.ts[i] + cols.dur[i];
-    const d = Math.max(0, end - from);
+    const d = end > from ? end - from : 0;
     s.values.push(d);
-    if (entry?.on !== undefined) s.on = entry.on;
-    if (s.slow.length < 5 || d > s.slow[s.slow.length - 1].to - s.slow[s.slow.length - 1].from) {
+    if (d > s.slowMin) {
       s.slow.push({ task: cols.task[i], from, to: end });
       s.slow.sort((a, b) => (b.to - b.from) - (a.to - a.from));
       if (s.slow.length > 5) s.slow.pop();
+      if (s.slow.length === 5) s.slowMin = s.slow[4].to - s.slow[4].from;
     }
   }
   const out: SiteWaits[] = [];

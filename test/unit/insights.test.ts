@@ -160,3 +160,40 @@ test('async-trace report: text, --json and --fail-on as a CI gate; zh-cn', async
 function fmt(us: number): string {
   return formatDuration(us);
 }
+
+test('with wake links (obj/hold/use lines): a lock-order deadlock is a cycle through the holders, with the lines they took the locks at', () => {
+  const run = new TraceRun('w', 'w');
+  run.ingest([
+    '{"type":"run","v":1,"pid":1,"python":"3.12.1","argv":["bank.py"],"cwd":"/p","started":"2026-11-25T15:00:00.000Z"}',
+    '{"type":"site","id":1,"file":"/p/bank.py","line":5,"func":"transfer"}',
+    '{"type":"site","id":2,"file":"/p/bank.py","line":7,"func":"transfer"}',
+    '{"type":"site","id":3,"file":"/p/bank.py","line":6,"func":"transfer"}',
+    '{"type":"task","id":2,"ts":0,"kind":"asyncio","name":"left","coro":"transfer","parent":null,"site":null}',
+    '{"type":"task","id":3,"ts":0,"kind":"asyncio","name":"right","coro":"transfer","parent":null,"site":null}',
+    '{"type":"obj","id":1,"kind":"lock","class":"asyncio.locks.Lock","ts":0,"task":null,"site":null}',
+    '{"type":"obj","id":2,"kind":"lock","class":"asyncio.locks.Lock","ts":0,"task":null,"site":null}',
+    '{"type":"hold","obj":1,"task":2,"ts":10,"state":"acquired","site":1}',
+    '{"type":"step","task":2,"ts":5,"dur":10,"await":{"stack":[3],"on":{"kind":"sleep","delay":0.05}}}',
+    '{"type":"hold","obj":2,"task":3,"ts":20,"state":"acquired","site":1}',
+    '{"type":"step","task":3,"ts":15,"dur":10,"await":{"stack":[3],"on":{"kind":"sleep","delay":0.05}}}',
+    '{"type":"step","task":2,"ts":50015,"dur":10,"await":{"stack":[2],"on":{"kind":"lock","obj":2}}}',
+    '{"type":"step","task":3,"ts":50025,"dur":10,"await":{"stack":[2],"on":{"kind":"lock","obj":1}}}',
+    '{"type":"obj","id":3,"kind":"queue","class":"asyncio.queues.Queue","ts":0,"task":null,"site":null}',
+    '{"type":"task","id":4,"ts":0,"kind":"asyncio","name":"producer","coro":"producer","parent":null,"site":null}',
+    '{"type":"task","id":5,"ts":0,"kind":"asyncio","name":"consumer","coro":"consumer","parent":null,"site":null}',
+    '{"type":"use","obj":3,"task":4,"ts":30,"op":"put","site":3}',
+    '{"type":"step","task":4,"ts":30,"dur":5}',
+    '{"type":"end","task":4,"ts":35,"state":"failed","error":{"type":"OSError","message":"gone","site":3}}',
+    '{"type":"step","task":5,"ts":40,"dur":5,"await":{"stack":[1],"on":{"kind":"queue","op":"get","obj":3}}}',
+    '{"type":"task","id":6,"ts":0,"kind":"asyncio","name":"ticker","coro":"tick","parent":null,"site":null}',
+    '{"type":"step","task":6,"ts":60000,"dur":5,"await":{"stack":[3],"on":{"kind":"sleep","delay":10}}}',
+  ].join('\n') + '\n');
+  run.now = 2_050_025;
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, f.task]), [['deadlock', 2], ['orphaned', 5]]);
+  assert.equal(stuckText(run, found[0], t),
+    'Deadlock for 2.00 s: left waits on lock at bank.py:7 (held by right, taken at bank.py:5) → right waits on lock at bank.py:7 (held by left, taken at bank.py:5) → back to left');
+  assert.deepEqual(found[1].producers, [4]);
+  assert.equal(stuckText(run, found[1], t),
+    `Stuck for ${fmt(found[1].waited)}: consumer waits on queue at bank.py:5; no live producer: every task that fed it has ended (producer failed with OSError at bank.py:6)`);
+});
