@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover
     _taskgroups = None
 from asyncio import runners as _runners
 
-from .aio import anyio_scopes, awaits, cancels, creation, loops, state, steps, timeouts
+from .aio import anyio_scopes, awaits, cancels, creation, loops, objects, state, steps, timeouts, wakes
 from .aio.state import (
     _GatheringFuture, _LOOP_CODES, _PY, _PyTaskBase, _STOP_CODES, _TASK_TYPES, _TaskBase, _TaskFast,
     _current_tid, _keep_codes, _patch, _patches, _state)
@@ -52,6 +52,7 @@ def uninstall():
     """Restore everything (forked child, broken output). Safe to call more than once."""
     _state["on"] = False
     anyio_scopes.uninstall()
+    objects.uninstall()
     while _patches:
         owner, name, orig, had = _patches.pop()
         try:
@@ -71,7 +72,7 @@ def uninstall():
 
 
 def install(rec):
-    for mod in (state, creation, awaits, steps, loops, cancels, timeouts, anyio_scopes):
+    for mod in (state, creation, awaits, steps, loops, cancels, timeouts, anyio_scopes, wakes, objects):
         mod._rec = rec
     rec.set_asyncio_current(_current_tid)
     rec.add_finalizer(_finalize)
@@ -139,6 +140,14 @@ def install(rec):
         _patch(_timeouts, "timeout", tf)
         if getattr(asyncio, "timeout", None) is tf.__wrapped__:
             _patch(asyncio, "timeout", tf)
+    try:
+        wakes.install(_patch)
+    except Exception:
+        pass
+    try:
+        objects.install()
+    except Exception:
+        objects.uninstall()
     _state["on"] = True
     try:
         anyio_scopes.install()

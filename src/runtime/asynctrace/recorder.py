@@ -76,6 +76,7 @@ class Recorder:
         self.new_timeout_id = itertools.count(1).__next__
         self.new_loop_id = itertools.count(1).__next__
         self.new_site_id = itertools.count(1).__next__
+        self.new_obj_id = itertools.count(1).__next__  # objects tasks wait on (aio/objects.py)
         self._user_cache = {}      # id(code) -> bool
         self._keep = []            # code objects whose ids key the caches
         self._site_cache = {}      # (id(code), lineno) -> site id

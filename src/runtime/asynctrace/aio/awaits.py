@@ -9,6 +9,8 @@ from .state import (
     _MISS, _code_info, _CoroType, _GatheringFuture, _GenType, _LEAF_KINDS, _TASK_TYPES, _info, _keep_codes, _kinds,
     _stack_cache, _tid_of, _tids, _user)
 
+from .objects import OBJ_KINDS, on_with_obj
+
 _rec = None  # the recorder (set by asyncio_hooks.install)
 # Functions (future) -> on text or None, asked about a wait on a future that no library function
 # explains (kind None) before it is called a plain future: other hook modules (executor_hooks)
@@ -157,7 +159,7 @@ def _describe_slow(task, c):
 
 def _frame_of_kind(task, kind):
     """The frame of the (innermost) library coroutine whose wait kind is `kind`, if needed."""
-    if kind is None or kind[0] == "{":
+    if kind is None or (kind[0] == "{" and kind not in OBJ_KINDS):
         return None
     c = task._coro
     found = None
@@ -194,6 +196,8 @@ def _on_text(task, kind, kframe):
                 return on
         return '{"kind":"future"}'
     if kind[0] == "{":
+        if kind in OBJ_KINDS:
+            return on_with_obj(task, kind, kframe)
         return kind
     return _special_on(kind, kframe, w)
 
@@ -215,8 +219,9 @@ def _stack_entry(key, frames, kind):
             sites.append(s)
     stack = ",".join(map(str, sites))
     site = sites[-1] if sites else None
-    # A constant suffix when what is awaited does not depend on the task's waiter object.
-    if kind is not None and kind[0] == "{":
+    # A constant suffix when what is awaited does not depend on the task's waiter object (a wait
+    # on a lock, queue... names the object: see objects.on_with_obj).
+    if kind is not None and kind[0] == "{" and kind not in OBJ_KINDS:
         const = ',"await":{"stack":[%s],"on":%s}}' % (stack, kind)
     else:
         const = None

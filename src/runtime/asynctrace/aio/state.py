@@ -51,6 +51,8 @@ _name_check = {}
 # entry without building a key (the common shape: a loop awaiting the same line). Cleaned with
 # _tids (a task's id is never confused with a later object's).
 _memo = {}
+# id(task) -> (ns, origin) of its pending wake-up (see wakes). Cleaned with _tids.
+_woke = {}
 # [timeout id, site, ...] of the deadlines delivering their cancellation right now (anyio's
 # CancelScope._timeout): a cancel requested meanwhile is theirs.
 _firing = []
@@ -93,6 +95,7 @@ def _forget(ref):
     if k is not None:
         tid = _tids.pop(k, None)
         _memo.pop(k, None)
+        _woke.pop(k, None)
         if tid in _failed:
             # A garbage cycle's weakrefs are cleared before its finalizers run: keep the id a
             # little longer for the "exception was never retrieved" report that follows.

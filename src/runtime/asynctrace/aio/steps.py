@@ -9,6 +9,7 @@ from .state import (
     _tid_of, _tids)
 from .awaits import (
     _describe, _describe_slow, _frame_of_kind, _on_text, _stack_entry)
+from . import wakes
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
@@ -67,20 +68,21 @@ def _check_names():
             pass
 
 
-def _after_step(task, tid, t0, t1):
-    """Everything after a step, general version (eager tasks, unusual coroutine types)."""
+def _after_step(task, tid, t0, t1, wtext=""):
+    """Everything after a step, general version (eager tasks, unusual coroutine types).
+    `wtext`: the step's wake link fragment (see wakes.woke_text), or ""."""
     base = _rec._t0
     ts = (t0 - base) // 1000
     dur = (t1 - t0) // 1000
     if task.done():
-        _rec.emit_step((tid, t0, t1, "}"))
+        _rec.emit_step((tid, t0, t1, wtext + "}"))
         _end(task, tid, ts + dur)
         site = None
     else:
         stack, site, on = _describe(task)
         _memo[id(task)] = (-1, None, tid, (stack, site))
-        _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d,"await":{"stack":[%s],"on":%s}}'
-                       % (tid, ts, dur, stack, on))
+        _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d%s,"await":{"stack":[%s],"on":%s}}'
+                       % (tid, ts, dur, wtext, stack, on))
     if dur > _rec.block_us:
         _block(tid, t0, ts, dur, site)
 
@@ -126,11 +128,33 @@ def _make_run(orig):
     buf = rec.buf
     flush_at = rec.flush_at
     flush = rec.flush
+    woke = wakes.woke
+    woke_pop = woke.pop
+    callback_origin = wakes.callback_origin
+    note_ready = wakes.note_ready
+    woke_text = wakes.woke_text
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
         if type(task) is not TaskC and (task is None or not _is_task_type(type(task))):
-            return orig(self)
+            # A callback: what it makes ready was made ready by what made it ready (see wakes).
+            try:
+                ready = self._loop._ready
+                n0 = len(ready)
+            except Exception:
+                return orig(self)
+            o, tr = callback_origin(self, ns())
+            try:
+                return orig(self)
+            finally:
+                if len(ready) != n0:
+                    note_ready(ready, n0, None, o, tr)
+        try:
+            ready = self._loop._ready
+            n0 = len(ready)
+        except Exception:
+            ready = None
+        wk = woke_pop(id(task), None) if woke else None
         t0 = ns()
         try:
             # Handle._run's body inlined for task steps (one Python call less per step).
@@ -141,6 +165,14 @@ def _make_run(orig):
             _callback_error(self, exc)
         finally:
             t1 = ns()
+            if ready is not None and (n1 := len(ready)) != n0 and (
+                    n1 != n0 + 1 or getattr(ready[-1]._callback, "__self__", None) is not task):
+                # (not only its own next step after a bare yield)
+                try:
+                    o = tids.get(id(task))
+                    note_ready(ready, n0, task, _tid_of(task) if o is None else o, t1)
+                except Exception:
+                    pass
             try:
                 c = task._coro
                 if type(c) is CoroT:
@@ -154,6 +186,8 @@ def _make_run(orig):
                         if suffix is None:
                             suffix = ',"await":{"stack":[%s],"on":%s}}' % (
                                 hit[0], _on_text(task, hit[4], _frame_of_kind(task, hit[4])))
+                        if wk is not None:
+                            suffix = woke_text(wk) + suffix
                         emit_step((m[2], t0, t1, suffix))
                         c = None
                 if c is not None:
@@ -161,7 +195,8 @@ def _make_run(orig):
                     if tid is None:
                         tid = _tid_of(task)
                     if type(c) is not CoroT or t1 - t0 > block_ns or (fr := c.cr_frame) is None:
-                        _after_step(task, tid, t0, t1)  # finished, blocking, or unusual
+                        # finished, blocking, or unusual
+                        _after_step(task, tid, t0, t1, "" if wk is None else woke_text(wk))
                     else:
                         key = None
                         k = id(c.cr_code)
@@ -214,7 +249,7 @@ def _make_run(orig):
                                     break
                             if not keys and kind is None and task.done():
                                 # Finished (never "return" here: it would swallow SystemExit).
-                                _after_step(task, tid, t0, t1)
+                                _after_step(task, tid, t0, t1, "" if wk is None else woke_text(wk))
                             else:
                                 keys.append(kind)
                                 key = tuple(keys)
@@ -231,6 +266,8 @@ def _make_run(orig):
                             if suffix is None:
                                 suffix = ',"await":{"stack":[%s],"on":%s}}' % (
                                     hit[0], _on_text(task, kind, _frame_of_kind(task, kind)))
+                            if wk is not None:
+                                suffix = woke_text(wk) + suffix
                             emit_step((tid, t0, t1, suffix))
             except Exception:
                 pass
@@ -240,7 +277,7 @@ def _make_run(orig):
                 flush()
             # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
             # alive, and with it the task (a cycle), delaying "exception was never retrieved".
-            self = task = c = nxt = fr = None
+            self = task = c = nxt = fr = wk = ready = None
     _run.__wrapped__ = orig
     return _run
 
