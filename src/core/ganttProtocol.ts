@@ -111,7 +111,11 @@ export interface GanttViewState {
 }
 
 /** Compare mode: two runs, one above the other on one clock (times since each run's start). */
-export interface CompareHeader { before: string; after: string; beforeWall: number; afterWall: number }
+export interface CompareHeader {
+  before: string; after: string; beforeWall: number; afterWall: number;
+  /** Chart ids of the two root lanes (one per run): drawn as the run's span, not as a task. */
+  roots: number[];
+}
 
 export type ToWebview =
   | { type: 'reset'; runKey: string; label: string; live: boolean; now: number; blockMs: number; strings: GanttStrings; restore?: GanttViewState; compare?: CompareHeader }

@@ -46,6 +46,19 @@ export function comparisonNodes(c: Comparison): Node[] {
     r.slower > 0.05 ? 'arrow-up' : r.slower < -0.05 ? 'arrow-down' : 'dash', undefined, undefined,
     t('{0} (before) \u2192 {1} (after)', programLabel(c.before), programLabel(c.after)));
   nodes.push(wall);
+  const pa = c.paths.before, pb = c.paths.after;
+  if (pa && pb) {
+    const len = (p: typeof pa) => p.to - p.from;
+    const tip = [
+      t('Critical path: what the end of each run waited on'),
+      t('running {0}', beforeAfter(pa.running, pb.running)),
+      t('ready, not running {0}', beforeAfter(pa.ready, pb.ready)),
+      t('waiting {0}', beforeAfter(pa.waiting, pb.waiting)),
+    ].join('\n');
+    const change = len(pb) - len(pa);
+    nodes.push(leaf(t('Critical path'), beforeAfter(len(pa), len(pb)),
+      change > 0.05 * len(pa) ? 'arrow-up' : change < -0.05 * len(pa) ? 'arrow-down' : 'dash', undefined, undefined, tip));
+  }
   const timelines = leaf(t('Both timelines'), t('one above the other on one clock'), 'graph-line');
   timelines.item.command = { command: 'asyncTrace.showComparisonTimeline', title: t('Show Both Timelines') };
   nodes.push(timelines);

@@ -34,7 +34,8 @@ const maxKey = (m: ReadonlyMap<number, unknown> | undefined): number => {
 };
 
 export class GanttCompareEncoder {
-  private nextTask = 1;
+  /** Chart ids 1 and 2 are the root lanes of the earlier and the later run. */
+  private nextTask = 3;
   private readonly sides: Side[] = [];
 
   constructor(readonly before: TraceRunView, readonly after: TraceRunView, private readonly labels: CompareSideLabels) {}
@@ -67,9 +68,9 @@ export class GanttCompareEncoder {
       type: 'reset', runKey: this.key, label: `${this.labels.before} \u2194 ${this.labels.after}`, live: false,
       now: Math.max(wallBefore, wallAfter), blockMs: this.after.info?.blockMs ?? this.before.info?.blockMs ?? 100, strings,
       restore: restore ? { ...restore, runKey: this.key } : undefined,
-      compare: { before: this.labels.before, after: this.labels.after, beforeWall: wallBefore, afterWall: wallAfter },
+      compare: { before: this.labels.before, after: this.labels.after, beforeWall: wallBefore, afterWall: wallAfter, roots: [1, 2] },
     };
-    const a = this.side(this.before, { siteOff: 0, awaitOff: 0, stepOff: 0, execOff: 0, timeoutOff: 0, cancelOff: 0, blockOff: 0 });
+    const a = this.side(this.before, 1, { siteOff: 0, awaitOff: 0, stepOff: 0, execOff: 0, timeoutOff: 0, cancelOff: 0, blockOff: 0 });
     let awaitsA = 0;
     yield this.rootMessage(a, this.labels.before, wallBefore);
     for (const m of new GanttEncoder(this.before).initialMessages(strings)) {
@@ -77,7 +78,7 @@ export class GanttCompareEncoder {
       const out = this.rewrite(a, m);
       if (out) yield out;
     }
-    const b = this.side(this.after, {
+    const b = this.side(this.after, 2, {
       siteOff: maxKey(this.before.sites) + 1, awaitOff: awaitsA, stepOff: this.before.steps.count,
       execOff: maxKey(this.before.execItems) + 1, timeoutOff: maxKey(this.before.timeouts) + 1,
       cancelOff: this.before.cancels.length, blockOff: this.before.blocks.length,
@@ -91,8 +92,8 @@ export class GanttCompareEncoder {
     yield { type: 'loaded' };
   }
 
-  private side(run: TraceRunView, offsets: Omit<Side, 'run' | 'root' | 'taskIds'>): Side {
-    const s: Side = { run, root: this.nextTask++, taskIds: new Map(), ...offsets };
+  private side(run: TraceRunView, root: number, offsets: Omit<Side, 'run' | 'root' | 'taskIds'>): Side {
+    const s: Side = { run, root, taskIds: new Map(), ...offsets };
     this.sides.push(s);
     return s;
   }

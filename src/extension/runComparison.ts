@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
 import { compareRuns, type RunComparison } from '../core/runCompare';
+import { criticalPath, type CriticalPath } from '../core/criticalPath';
 import { programLabel } from '../core/taskTreeModel';
 import { plainText } from '../core/untrusted';
 import { registerCompareTree } from './compareTree';
@@ -11,12 +12,18 @@ import { CompareDecorations } from './compareDecorations';
 import { contributeTestState } from './testHooks';
 import { loadTraceFile } from './traceFiles';
 import type { TraceRuns } from './traceRuns';
-import { siteHint, wallText } from '../core/compareText';
+import { beforeAfter, siteHint, wallText } from '../core/compareText';
 import { formatDuration } from '../core/format';
 import { wallTime } from '../core/runCompare';
 import type { GanttPanelApi } from './ganttPanel';
 
-export interface Comparison { before: TraceRunView; after: TraceRunView; result: RunComparison }
+export interface Comparison {
+  before: TraceRunView;
+  after: TraceRunView;
+  result: RunComparison;
+  /** The critical path of each run (what its end waited on), when it has one. */
+  paths: { before?: CriticalPath; after?: CriticalPath };
+}
 
 export class ComparisonState implements vscode.Disposable {
   private value: Comparison | undefined;
@@ -91,7 +98,7 @@ export function registerRunComparison(context: vscode.ExtensionContext, runs: Tr
         void vscode.window.showWarningMessage(t('A run that is still going is compared as far as it got.'));
       }
       const result = compareRuns(before, after);
-      await state.set({ before, after, result });
+      await state.set({ before, after, result, paths: { before: criticalPath(before), after: criticalPath(after) } });
       await vscode.commands.executeCommand('asyncTrace.comparison.focus');
       return { slower: result.slower };
     }),
@@ -111,6 +118,7 @@ export function registerRunComparison(context: vscode.ExtensionContext, runs: Tr
     const r = c.result;
     return {
       before: programLabel(c.before), after: programLabel(c.after), wall: wallText(r, t),
+      criticalPath: c.paths.before && c.paths.after ? beforeAfter(c.paths.before.to - c.paths.before.from, c.paths.after.to - c.paths.after.from) : null,
       sites: r.sites.map((s) => ({ file: s.site.file, line: s.site.line, hint: siteHint(s, t) })),
       tasks: r.tasks.map((g) => ({ path: g.path, change: g.change })),
       decorated: decorations.lastApplied,

@@ -229,7 +229,7 @@ export function drawLane(idx: number, y: number, tL: number, tR: number): void {
   let prev = -1;
   let prevEnd = 0;
   if (k > lo) { prev = k - 1; prevEnd = lEnd[prev]; }
-  else {
+  else if (!view.compare?.roots.includes(store.id[idx])) {
     // Created, not started yet: until the first step (or the end).
     const a = created, b = hi > lo ? lTs[lo] : laneEnd;
     const xa = Math.max(xOf(a), view.labelW - 2), xb = Math.min(xOf(b), view.width + 2);

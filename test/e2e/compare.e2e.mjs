@@ -100,9 +100,11 @@ test('two runs before and after an edit: the diff tree, the hint on the edited a
   const state = await h.waitFor(async () => (await h.state()).compare, 20000, 'the comparison');
   const site5 = state.sites.find((s) => s.file.endsWith(PROGRAM) && s.line === 5);
   assert.ok(site5, `line 5 compared: ${JSON.stringify(state.sites)}`);
-  assert.match(site5.hint, /^await x3 total (2\d\d|3\d\d) ms → (\d+) ms, −\d+ %$/);
+  assert.match(site5.hint, /^await x3 total (9\d\d ms|[12]\.\d\d s) → \d+ ms, −\d+ %$/);
   assert.ok(state.tasks.some((g) => g.change === 'new' && g.path.join('/') === 'main/fetch'), `the fetch tasks are new: ${JSON.stringify(state.tasks)}`);
   assert.match(state.wall, /^wall time \d/);
+  // The later run's critical path is shorter: three sleeps of 0.3 s in a row, then one of 0.1 s.
+  assert.match(state.criticalPath, /^(9\d\d ms|[12]\.\d\d s) → \d+ ms \(−\d+ %\)$/);
 
   // The tree, as the user sees it: wall time first, then the sections; the await site's row.
   const rows = await h.waitFor(async () => {
@@ -110,6 +112,7 @@ test('two runs before and after an edit: the diff tree, the hint on the edited a
     return rs.some((r) => r.label === 'Wall time') && rs.some((r) => r.label.startsWith('Await sites')) && rs.some((r) => /compare_me\.py:5 fetch/.test(r.label)) && rs;
   }, 20000, 'the Comparison view rows');
   assert.equal(rows[0].label, 'Wall time');
+  assert.equal(rows[1].label, 'Critical path');
   assert.match(rows[0].description, /→ .*\(−\d+ %\)/);
   const siteRow = rows.find((r) => /compare_me\.py:5 fetch/.test(r.label));
   assert.match(siteRow.description, /^await x3 total .* → .*, −\d+ %$/);

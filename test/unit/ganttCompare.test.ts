@@ -45,6 +45,8 @@ test('compare mode: both runs under their own root lane, every step, site and aw
   const reset = messages[0];
   assert.equal(reset.type, 'reset');
   assert.ok(reset.type === 'reset' && reset.compare && reset.compare.before === 'Before' && reset.compare.afterWall > 0);
+  assert.ok(reset.type === 'reset' && reset.compare?.roots.join() === '1,2');
+  assert.equal(store.name[store.index.get(2)!], 'After');
   assert.equal(messages[messages.length - 1].type, 'loaded');
 
   assert.equal(store.id.length, a.tasks.size + b.tasks.size + 2);
