@@ -21,6 +21,15 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
   let first = true;
   const ev = (json: string) => { out(first ? json : `,\n${json}`); first = false; };
   const argsJson = (args: Record<string, ArgValue> | undefined) => (args ? `,"args":${JSON.stringify(args)}` : '');
+  // Shared argument objects (a wait's site and target) are serialized once.
+  const sharedJson = new WeakMap<object, string>();
+  const sliceArgsJson = (args: Record<string, ArgValue> | undefined, woke: number | undefined): string => {
+    if (!args) return woke === undefined ? '' : `,"args":{"woke_us":${woke}}`;
+    let json = sharedJson.get(args);
+    if (json === undefined) sharedJson.set(args, (json = JSON.stringify(args)));
+    if (woke === undefined) return `,"args":${json}`;
+    return json === '{}' ? `,"args":{"woke_us":${woke}}` : `,"args":${json.slice(0, -1)},"woke_us":${woke}}`;
+  };
   // A generator cannot yield from the sink's callbacks: events are gathered, then yielded per chunk.
   const pending: string[] = [];
   const flushTo = () => { if (size >= CHUNK_BYTES) { pending.push(parts.join('')); parts.length = 0; size = 0; } };
@@ -43,9 +52,9 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
       ev(`{"ph":"M","name":"thread_name","pid":${t.pid},"tid":${tid},"args":${JSON.stringify({ name })}}`);
       ev(`{"ph":"M","name":"thread_sort_index","pid":${t.pid},"tid":${tid},"args":{"sort_index":${t.uuid}}}`);
     },
-    slice(track, ts, dur, name, cat, args, flowsOut, flowsIn) {
+    slice(track, ts, dur, name, cat, args, flowsOut, flowsIn, woke) {
       const { pid, tid } = where(track);
-      ev(`{"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"name":${JSON.stringify(name)},"cat":"${cat}"${argsJson(args)}}`);
+      ev(`{"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"name":${JSON.stringify(name)},"cat":"${cat}"${sliceArgsJson(args, woke)}}`);
       // Flow ends bind to the enclosing slice at their ts ("bp":"e"); starts to the slice they are in.
       if (flowsOut) for (const id of flowsOut) ev(`{"ph":"s","id":${id},"pid":${pid},"tid":${tid},"ts":${ts},"name":"flow","cat":"flow"}`);
       if (flowsIn) for (const id of flowsIn) ev(`{"ph":"f","bp":"e","id":${id},"pid":${pid},"tid":${tid},"ts":${ts},"name":"flow","cat":"flow"}`);
@@ -123,6 +132,26 @@ export function* perfettoTraceChunks(run: TraceRunView, counts?: ExportCounts): 
     w.end(m);
     if (w.pos >= CHUNK_BYTES) pending.push(w.take());
   };
+  // Shared argument objects (a wait's site and target) are encoded once, then copied as bytes.
+  const sharedArgs = new WeakMap<object, Uint8Array>();
+  const scratch = new ProtoWriter(1 << 12);
+  const annotation = (pw: ProtoWriter, k: string, v: ArgValue) => {
+    const d = pw.begin(TE_DEBUG_ANNOTATIONS);
+    pw.string(DA_NAME, k);
+    if (typeof v === 'string') pw.string(DA_STRING_VALUE, v);
+    else if (Number.isSafeInteger(v)) pw.int(DA_INT_VALUE, v);
+    else pw.double(DA_DOUBLE_VALUE, v);
+    pw.end(d);
+  };
+  const shared = (a: Record<string, ArgValue>, woke: number | undefined) => {
+    let bytes = sharedArgs.get(a);
+    if (bytes === undefined) {
+      for (const k in a) annotation(scratch, k, a[k]);
+      sharedArgs.set(a, (bytes = scratch.take()));
+    }
+    w.raw(bytes);
+    if (woke !== undefined) annotation(w, 'woke_us', woke);
+  };
   const args = (a: Record<string, ArgValue> | undefined) => {
     if (!a) return;
     for (const k in a) {
@@ -136,14 +165,18 @@ export function* perfettoTraceChunks(run: TraceRunView, counts?: ExportCounts): 
     }
   };
   const event = (ts: number, type: number, track: number, name: string | undefined, cat: string | undefined,
-    a: Record<string, ArgValue> | undefined, flowsOut?: readonly number[], flowsIn?: readonly number[]) => {
+    a: Record<string, ArgValue> | undefined, flowsOut?: readonly number[], flowsIn?: readonly number[], sharedArgs?: boolean, woke?: number) => {
     const p = packet(ts);
     const e = w.begin(PKT_TRACK_EVENT);
     w.uint(TE_TYPE, type);
     w.uint(TE_TRACK_UUID, track);
     if (cat !== undefined) w.string(TE_CATEGORIES, cat);
     if (name !== undefined) w.string(TE_NAME, name);
-    args(a);
+    if (sharedArgs && a) shared(a, woke);
+    else {
+      args(a);
+      if (woke !== undefined) annotation(w, 'woke_us', woke);
+    }
     if (flowsOut) for (const id of flowsOut) w.fixed64(TE_FLOW_IDS, id);
     if (flowsIn) for (const id of flowsIn) w.fixed64(TE_TERMINATING_FLOW_IDS, id);
     w.end(e);
@@ -172,8 +205,8 @@ export function* perfettoTraceChunks(run: TraceRunView, counts?: ExportCounts): 
       w.end(d);
       done(p);
     },
-    slice(track, ts, dur, name, cat, a, flowsOut, flowsIn) {
-      event(ts, TYPE_SLICE_BEGIN, track, name, cat, a, flowsOut, flowsIn);
+    slice(track, ts, dur, name, cat, a, flowsOut, flowsIn, woke) {
+      event(ts, TYPE_SLICE_BEGIN, track, name, cat, a, flowsOut, flowsIn, true, woke);
       event(ts + dur, TYPE_SLICE_END, track, undefined, undefined, undefined);
     },
     begin(track, ts, name, cat, a) { event(ts, TYPE_SLICE_BEGIN, track, name, cat, a); },

@@ -25,9 +25,13 @@ export interface ExportTrack {
 
 export interface ExportSink {
   track(t: ExportTrack): void;
-  /** A slice [ts, ts + dur] (us) on a track. flowsOut start here, flowsIn end here. */
+  /**
+   * A slice [ts, ts + dur] (us) on a track. flowsOut start here, flowsIn end here. `args` objects
+   * are shared between slices (a sink may cache their encoding by identity); `woke`, when given, is
+   * one more argument of this slice alone (`woke_us`).
+   */
   slice(track: number, ts: number, dur: number, name: string, category: string, args: Record<string, ArgValue> | undefined,
-    flowsOut: readonly number[] | undefined, flowsIn: readonly number[] | undefined): void;
+    flowsOut: readonly number[] | undefined, flowsIn: readonly number[] | undefined, woke?: number): void;
   /** Opens / closes an enclosing slice (the task's lifetime); everything between nests inside. */
   begin(track: number, ts: number, name: string, category: string, args: Record<string, ArgValue> | undefined): void;
   end(track: number, ts: number): void;
@@ -189,6 +193,25 @@ export function walkExport(run: TraceRunView, sink: ExportSink): ExportCounts {
       l.push({ s: x.startedTs, e: x.endTs ?? wall, name: x.func, args });
     }
 
+  // A wait's name and arguments depend only on its interned await entry (site, stack, what it
+  // waited on): made once per entry, not once per wait (a loop's million waits share a few).
+  const waits = new Map<number, { name: string; args: Record<string, ArgValue> }>();
+  const waitOf = (aid: number): { name: string; args: Record<string, ArgValue> } => {
+    let w = waits.get(aid);
+    if (w) return w;
+    const entry = run.awaitAt(aid);
+    const args: Record<string, ArgValue> = {};
+    const st = entry?.stack ?? [];
+    const site = siteArg(run, st[st.length - 1]);
+    if (site) args.await_site = site;
+    const on = onArg(run, entry?.on);
+    if (on) args.awaited = on;
+    if (st.length > 1) args.stack = st.map((x) => siteArg(run, x) ?? `#${x}`).join(' > ');
+    w = { name: `await ${entry?.on?.kind ?? ''}`.trim(), args };
+    waits.set(aid, w);
+    return w;
+  };
+
   for (const t of order) {
     const track = taskUuid.get(t.id)!;
     const n = t.steps.length;
@@ -223,19 +246,11 @@ export function walkExport(run: TraceRunView, sink: ExportSink): ExportCounts {
       cursor = s + d;
       const aid = cols.awaitId[i];
       if (aid < 0) continue;
-      const entry = run.awaitAt(aid);
+      const wait = waitOf(aid);
       const we = cols.waitEnd[i];
       const until = Math.max(cursor, we === we ? we : Math.min(stop, t.endTs ?? wall));
-      const args: Record<string, ArgValue> = {};
-      const st = entry?.stack ?? [];
-      const site = siteArg(run, st[st.length - 1]);
-      if (site) args.await_site = site;
-      const on = onArg(run, entry?.on);
-      if (on) args.awaited = on;
-      if (st.length > 1) args.stack = st.map((x) => siteArg(run, x) ?? `#${x}`).join(' > ');
       const woke = cols.wokeNext[i];
-      if (woke === woke) args.woke_us = woke;
-      sink.slice(track, cursor, until - cursor, `await ${entry?.on?.kind ?? ''}`.trim(), 'wait', args, undefined, undefined);
+      sink.slice(track, cursor, until - cursor, wait.name, 'wait', wait.args, undefined, undefined, woke === woke ? woke : undefined);
       counts.slices++;
       cursor = until;
     }

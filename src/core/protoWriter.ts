@@ -79,6 +79,13 @@ export class ProtoWriter {
     this.finishLength(start);
   }
 
+  /** Bytes already in wire format (fields encoded earlier by another writer). */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
   /** Starts a nested message; returns the mark to pass to `end`. */
   begin(field: number): number {
     this.tag(field, WIRE_LEN);
