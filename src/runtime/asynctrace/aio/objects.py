@@ -14,7 +14,7 @@ import weakref
 
 from asyncio import locks, queues
 
-from .state import _current_task, _memo, _tids, _tid_of, _user_site
+from .state import _current_task, _memo, _running, _tids, _tid_of, _user_site
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
@@ -93,9 +93,15 @@ def obj_id(o, kind=None, creator=_MISSING, site=None):
     return oid
 
 
-def _use(o, op, frame):
+def _use(o, op, task, frame):
+    """A `use` line for the first (object, task, op) (the caller checked it is likely new)."""
     try:
-        tid = _now_tid()
+        if task is None:
+            tid = _now_tid()  # a loop callback, an eager task's first step, another thread
+        else:
+            tid = _tids.get(id(task))
+            if tid is None:
+                tid = _tid_of(task)
         oid = _obj_ids.get(id(o))
         if oid is None:
             oid = obj_id(o)
@@ -237,9 +243,26 @@ def _wrap_init(cls, kind):
 
 
 def _wrap_op(orig, op):
-    def wrapper(self, *args, **kwargs):
-        r = orig(self, *args, **kwargs)
-        _use(self, op, sys._getframe(1))
+    """A queue's put_nowait (which put() calls), an event's set: noted once per (object, task).
+    The hot path (a queue in a loop) is two dict lookups: the last task seen doing `op` on the
+    object is the running one."""
+    last = {}  # id(object) -> id of the task last seen doing op on it (never the task: no ref)
+    running = _running
+    tids = _tids
+
+    def wrapper(self, *args):
+        r = orig(self, *args)
+        t = running[0]
+        if t is None:
+            _use(self, op, None, sys._getframe(1))
+            return r
+        tid = tids.get(id(t))
+        k = id(self)
+        if last.get(k) != tid or tid is None:
+            if len(last) > 10000:
+                last.clear()
+            last[k] = tid
+            _use(self, op, t, sys._getframe(1))
         return r
     wrapper.__wrapped__ = orig
     wrapper.__name__ = orig.__name__
@@ -264,6 +287,8 @@ _fork_hooked = []
 
 
 def install():
+    if _installed:
+        return
     if not _fork_hooked and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_forget_all)
         _fork_hooked.append(True)
@@ -278,10 +303,8 @@ def install():
     _set_attr(locks.Semaphore, "_value", _SemaphoreValue(handoff))
     Q = queues.Queue
     _set_attr(Q, "put_nowait", _wrap_op(Q.put_nowait, "put"))
-    _set_attr(Q, "get_nowait", _wrap_op(Q.get_nowait, "get"))
     E = locks.Event
     _set_attr(E, "set", _wrap_op(E.set, "set"))
-    _set_attr(E, "clear", _wrap_op(E.clear, "clear"))
 
 
 def uninstall():

@@ -53,6 +53,9 @@ _name_check = {}
 _memo = {}
 # id(task) -> (ns, origin) of its pending wake-up (see wakes). Cleaned with _tids.
 _woke = {}
+# [the task whose step the step hook is running, or None]: who does a queue put or an event set
+# (objects.py), without asking the loop for its current task on every operation.
+_running = [None]
 # [timeout id, site, ...] of the deadlines delivering their cancellation right now (anyio's
 # CancelScope._timeout): a cancel requested meanwhile is theirs.
 _firing = []

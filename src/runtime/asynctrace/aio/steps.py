@@ -4,7 +4,7 @@ import sys
 import weakref
 
 from .state import (
-    _code_info, _user_site,     _CoroType, _GenType, _LEAF_KINDS, _MISS, _TaskFast, _block_sites, _failed, _get_ident, _info,
+    _code_info, _user_site, _running, _CoroType, _GenType, _LEAF_KINDS, _MISS, _TaskFast, _block_sites, _failed, _get_ident, _info,
     _is_task_type, _jstr, _memo, _name_check, _names, _noted_cancel, _ns, _stack_cache, _state,
     _tid_of, _tids)
 from .awaits import (
@@ -129,6 +129,7 @@ def _make_run(orig):
     flush_at = rec.flush_at
     flush = rec.flush
     woke = wakes.woke
+    running = _running
     woke_pop = woke.pop
     callback_origin = wakes.callback_origin
     note_ready = wakes.note_ready
@@ -155,6 +156,7 @@ def _make_run(orig):
         except Exception:
             ready = None
         wk = woke_pop(id(task), None) if woke else None
+        running[0] = task
         t0 = ns()
         try:
             # Handle._run's body inlined for task steps (one Python call less per step).
@@ -165,6 +167,7 @@ def _make_run(orig):
             _callback_error(self, exc)
         finally:
             t1 = ns()
+            running[0] = None
             if ready is not None and (n1 := len(ready)) != n0 and (
                     n1 != n0 + 1 or getattr(ready[-1]._callback, "__self__", None) is not task):
                 # (not only its own next step after a bare yield)
