@@ -354,6 +354,7 @@ def main(argv=None):
         greenlet_hooks.install(rec)
     except Exception:
         pass
+    _hook_other_libraries(rec)
 
     # Registered first so it runs last: re-raise Ctrl-C as the signal, like Python does.
     died_of = []
@@ -586,6 +587,15 @@ def _hook_asyncio(rec):
         sys.meta_path.insert(0, _AsyncioFinder(install))
 
 
+def _hook_other_libraries(rec):
+    """The event loops the runtime does not record: hooked when the program imports them."""
+    for name in ("foreign_loops",):
+        try:
+            __import__(__package__ + "." + name, fromlist=["install"]).install(rec)
+        except Exception:
+            pass
+
+
 def _report(e):
     tb = _strip_tb(e.__traceback__)
     try:
@@ -601,7 +611,8 @@ def _stop_hooks():
     imported by the program's thread (an early output failure): a module without its function
     yet is skipped, never an error."""
     for name, fn in (("asyncio_hooks", "uninstall"), ("executor_hooks", "uninstall"),
-                     ("greenlet_hooks", "stop")):  # greenlet's trace function holds the buffer
+                     ("greenlet_hooks", "stop"),  # greenlet's trace function holds the buffer
+                     ("foreign_loops", "uninstall")):
         mod = sys.modules.get(__package__ + "." + name)
         stop = getattr(mod, fn, None) if mod is not None else None
         if stop is not None:

@@ -346,6 +346,7 @@ def _trace_exec_child(cfg):
         greenlet_hooks.install(rec)
     except Exception:
         pass
+    cli._hook_other_libraries(rec)
     atexit.register(rec.finish)
     # (no signal handlers: the program keeps the dispositions it would have untraced)
     cli._patch_os_exit(rec)
@@ -356,7 +357,7 @@ def _trace_exec_child(cfg):
 
 def _stop_tracing(rec):
     rec.enabled = False
-    for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks"):
+    for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks", "asynctrace.foreign_loops"):
         hooks = sys.modules.get(name)
         if hooks is not None:
             try:
