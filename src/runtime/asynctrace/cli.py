@@ -588,8 +588,9 @@ def _hook_asyncio(rec):
 
 
 def _hook_other_libraries(rec):
-    """The event loops the runtime does not record: hooked when the program imports them."""
-    for name in ("foreign_loops",):
+    """trio (and anyio on trio) and the event loops the runtime does not record: hooked when
+    the program imports them."""
+    for name in ("trio_hooks", "foreign_loops"):
         try:
             __import__(__package__ + "." + name, fromlist=["install"]).install(rec)
         except Exception:
@@ -612,7 +613,7 @@ def _stop_hooks():
     yet is skipped, never an error."""
     for name, fn in (("asyncio_hooks", "uninstall"), ("executor_hooks", "uninstall"),
                      ("greenlet_hooks", "stop"),  # greenlet's trace function holds the buffer
-                     ("foreign_loops", "uninstall")):
+                     ("trio_hooks", "uninstall"), ("foreign_loops", "uninstall")):
         mod = sys.modules.get(__package__ + "." + name)
         stop = getattr(mod, fn, None) if mod is not None else None
         if stop is not None:

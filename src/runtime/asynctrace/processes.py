@@ -357,7 +357,8 @@ def _trace_exec_child(cfg):
 
 def _stop_tracing(rec):
     rec.enabled = False
-    for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks", "asynctrace.foreign_loops"):
+    for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks", "asynctrace.trio_hooks",
+                 "asynctrace.foreign_loops"):
         hooks = sys.modules.get(name)
         if hooks is not None:
             try:
