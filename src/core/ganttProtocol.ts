@@ -23,6 +23,19 @@ export function waitKindCode(kind: string | undefined): number {
   }
 }
 
+/** Task kinds (index = code sent per task): asyncio task, greenlet, trio task. */
+export const TASK_KINDS = ['asyncio', 'greenlet', 'trio'] as const;
+export type TaskKindName = (typeof TASK_KINDS)[number];
+
+export function taskKindCode(kind: string): number {
+  return kind === 'greenlet' ? 1 : kind === 'trio' ? 2 : 0;
+}
+
+/** The kind of a task code (an unknown code reads as asyncio). */
+export function taskKindOf(code: number): TaskKindName {
+  return TASK_KINDS[code] ?? 'asyncio';
+}
+
 export const END_STATES = ['', 'done', 'cancelled', 'failed'] as const;
 
 /** Task columns: one entry per task, upserted by id. Strings as arrays; numbers as ArrayBuffers. */
@@ -31,7 +44,7 @@ export interface TaskColumns {
   id: ArrayBuffer;
   /** Float64: parent id, -1 for none. */
   parent: ArrayBuffer;
-  /** Uint8: 0 asyncio, 1 greenlet. */
+  /** Uint8: index into TASK_KINDS (0 asyncio, 1 greenlet, 2 trio). */
   kind: ArrayBuffer;
   /** Float64: created ts (us). */
   created: ArrayBuffer;

@@ -137,6 +137,10 @@ export interface LoopInfo {
   className?: string;
   /** It makes or runs its tasks itself: the trace has only part of what they do. */
   partial?: boolean;
+  /** A library the runtime does not record (curio): none of what ran in it is in the trace. */
+  unsupported?: boolean;
+  /** What the runtime could not see of it (a trio run: `ends`, `deadlines`, `cancellations`). */
+  unseen?: string[];
 }
 
 /**

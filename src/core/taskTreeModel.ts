@@ -99,6 +99,11 @@ export function lifetime(run: TraceRunView, task: TaskInfo): number {
   return Math.max(0, end - task.createdTs);
 }
 
+/** What a task is, in words: asyncio task, greenlet, trio task. */
+export function taskKindText(kind: TaskInfo['kind'], t: Localize): string {
+  return kind === 'greenlet' ? t('greenlet') : kind === 'trio' ? t('trio task') : t('asyncio task');
+}
+
 /** Tree row description of a task: `say_after · 2.00 s · cancelled`. */
 export function taskDescription(run: TraceRunView, task: TaskInfo, t: Localize): string {
   const parts: string[] = [];
@@ -114,7 +119,7 @@ export function taskDescription(run: TraceRunView, task: TaskInfo, t: Localize):
 export function taskTooltipRows(run: TraceRunView, task: TaskInfo, t: Localize): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   rows.push([t('Coroutine'), task.coro || '?']);
-  rows.push([t('Kind'), task.kind === 'greenlet' ? t('greenlet') : t('asyncio task')]);
+  rows.push([t('Kind'), taskKindText(task.kind, t)]);
   rows.push([t('Id'), String(task.id)]);
   rows.push([t('State'), statusText(task.status, t)]);
   const where = siteLabel(run, task.site);
@@ -360,6 +365,8 @@ export function runTooltipRows(run: TraceRunView, t: Localize, sourcePath?: stri
   const c = run.counts;
   rows.push([t('Tasks'), t('{0} ({1} alive, {2} failed, {3} cancelled)', c.tasks, c.alive, c.failed, c.cancelled)]);
   rows.push([t('Events'), String(c.events)]);
+  const loops = loopsText(run, t);
+  if (loops) rows.push([t('Event loops'), loops]);
   if (run.exit) {
     rows.push([t('Exit code'), String(run.exit.code)]);
     if (run.exit.error) rows.push([t('Uncaught error'), `${run.exit.error.type}: ${run.exit.error.message}`]);
@@ -395,15 +402,57 @@ export function issueLines(run: TraceRunView, t: Localize): string[] {
   return out.map((line) => plainText(line));
 }
 
+/** The run's event loops, in words: `asyncio (uvloop.Loop, recorded in part), trio`. */
+export function loopsText(run: Pick<TraceRunView, 'loops'>, t: Localize): string {
+  const names = new Set<string>();
+  for (const l of run.loops?.values() ?? []) {
+    if (names.size >= 10) break;
+    const cls = plainText(l.className ?? '', 200);
+    let name = cls === 'trio' ? 'trio' : cls ? t('asyncio ({0})', cls) : 'asyncio';
+    if (l.unsupported) name = t('{0} (not recorded)', cls || `#${l.id}`);
+    else if (l.partial) name = t('{0} (recorded in part)', name);
+    names.add(name);
+  }
+  return [...names].join(', ');
+}
+
 /**
- * What to tell the user when the run's event loops make or run their tasks past the runtime's
- * hooks (uvloop), naming their classes; undefined when none does.
+ * What to tell the user when part of the run escaped the runtime's hooks, naming the loops: a
+ * loop that makes or runs its tasks itself (uvloop), a trio version that hides part of its runs,
+ * a loop library the runtime does not record at all (curio); undefined when none did.
  */
 export function partialLoopsMessage(run: Pick<TraceRunView, 'loops'>, t: Localize): string | undefined {
-  const names = new Set<string>();
-  for (const l of run.loops?.values() ?? []) if (l.partial) names.add(plainText(l.className ?? `#${l.id}`, 200));
-  if (!names.size) return undefined;
-  return plainText(t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', [...names].join(', ')));
+  const unrecorded = new Set<string>();
+  const trioUnseen = new Set<string>();
+  const partial = new Set<string>();
+  for (const l of run.loops?.values() ?? []) {
+    if (!l.partial && !l.unsupported) continue;
+    const name = plainText(l.className ?? `#${l.id}`, 200);
+    if (l.unsupported) unrecorded.add(name);
+    else if (l.className === 'trio') for (const u of l.unseen?.length ? l.unseen : ['?']) trioUnseen.add(unseenText(u, t));
+    else partial.add(name);
+  }
+  const out: string[] = [];
+  if (unrecorded.size) {
+    out.push(t('{0} ran, but Async Trace does not record it: what ran there is not in this trace.', [...unrecorded].join(', ')));
+  }
+  if (trioUnseen.size) {
+    out.push(t('This trio version hides part of its runs from Async Trace: not recorded: {0}.', [...trioUnseen].join(', ')));
+  }
+  if (partial.size) {
+    out.push(t('The event loop {0} runs its tasks itself (as uvloop does): only part of what they do is recorded. Run it on the standard asyncio loop to see everything.', [...partial].join(', ')));
+  }
+  return out.length ? plainText(out.join(' ')) : undefined;
+}
+
+function unseenText(what: string, t: Localize): string {
+  switch (what) {
+    case 'ends': return t('how tasks end');
+    case 'deadlines': return t('deadlines');
+    case 'cancellations': return t('cancellations');
+    case '?': return t('some events');
+    default: return plainText(what, 40);
+  }
 }
 
 /** A page window over a child list: which ids to show and how many stay hidden behind "… N more". */

@@ -34,9 +34,15 @@ export interface LoopEvent {
   class?: string;
   /** The loop makes or runs its tasks itself (uvloop): what the trace has of them is partial. */
   partial?: boolean;
+  /** An event loop library the runtime does not record at all (curio): nothing of it is in the trace. */
+  unsupported?: boolean;
+  /** What the runtime could not see of a trio run (`ends`, `deadlines`, `cancellations`). */
+  unseen?: string[];
+  /** A trio run in guest mode on a host loop. */
+  guest?: boolean;
 }
 
-export type TaskKind = 'asyncio' | 'greenlet';
+export type TaskKind = 'asyncio' | 'greenlet' | 'trio';
 
 export interface TaskEvent {
   type: 'task';

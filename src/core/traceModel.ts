@@ -384,7 +384,7 @@ export class TraceRun implements TraceRunView {
     const t = this.taskFor(e.id, e.ts);
     const wasDeclared = t.declared;
     t.declared = true;
-    t.kind = e.kind === 'greenlet' ? 'greenlet' : 'asyncio';
+    t.kind = e.kind === 'greenlet' || e.kind === 'trio' ? e.kind : 'asyncio';
     // A `name` line is newer than the task line's name even if it arrived first.
     if (!t.renamed && typeof e.name === 'string') t.name = e.name;
     t.coro = typeof e.coro === 'string' ? e.coro : '';
@@ -711,6 +711,8 @@ export class TraceRun implements TraceRunView {
     if (typeof e.thread === 'number') l.thread = e.thread;
     if (typeof e.class === 'string') l.className = e.class;
     if (e.partial === true) l.partial = true;
+    if (e.unsupported === true) l.unsupported = true;
+    if (Array.isArray(e.unseen)) l.unseen = e.unseen.slice(0, 16);
     if (e.state === 'closed') {
       l.state = 'closed';
       l.closedTs = e.ts;

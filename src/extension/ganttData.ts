@@ -4,6 +4,7 @@ import type { RunDelta, TaskInfo, TraceRunView } from '../core/modelTypes';
 import {
   type AwaitEntry, type BlockEntry, type CancelEntry, type ExecEntry, type GanttStrings, type GanttViewState,
   type SiteEntry, type StepBatch, type TaskColumns, type TimeoutEntry, type ToWebview, END_STATES, waitKindCode,
+  taskKindCode,
 } from '../core/ganttProtocol';
 import { formatSeconds } from '../core/format';
 import { execFuncLabel } from '../core/executorText';
@@ -216,7 +217,7 @@ export function encodeTasks(list: readonly TaskInfo[]): TaskColumns {
     const t = list[i];
     id[i] = t.id;
     parent[i] = t.parent ?? -1;
-    kind[i] = t.kind === 'greenlet' ? 1 : 0;
+    kind[i] = taskKindCode(t.kind);
     created[i] = t.createdTs;
     end[i] = t.endTs ?? NaN;
     endState[i] = t.endState ? END_STATES.indexOf(t.endState) : 0;

@@ -477,6 +477,7 @@ export function webviewStrings(): GanttStrings {
     execIn: vscode.l10n.t('{0} in {1}'),
     asyncio: vscode.l10n.t('asyncio task'),
     greenlet: vscode.l10n.t('greenlet'),
+    trio: vscode.l10n.t('trio task'),
     task: vscode.l10n.t('Task'),
     state: vscode.l10n.t('State'),
     start: vscode.l10n.t('Start'),

@@ -147,11 +147,13 @@ export function draw(): number {
       else { ctx.moveTo(cx - 2, cy - 4); ctx.lineTo(cx + 3, cy); ctx.lineTo(cx - 2, cy + 4); }
       ctx.fill();
     }
-    // Kind glyph: a disc for asyncio tasks, a diamond for greenlets.
+    // Kind glyph: a disc for asyncio tasks, a diamond for greenlets, a square for trio tasks.
     const gx = indent + 16, gy = y + ROW_H / 2;
-    ctx.fillStyle = store.kind[idx] ? P.greenlet : P.asyncio;
+    const kind = store.kind[idx];
+    ctx.fillStyle = kind === 1 ? P.greenlet : kind === 2 ? P.trio : P.asyncio;
     ctx.beginPath();
-    if (store.kind[idx]) { ctx.moveTo(gx, gy - 5); ctx.lineTo(gx + 5, gy); ctx.lineTo(gx, gy + 5); ctx.lineTo(gx - 5, gy); ctx.closePath(); }
+    if (kind === 1) { ctx.moveTo(gx, gy - 5); ctx.lineTo(gx + 5, gy); ctx.lineTo(gx, gy + 5); ctx.lineTo(gx - 5, gy); ctx.closePath(); }
+    else if (kind === 2) ctx.rect(gx - 3.5, gy - 3.5, 7, 7);
     else ctx.arc(gx, gy, 4, 0, Math.PI * 2);
     ctx.fill();
     const es = store.endState[idx];

@@ -2,7 +2,7 @@
 import { formatDuration } from '../core/format';
 import { formatTime } from '../core/ganttLayout';
 import { lowerBound, upperBound } from '../core/ganttLod';
-import { WAIT_KINDS, END_STATES } from '../core/ganttProtocol';
+import { WAIT_KINDS, END_STATES, taskKindOf } from '../core/ganttProtocol';
 import { el, main, tooltip } from './ganttDom';
 import { execWaitText, hitExec, totalRows } from './ganttExecutors';
 import { store, ROW_H, AXIS_H, t, view, tOf } from './ganttView';
@@ -33,7 +33,7 @@ export function siteText(site: number): string {
 export function taskTitle(idx: number): string {
   const name = store.name[idx];
   const coro = store.coro[idx];
-  const kind = store.kind[idx] ? t('greenlet') : t('asyncio');
+  const kind = t(taskKindOf(store.kind[idx]));
   return `${name}${coro && coro !== name ? ` · ${coro}` : ''} — ${kind}`;
 }
 

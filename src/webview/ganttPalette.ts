@@ -9,7 +9,7 @@ import { t, view } from './ganttView';
 export interface Palette {
   bg: string; fg: string; muted: string; grid: string; lane: string; sel: string; selFg: string; hover: string; focus: string;
   running: string; waiting: string; ready: string; done: string; cancelled: string; failed: string; timeout: string; block: string;
-  io: string; sync: string; sw: string; exec: string; other: string; asyncio: string; greenlet: string; tooltipBg: string; font: string;
+  io: string; sync: string; sw: string; exec: string; other: string; asyncio: string; greenlet: string; trio: string; tooltipBg: string; font: string;
   wait: (string | CanvasPattern)[];
 }
 export let P: Palette;
@@ -65,6 +65,7 @@ export function readPalette(): void {
     io, sync, sw, other, exec,
     asyncio: v('--vscode-symbolIcon-functionForeground', dark ? '#B180D7' : '#652D90'),
     greenlet: v('--vscode-symbolIcon-eventForeground', dark ? '#EE9D28' : '#D67E00'),
+    trio: v('--vscode-charts-blue', dark ? '#3794FF' : '#1A85FF'),
     tooltipBg: v('--vscode-editorHoverWidget-background', dark ? '#252526' : '#f3f3f3'),
     font: `${v('--vscode-font-size', '12px')} ${v('--vscode-font-family', 'sans-serif')}`,
     wait: [],
@@ -104,9 +105,10 @@ export function buildLegend(): void {
   add(`${t('ended')}: ${t('done')} / ${t('cancelled')} / ${t('failed')}`, (g) => {
     [P.done, P.cancelled, P.failed].forEach((c, i) => { g.fillStyle = c; g.beginPath(); g.arc(5 + i * 9, 6, 4, 0, Math.PI * 2); g.fill(); });
   });
-  add(`${t('asyncio')} / ${t('greenlet')}`, (g) => {
-    g.fillStyle = P.asyncio; g.beginPath(); g.arc(7, 6, 4, 0, Math.PI * 2); g.fill();
-    g.fillStyle = P.greenlet; g.beginPath(); g.moveTo(20, 1); g.lineTo(25, 6); g.lineTo(20, 11); g.lineTo(15, 6); g.fill();
+  add(`${t('asyncio')} / ${t('greenlet')} / ${t('trio')}`, (g) => {
+    g.fillStyle = P.asyncio; g.beginPath(); g.arc(5, 6, 4, 0, Math.PI * 2); g.fill();
+    g.fillStyle = P.greenlet; g.beginPath(); g.moveTo(15, 1); g.lineTo(20, 6); g.lineTo(15, 11); g.lineTo(10, 6); g.fill();
+    g.fillStyle = P.trio; g.fillRect(23, 2.5, 7, 7);
   });
   el('span', 'legend-note', legend).textContent = t('links');
 }

@@ -1,6 +1,6 @@
 // Stats of the drawn frame for the extension (tests, bench) and the offscreen accessible summary.
 import type { GanttStats } from '../core/ganttProtocol';
-import { END_STATES } from '../core/ganttProtocol';
+import { END_STATES, taskKindOf } from '../core/ganttProtocol';
 import { el, tooltip, emptyBox, summaryTitle, laneList } from './ganttDom';
 import { P } from './ganttPalette';
 import { stateOf } from './ganttHitTest';
@@ -24,7 +24,7 @@ export function collectStats(): GanttStats {
     for (let r = r0; r < r1; r++) {
       const idx = store.index.get(rows.ids[r])!;
       lanes.push({
-        id: rows.ids[r], name: store.name[idx], coro: store.coro[idx], kind: store.kind[idx] ? 'greenlet' : 'asyncio',
+        id: rows.ids[r], name: store.name[idx], coro: store.coro[idx], kind: taskKindOf(store.kind[idx]),
         state: END_STATES[store.endState[idx]] || 'alive', depth: rows.depth[r], y: AXIS_H + r * ROW_H - view.scrollTop + ROW_H / 2,
         slices: store.laneStart[idx + 1] - store.laneStart[idx],
       });
@@ -54,7 +54,7 @@ export function report(): void {
     li.dataset.taskId = String(l.id);
     li.dataset.y = String(Math.round(l.y));
     const idx = store.index.get(l.id)!;
-    li.textContent = t('laneSummary', store.name[idx], store.coro[idx], store.kind[idx] ? t('greenlet') : t('asyncio'), stateOf(idx), l.slices);
+    li.textContent = t('laneSummary', store.name[idx], store.coro[idx], t(taskKindOf(store.kind[idx])), stateOf(idx), l.slices);
     if (l.id === view.selected) li.setAttribute('aria-current', 'true');
   }
   for (const l of stats.execLanes ?? []) {
