@@ -209,6 +209,30 @@ async def main():
 asyncio.run(main())
 '''
 
+CONDITION = '''
+import asyncio
+
+async def consumer(cond, box):
+    async with cond:  # L:enter
+        await cond.wait_for(lambda: box)  # L:wait
+        return box.pop()
+
+async def producer(cond, box):
+    await asyncio.sleep(0.05)
+    async with cond:  # L:produce
+        box.append(7)
+        cond.notify()
+
+async def main():
+    cond = asyncio.Condition()  # L:cond
+    box = []
+    c = asyncio.create_task(consumer(cond, box), name="consumer")
+    p = asyncio.create_task(producer(cond, box), name="producer")
+    print(await c, await p)
+
+asyncio.run(main())
+'''
+
 
 class WakeLinks(unittest.TestCase):
     def test_lock_order_deadlock_holders_and_cancel_wakes(self):
@@ -364,6 +388,27 @@ class WakeLinks(unittest.TestCase):
         u1_rel = [h for h in rel if h["task"] == u1][0]
         u3_acq = [h for h in acq if h["task"] == u3][0]
         self.assertGreaterEqual(u3_acq["ts"], u1_rel["ts"])
+
+    def test_condition_and_its_lock(self):
+        res = traced(self, CONDITION)
+        self.assertEqual(res.stdout, "7 None\n")
+        c, p = res.by_name("consumer"), res.by_name("producer")
+        (cond,) = objects(res, "condition")
+        (lock,) = objects(res, "lock")
+        self.assertEqual(cond["lock"], lock["id"])
+        self.assertEqual(res.line(cond["site"]), line_of(CONDITION, "L:cond"))
+        wait, nxt = after_wait(res, c, lambda on: on["kind"] == "condition")
+        self.assertEqual(wait["await"]["on"], {"kind": "condition", "obj": cond["id"]})
+        self.assertEqual(res.line(wait["await"]["stack"][-1]), line_of(CONDITION, "L:wait"))
+        self.assertEqual(nxt["wokeBy"], {"kind": "task", "task": p})
+        # The consumer took the lock, gave it up while waiting, took it back when notified.
+        holds = [(h["task"], h["state"]) for h in lines(res, "hold", obj=lock["id"])]
+        self.assertEqual(holds, [(c, "acquired"), (c, "released"), (p, "acquired"), (p, "released"),
+                                 (c, "acquired"), (c, "released")])
+        first = lines(res, "hold", obj=lock["id"])[0]
+        self.assertEqual(res.line(first["site"]), line_of(CONDITION, "L:enter"))
+        prod = lines(res, "hold", obj=lock["id"], task=p)[0]
+        self.assertEqual(res.line(prod["site"]), line_of(CONDITION, "L:produce"))
 
 
 if __name__ == "__main__":
