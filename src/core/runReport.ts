@@ -88,6 +88,9 @@ export function stuckText(run: TraceRunView, f: StuckFinding, t: Localize): stri
         return t('Stuck for {0}: {1}; no live producer: every task that fed it has ended ({2})', d, chain,
           f.producers.map((id) => endedText(run, id, t)).join(', '));
       }
+      if (f.neverFed) {
+        return t('Stuck for {0}: {1}; nobody ever set or fed it, and no task is left that could', d, chain);
+      }
       const ended = f.endedWhileWaiting.map((id) => endedText(run, id, t)).join(', ');
       return ended
         ? t('Stuck for {0}: {1}; no task is left that could wake it (ended meanwhile: {2})', d, chain, ended)
@@ -113,23 +116,27 @@ function endedText(run: TraceRunView, id: number, t: Localize): string {
   return `${taskName(run, id)} ${task?.endState === 'cancelled' ? t('cancelled') : t('done')}`;
 }
 
-/** "main → gather (line 20) → Task-4 factorial → sleep 1.0 s x3 at fact.py:9" */
-export function pathText(run: TraceRunView, stages: readonly PathStage[], t: Localize): string[] {
-  const out: string[] = [];
+/** The stages worth listing: hand-overs and tiny steps are noise in a summary (they stay in the JSON). */
+export function notableStages(stages: readonly PathStage[]): PathStage[] {
   let sum = 0;
   for (const s of stages) sum += s.total;
-  for (const s of stages) {
-    // Hand-overs and tiny steps are noise in a summary (they stay in the JSON).
-    if (s.total < Math.max(1000, sum / 100)) continue;
-    const name = taskName(run, s.task);
-    const times = s.count > 1 ? ` x${s.count}` : '';
-    const d = formatDuration(s.total);
-    if (s.kind === 'run') out.push(t('{0}: {1} runs{2} ({3})', d, name, times, where(run, s.site)));
-    else if (s.kind === 'ready' && s.behind !== undefined) out.push(t('{0}: {1} ready but not running{2}, behind {3}', d, name, times, taskName(run, s.behind)));
-    else if (s.kind === 'ready') out.push(t('{0}: {1} ready but not running{2}', d, name, times));
-    else out.push(t('{0}: {1} waits on {2}{3} at {4}', d, name, awaitOnText(run, s.on, t) ?? t('something'), times, where(run, s.site)));
-  }
-  return out;
+  return stages.filter((s) => s.total >= Math.max(1000, sum / 100));
+}
+
+/** One stage in words: "346 ms: fetch ready but not running, behind compress". */
+export function stageText(run: TraceRunView, s: PathStage, t: Localize): string {
+  const name = taskName(run, s.task);
+  const times = s.count > 1 ? ` x${s.count}` : '';
+  const d = formatDuration(s.total);
+  if (s.kind === 'run') return t('{0}: {1} runs{2} ({3})', d, name, times, where(run, s.site));
+  if (s.kind === 'ready' && s.behind !== undefined) return t('{0}: {1} ready but not running{2}, behind {3}', d, name, times, taskName(run, s.behind));
+  if (s.kind === 'ready') return t('{0}: {1} ready but not running{2}', d, name, times);
+  return t('{0}: {1} waits on {2}{3} at {4}', d, name, awaitOnText(run, s.on, t) ?? t('something'), times, where(run, s.site));
+}
+
+/** The path's notable stages in words, in time order. */
+export function pathText(run: TraceRunView, stages: readonly PathStage[], t: Localize): string[] {
+  return notableStages(stages).map((s) => stageText(run, s, t));
 }
 
 export function blockingText(run: TraceRunView, b: BlockingStep, t: Localize): string {

@@ -49,11 +49,20 @@ export interface StuckFinding {
   othersWaiting: WaitLink[];
   /** For a queue get / event wait on a traced object: every task that ever put / set it (all ended). */
   producers?: number[];
+  /** The traced object waited on was never put on / set by anyone so far. */
+  neverFed?: boolean;
 }
 
 export interface StuckOptions {
   /** Minimum wait (us) for a still-going wait to count ('long-wait'). Default 5 s live, 0 otherwise. */
   thresholdUs?: number;
+  /**
+   * The present on the run's clock (us), for a live run that may have gone quiet (a hung program
+   * writes nothing, so the trace's last time stands still). Waits still going count up to it.
+   */
+  now?: number;
+  /** Live runs: waits shorter than this (us) are not reported stuck yet, except cycles. Default 2 s. */
+  graceUs?: number;
 }
 
 /** Kinds only another task (or a callback) can end: a lock, event, queue, condition, future ... */
@@ -95,9 +104,9 @@ function link(task: number, site: number | null, on: AwaitOn | undefined, since:
 }
 
 /** The waits that never ended: tasks alive at the end (or now), and waits cut by the shutdown. */
-function openWaits(run: TraceRunView): Map<number, OpenWait> {
+function openWaits(run: TraceRunView, now: number | undefined): Map<number, OpenWait> {
   const open = new Map<number, OpenWait>();
-  const end = run.now;
+  const end = now !== undefined && now > run.now ? now : run.now;
   const interrupted = interruptTs(run);
   for (const task of run.tasks.values()) {
     if (task.endState === undefined) {
@@ -140,6 +149,16 @@ function addHolder(run: TraceRunView, w: WaitLink, at: number): void {
     w.heldAt = h.site;
     return;
   }
+}
+
+/** Whether the traced queue / event `w` waits on was never put on / set (the `use` lines say who did). */
+function neverFed(run: TraceRunView, w: WaitLink): boolean {
+  const obj = (w.on as { obj?: unknown } | undefined)?.obj;
+  const o = typeof obj === 'number' ? run.objects?.get(obj) : undefined;
+  if (o === undefined) return false;
+  if (w.on?.kind === 'event') return (o.uses.get('set') ?? []).length === 0;
+  if (w.on?.kind === 'queue' && (w.on as { op?: unknown }).op === 'get') return (o.uses.get('put') ?? []).length === 0;
+  return false;
 }
 
 /** For a queue get / event wait on a traced object: the tasks that ever put / set it, if all ended by `at`. */
@@ -248,7 +267,8 @@ function endedBetween(ends: { all: TaskInfo[]; failed: TaskInfo[] }, from: numbe
  */
 export function stuckTasks(run: TraceRunView, options: StuckOptions = {}): StuckFinding[] {
   const threshold = options.thresholdUs ?? (run.live ? 5_000_000 : 0);
-  const open = openWaits(run);
+  const open = openWaits(run, options.now);
+  const grace = run.live ? options.graceUs ?? 2_000_000 : 0;
   const findings: StuckFinding[] = [];
   const explained = new Set<number>();
 
@@ -304,6 +324,7 @@ export function stuckTasks(run: TraceRunView, options: StuckOptions = {}): Stuck
     const someoneCanAct = c.actors - (self === undefined ? (c.running.has(w.task) ? 1 : 0) : (isActor(self) ? 1 : 0)) > 0;
     const othersWaiting = c.waits.filter((x) => x.task !== w.task).slice(0, MAX_LISTED);
     const endedWhileWaiting = endedBetween(ends, w.since, w.until, w.task, open);
+    if (waited < grace) continue;
     const producers = deadProducers(run, tail, w.until);
     let kind: StuckKind;
     if (producers !== undefined) kind = 'orphaned';
@@ -313,6 +334,9 @@ export function stuckTasks(run: TraceRunView, options: StuckOptions = {}): Stuck
     else continue;
     const f: StuckFinding = { kind, task: w.task, wait: stripped(w), waited, chain, endedWhileWaiting, othersWaiting };
     if (producers !== undefined) f.producers = producers;
+    else if (kind === 'orphaned' || kind === 'quiescent' || kind === 'pending-at-exit') {
+      if (neverFed(run, tail)) f.neverFed = true;
+    }
     findings.push(f);
   }
 

@@ -135,3 +135,27 @@ export function siteTimeouts(run: TraceRunView): SiteTimeouts[] {
   }
   return out.sort((a, b) => b.fired - a.fired || (a.closest ?? Infinity) - (b.closest ?? Infinity));
 }
+
+/** siteWaits of a run, kept while the run has the same number of steps (hovers ask line by line). */
+const cache = new WeakMap<TraceRunView, { steps: number; sites: SiteWaits[] }>();
+
+/** The wait distribution of the await site(s) at `file:line` (sites merged if several). */
+export function lineWaits(run: TraceRunView, file: string, line: number): SiteWaits | undefined {
+  let c = cache.get(run);
+  if (c === undefined || c.steps !== run.steps.count) cache.set(run, (c = { steps: run.steps.count, sites: siteWaits(run) }));
+  const here = c.sites.filter((s) => {
+    const info = run.sites.get(s.site);
+    return info !== undefined && info.file === file && info.line === line;
+  });
+  if (here.length <= 1) return here[0];
+  // Several sites on one line (different functions or columns): the busiest speaks for the line.
+  return here.sort((a, b) => b.count - a.count)[0];
+}
+
+/** A histogram as a row of block characters, low to high bins: "▁▃█▂ ▁". */
+export function histogramBar(h: Histogram): string {
+  const most = Math.max(0, ...h.counts);
+  if (most === 0) return '';
+  const blocks = ' ▁▂▃▄▅▆▇█';
+  return h.counts.map((c) => (c === 0 ? ' ' : blocks[Math.max(1, Math.round((c / most) * 8))])).join('');
+}

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
 import { describeOn, formatDelay, lineHints, taskName, type LineInfo, type TaskAwaitStats } from '../core/lineAnnotations';
 import { formatDuration } from '../core/format';
+import { histogramBar, lineWaits } from '../core/waitDistributions';
 import { markdownText } from './untrustedMarkdown';
 import { plainText } from '../core/untrusted';
 
@@ -31,7 +32,7 @@ function name(run: TraceRunView, task: number): string {
 }
 
 /** `tasks`: the per-task waiting at this line (computed only when hovered). */
-export function hoverMarkdown(run: TraceRunView, info: LineInfo, tasks: readonly TaskAwaitStats[]): vscode.MarkdownString {
+export function hoverMarkdown(run: TraceRunView, info: LineInfo, tasks: readonly TaskAwaitStats[], traceFile?: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: HOVER_COMMANDS };
   md.supportHtml = false;
@@ -49,6 +50,17 @@ export function hoverMarkdown(run: TraceRunView, info: LineInfo, tasks: readonly
     }
     if (tasks.length > MAX_ROWS) md.appendMarkdown(`\n${escapeMarkdown(t('\u2026 and {0} more tasks', tasks.length - MAX_ROWS))}\n`);
     md.appendMarkdown('\n');
+    const dist = traceFile === undefined ? undefined : lineWaits(run, traceFile, info.line);
+    if (dist !== undefined && dist.count > 0) {
+      md.appendMarkdown(`${escapeMarkdown(t('Wait times here: {0} waits, p50 {1}, p95 {2}, p99 {3}, max {4}', dist.count,
+        formatDuration(dist.p50), formatDuration(dist.p95), formatDuration(dist.p99), formatDuration(dist.max)))}\n\n`);
+      const h = dist.histogram;
+      if (h.counts.length > 1) {
+        md.appendMarkdown(`\`${formatDuration(h.bounds[0])} ${histogramBar(h)} ${formatDuration(h.bounds[h.bounds.length - 1])}\`\n\n`);
+      }
+      const slow = dist.slowest[0];
+      if (slow !== undefined) md.appendMarkdown(`${escapeMarkdown(t('Slowest: {0} by {1}', formatDuration(slow.to - slow.from), taskName(run, slow.task)))} ${taskLinks(run, slow.task)}\n\n`);
+    }
   }
 
   const tl = info.timeout;
@@ -125,13 +137,13 @@ function pct(share: number): string {
 
 /** Registers the hover provider for Python files on disk; `lookup` finds the annotated line. */
 export function registerAnnotationHovers(
-  lookup: (document: vscode.TextDocument, line1: number) => { run: TraceRunView; info: LineInfo; tasks: () => TaskAwaitStats[] } | undefined,
+  lookup: (document: vscode.TextDocument, line1: number) => { run: TraceRunView; info: LineInfo; tasks: () => TaskAwaitStats[]; traceFile?: string } | undefined,
 ): vscode.Disposable {
   return vscode.languages.registerHoverProvider({ scheme: 'file', language: 'python' }, {
     provideHover(document, position) {
       const found = lookup(document, position.line + 1);
       if (!found) return undefined;
-      return new vscode.Hover(hoverMarkdown(found.run, found.info, found.info.await ? found.tasks() : []), document.lineAt(position.line).range);
+      return new vscode.Hover(hoverMarkdown(found.run, found.info, found.info.await ? found.tasks() : [], found.traceFile), document.lineAt(position.line).range);
     },
   });
 }

@@ -8,6 +8,8 @@ import { registerTraceFiles } from './traceFiles';
 import { registerStatusBar } from './statusBar';
 import { registerGanttPanel } from './ganttPanel';
 import { registerSourceAnnotations } from './sourceAnnotations';
+import { registerStuckDiagnostics } from './stuckDiagnostics';
+import { registerCriticalPath } from './criticalPathPick';
 import { registerRunComparison } from './runComparison';
 import { registerTestHooks } from './testHooks';
 import { testApi, type AsyncTraceTestApi } from './testApi';
@@ -21,6 +23,8 @@ export function activate(context: vscode.ExtensionContext): AsyncTraceTestApi | 
   registerStatusBar(context, runs);
   const gantt = registerGanttPanel(context, runs);
   registerSourceAnnotations(context, runs);
+  registerStuckDiagnostics(context, runs, tree);
+  registerCriticalPath(context, runs);
   registerRunComparison(context, runs, gantt);
   registerTestHooks(context, runs);
   return testApi(context, runs, tree);

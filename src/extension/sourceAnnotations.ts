@@ -249,14 +249,14 @@ class SourceAnnotations implements vscode.Disposable {
     return out;
   }
 
-  private lookup(doc: vscode.TextDocument, line1: number): { run: TraceRunView; info: LineInfo; tasks: () => TaskAwaitStats[] } | undefined {
+  private lookup(doc: vscode.TextDocument, line1: number): { run: TraceRunView; info: LineInfo; tasks: () => TaskAwaitStats[]; traceFile: string } | undefined {
     const cur = this.current;
     if (!cur) return undefined;
     const key = fileKey(doc.uri.fsPath);
     const found = this.linesFor(key).find((l) => l.line === line1);
     const traceFile = cur.files.get(key)?.file.file;
     if (!found || traceFile === undefined) return undefined;
-    return { run: cur.run, info: found.info, tasks: () => cur.annotator.tasksAt(traceFile, found.info.line) };
+    return { run: cur.run, info: found.info, tasks: () => cur.annotator.tasksAt(traceFile, found.info.line), traceFile };
   }
 
   private renderEditors(): void {

@@ -87,7 +87,20 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private filterValue: TreeFilter | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
+  /** Stuck tasks of a run (from the stuck-task Problems), shown as a "stuck" state. */
+  private stuckOf: ((run: TraceRunView, taskId: number) => boolean) | undefined;
+
   constructor(private readonly runs: TraceRuns) {}
+
+  /** Where the tree learns which tasks are stuck; call stuckChanged when that changes. */
+  setStuckSource(stuckOf: (run: TraceRunView, taskId: number) => boolean): void { this.stuckOf = stuckOf; }
+
+  stuckChanged(run: TraceRunView): void {
+    const s = this.states.get(run);
+    if (!s) return;
+    s.items.clear();
+    this.changeEmitter.fire(undefined);
+  }
 
   get filter(): TreeFilter | undefined { return this.filterValue; }
 
@@ -316,6 +329,11 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     item.description = taskDescription(run, task, t);
     item.iconPath = themeIcon(STATUS_ICONS[task.status] ?? { icon: 'circle-outline' });
     item.contextValue = `task.${task.status}`;
+    if (this.stuckOf?.(run, task.id)) {
+      item.description = `${t('stuck')} · ${item.description}`;
+      item.iconPath = themeIcon({ icon: 'warning', color: 'problemsWarningIcon.foreground' });
+      item.contextValue = 'task.stuck';
+    }
     if (task.site !== null) item.command = openSiteCommand(run, task.site, t('Open Creation Site'));
     return item;
   }

@@ -197,3 +197,29 @@ test('with wake links (obj/hold/use lines): a lock-order deadlock is a cycle thr
   assert.equal(stuckText(run, found[1], t),
     `Stuck for ${fmt(found[1].waited)}: consumer waits on queue at bank.py:5; no live producer: every task that fed it has ended (producer failed with OSError at bank.py:6)`);
 });
+
+// The same programs recorded by the runtime with wake links (obj/hold/use lines, Python 3.11).
+test('wake links, real program: the lock-order deadlock is a cycle through the holders, with the lines the locks were taken at', () => {
+  const run = load('lock_deadlock_hang.wakes');
+  const found = stuckTasks(run);
+  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name]), [['deadlock', 'left'], ['quiescent', 'Task-1']]);
+  assert.equal(stuckText(run, found[0], t),
+    `Deadlock for ${fmt(found[0].waited)}: left waits on lock at lock_deadlock_hang.py:7 (held by right, taken at lock_deadlock_hang.py:5) → `
+    + 'right waits on lock at lock_deadlock_hang.py:7 (held by left, taken at lock_deadlock_hang.py:5) → back to left');
+  assert.deepEqual(found[1].chain.map((l) => run.tasks.get(l.task)!.name), ['Task-1', 'left', 'right']);
+});
+
+test('wake links, real program: a queue whose only producer died has no live producer', () => {
+  const run = load('queue_dead_producer.wakes');
+  const found = stuckTasks(run);
+  assert.equal(stuckText(run, found[0], t),
+    `Stuck for ${fmt(found[0].waited)}: consumer waits on queue at queue_dead_producer.py:12; no live producer: every task that fed it has ended (producer failed with RuntimeError at queue_dead_producer.py:7)`);
+});
+
+test('wake links, real program: an event nobody ever set', () => {
+  const run = load('event_never_set.wakes');
+  const found = stuckTasks(run);
+  assert.equal(found.length, 1);
+  assert.equal(stuckText(run, found[0], t),
+    `Stuck for ${fmt(found[0].waited)}: waiter waits on event at event_never_set.py:5; nobody ever set or fed it, and no task is left that could`);
+});

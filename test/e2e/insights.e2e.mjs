@@ -1,0 +1,128 @@
+// "Why is it stuck?" in a real VS Code: a deadlocked program traced live shows its stuck tasks in
+// the Problems panel (at the waiting line, with the other waits as related information) while it
+// hangs, then Stop ends it.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launch } from './harness.mjs';
+import { openTasksView, treeRows } from './treeDom.mjs';
+
+/** Hovers the code of a line (the span holding `word`) and returns the hover widget's text. */
+async function hoverLine(page, line, word) {
+  const box = await page.evaluate(({ n, w }) => {
+    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
+    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
+    const top = number.parentElement.style.top;
+    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
+    const span = [...viewLine.querySelectorAll('span[class^="mtk"]')].find((s) => s.textContent.includes(w));
+    const r = span.getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  }, { n: line, w: word });
+  await page.mouse.move(box.x - 30, box.y - 30);
+  await page.mouse.move(box.x, box.y, { steps: 3 });
+  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: 'Async Trace' }).first();
+  await hover.waitFor({ state: 'visible', timeout: 10000 });
+  return hover.innerText();
+}
+
+const DEADLOCK = [
+  'import asyncio',
+  '',
+  '',
+  'async def transfer(first, second):',
+  '    async with first:',
+  '        await asyncio.sleep(0.05)',
+  '        async with second:',
+  '            print("never")',
+  '',
+  '',
+  'async def main():',
+  '    a = asyncio.Lock()',
+  '    b = asyncio.Lock()',
+  '    left = asyncio.create_task(transfer(a, b), name="left")',
+  '    right = asyncio.create_task(transfer(b, a), name="right")',
+  '    await asyncio.gather(left, right)',
+  '',
+  '',
+  'asyncio.run(main())',
+  '',
+].join('\n');
+
+describe('stuck tasks', () => {
+  let h;
+  before(async () => {
+    h = await launch({ workspace: 'examples', settings: { 'terminal.integrated.gpuAcceleration': 'off' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a deadlocked program traced live: stuck tasks in Problems while it hangs, then Stop', async () => {
+    const { page } = h;
+    writeFileSync(path.join(h.workspaceDir, 'bank_deadlock.py'), DEADLOCK);
+    await h.openFile('bank_deadlock.py');
+    await h.palette('Async Trace: Trace Async Run');
+
+    // The two transfers wait on each other's lock at line 7 (each holds the lock it took at line 5);
+    // main waits on their gather (line 16).
+    const stuck = await h.waitFor(async () => {
+      const s = (await h.state()).stuck ?? [];
+      return s.some((x) => x.line === 7) && s.some((x) => x.line === 16) ? s : undefined;
+    }, 60000, 'the stuck lock waits at line 7 and the gather at line 16');
+    const run = (await h.state()).runs.find((r) => r.label === 'bank_deadlock.py');
+    assert.ok(run?.live, 'found while the program still hangs');
+    const cycle = stuck.find((x) => x.line === 7);
+    if (cycle.kind === 'deadlock') {
+      // The runtime recorded the lock holders (wake links): the cycle itself, with where each lock was taken.
+      assert.match(cycle.message, /^Deadlock for .+: (left|right) waits on lock at bank_deadlock\.py:7 \(held by (right|left), taken at bank_deadlock\.py:5\) → (right|left) waits on lock at bank_deadlock\.py:7 \(held by (left|right), taken at bank_deadlock\.py:5\) → back to (left|right)$/);
+    } else {
+      assert.equal(cycle.kind, 'quiescent');
+      assert.match(cycle.message, /^Stuck for .+: (left|right) waits on lock at bank_deadlock\.py:7; nothing can wake it: every other live task waits too \(/);
+    }
+    assert.ok(cycle.related >= 2, 'the other lines of the chain are related information');
+    assert.ok(stuck.some((x) => x.line === 16 && /Task-1 waits on gather of 2 tasks at bank_deadlock\.py:16 → (left|right) waits on lock/.test(x.message)));
+
+    // The Tasks tree shows them in a "stuck" state (warning icon), while the program still hangs.
+    await openTasksView(h);
+    const rows = await h.waitFor(async () => {
+      const r = await treeRows(page);
+      return ['left', 'right'].every((n) => r.some((x) => x.label === n && /^stuck · /.test(x.description) && x.icon === 'warning')) ? r : undefined;
+    }, 20000, 'left and right shown stuck in the tree');
+    assert.ok(rows.some((x) => x.label === 'Task-1' && /^stuck · /.test(x.description)));
+    assert.ok((await h.state()).runs.find((r) => r.label === 'bank_deadlock.py')?.live, 'still hanging');
+
+    // The Problems panel lists them (source Async Trace).
+    await h.command('workbench.actions.view.problems');
+    const problems = page.locator('.markers-panel .monaco-list-row');
+    await h.waitFor(async () => /(left|right) waits on lock at bank_deadlock\.py:7/.test((await problems.allInnerTexts()).join('\n')), 20000, 'the Problems panel entries');
+    await h.screenshot('insights-stuck-problems');
+
+    await h.command('asyncTrace.stop');
+    await h.waitFor(async () => {
+      const r = (await h.state()).runs.find((x) => x.label === 'bank_deadlock.py');
+      return r && !r.live;
+    }, 30000, 'the run to end after Stop');
+
+    // The hover of the sleep line: the distribution of its waits (2 waits of about 50 ms).
+    const hover = await h.waitFor(async () => {
+      const text = await hoverLine(page, 6, 'sleep').catch(() => '');
+      return /Wait times here/.test(text) ? text : undefined;
+    }, 20000, 'the hover with wait percentiles');
+    assert.match(hover, /Wait times here: 2 waits, p50 \d+(\.\d+)? ms, p95 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms/);
+    await h.screenshot('insights-hover-percentiles');
+
+    // The critical path of the run (tree toolbar / palette): main's wait runs through a transfer's lock wait.
+    await page.mouse.move(5, 5);
+    await h.command('asyncTrace.showCriticalPath');
+    const items = page.locator('.quick-input-widget .monaco-list-row');
+    const texts = await h.waitFor(async () => {
+      const all = await items.allInnerTexts().catch(() => []);
+      return all.some((x) => /waits on lock at bank_deadlock\.py:7/.test(x)) ? all : undefined;
+    }, 20000, 'the critical path stages');
+    assert.ok(texts.some((x) => /: (left|right) waits on sleep 50\.0 ms at bank_deadlock\.py:6/.test(x)), texts.join('\n'));
+    assert.match(await page.locator('.quick-input-widget .quick-input-title').innerText(), /^Critical path of Task-1: /);
+    await h.screenshot('insights-critical-path');
+    await page.keyboard.press('Escape');
+  });
+});
