@@ -86,6 +86,11 @@ export function isPythonScriptPath(p: string): boolean {
 export type RunTarget = { kind: 'script'; path: string } | { kind: 'module'; name: string };
 
 export interface RuntimeInvocation {
+  /**
+   * The runtime's package directory (`.../asynctrace`), run by path rather than `-m asynctrace`:
+   * a module named `asynctrace` in the working directory must not shadow the runtime.
+   */
+  runtimePackage: string;
   target: RunTarget;
   args: readonly string[];
   port: number;
@@ -93,9 +98,9 @@ export interface RuntimeInvocation {
   blockMs?: number;
 }
 
-/** Arguments after the interpreter: `-m asynctrace --connect ... -o ... [--block-ms N] (SCRIPT | -m MODULE) ARGS`. */
+/** Arguments after the interpreter: `RUNTIME_PACKAGE --connect ... -o ... [--block-ms N] (SCRIPT | -m MODULE) ARGS`. */
 export function buildRuntimeArgs(inv: RuntimeInvocation): string[] {
-  const argv = ['-m', 'asynctrace', '--connect', `127.0.0.1:${inv.port}`, '-o', inv.outFile];
+  const argv = [inv.runtimePackage, '--connect', `127.0.0.1:${inv.port}`, '-o', inv.outFile];
   if (inv.blockMs !== undefined && Number.isFinite(inv.blockMs) && inv.blockMs > 0) {
     argv.push('--block-ms', String(Math.round(inv.blockMs)));
   }
@@ -197,6 +202,8 @@ export function diagnoseStderr(stderr: string): FailureDiagnosis {
     if (top === 'greenlet') return { kind: 'greenlet-missing', summary };
     if (top === 'asynctrace') return { kind: 'runtime-missing', summary };
   }
+  // The runtime's package directory, run by path, is gone (a broken install).
+  if (/can't open file '[^'\n]*asynctrace'/.test(text)) return { kind: 'runtime-missing', summary };
   if (/asynctrace[^\n]*(requires Python 3\.\d+|Python 3\.\d+ or newer is required)/i.test(text)) return { kind: 'runtime-too-old', summary };
   return { kind: 'other', summary };
 }

@@ -1,4 +1,4 @@
-// "Trace Async Run" and "Stop": runs a Python program under the runtime (`python -m asynctrace`),
+// "Trace Async Run" and "Stop": runs a Python program under the runtime (its package directory run by path),
 // streams its events over a token-checked loopback socket into a live TraceRun, and gives the
 // program a terminal of its own.
 import * as vscode from 'vscode';
@@ -448,10 +448,11 @@ async function startSession(
   // Registered before anyone else hears of the session, so the session list is updated first.
   s.onDidFinish(() => onSessionFinished(s));
   watchPartialLoops(s);
+  const runtimeDir = context.asAbsolutePath('src/runtime');
   const env = buildRunEnv({
-    base: process.env, extra: extraEnv, runtimeDir: context.asAbsolutePath('src/runtime'), token: stream.token, delimiter: path.delimiter,
+    base: process.env, extra: extraEnv, runtimeDir, token: stream.token, delimiter: path.delimiter,
   });
-  const argv = buildRuntimeArgs({ target, args, port, outFile, blockMs });
+  const argv = buildRuntimeArgs({ runtimePackage: path.join(runtimeDir, 'asynctrace'), target, args, port, outFile, blockMs });
 
   sessions.set(key, session);
   runs.add(run);

@@ -44,15 +44,15 @@ test('isPythonScriptPath', () => {
 
 test('buildRuntimeArgs: script and module, block threshold', () => {
   assert.deepEqual(
-    buildRuntimeArgs({ target: { kind: 'script', path: '/p/prog.py' }, args: ['x', '--y'], port: 4321, outFile: '/t/a.jsonl', blockMs: 100 }),
-    ['-m', 'asynctrace', '--connect', '127.0.0.1:4321', '-o', '/t/a.jsonl', '--block-ms', '100', '/p/prog.py', 'x', '--y'],
+    buildRuntimeArgs({ runtimePackage: '/ext/src/runtime/asynctrace', target: { kind: 'script', path: '/p/prog.py' }, args: ['x', '--y'], port: 4321, outFile: '/t/a.jsonl', blockMs: 100 }),
+    ['/ext/src/runtime/asynctrace', '--connect', '127.0.0.1:4321', '-o', '/t/a.jsonl', '--block-ms', '100', '/p/prog.py', 'x', '--y'],
   );
   assert.deepEqual(
-    buildRuntimeArgs({ target: { kind: 'module', name: 'app.server' }, args: [], port: 1, outFile: 'o.jsonl' }),
-    ['-m', 'asynctrace', '--connect', '127.0.0.1:1', '-o', 'o.jsonl', '-m', 'app.server'],
+    buildRuntimeArgs({ runtimePackage: 'R/asynctrace', target: { kind: 'module', name: 'app.server' }, args: [], port: 1, outFile: 'o.jsonl' }),
+    ['R/asynctrace', '--connect', '127.0.0.1:1', '-o', 'o.jsonl', '-m', 'app.server'],
   );
   // Arguments that look like runtime options still go to the program (they come after the script).
-  const argv = buildRuntimeArgs({ target: { kind: 'script', path: 's.py' }, args: ['-o', 'evil'], port: 2, outFile: 'f', blockMs: 0 });
+  const argv = buildRuntimeArgs({ runtimePackage: 'R/asynctrace', target: { kind: 'script', path: 's.py' }, args: ['-o', 'evil'], port: 2, outFile: 'f', blockMs: 0 });
   assert.deepEqual(argv.slice(-3), ['s.py', '-o', 'evil']);
   assert.equal(argv.includes('--block-ms'), false);
 });
@@ -103,6 +103,8 @@ test('diagnoseStderr: gevent missing, runtime missing, traceback summary', () =>
   assert.deepEqual(diagnoseStderr(gevent), { kind: 'gevent-missing', summary: "ModuleNotFoundError: No module named 'gevent'" });
   assert.equal(diagnoseStderr("ModuleNotFoundError: No module named 'gevent.monkey'").kind, 'gevent-missing');
   assert.equal(diagnoseStderr("/usr/bin/python3: No module named asynctrace\n").kind, 'runtime-missing');
+  assert.equal(diagnoseStderr("python3: can't open file '/x/src/runtime/asynctrace': [Errno 2] No such file or directory\n").kind, 'runtime-missing');
+  assert.equal(diagnoseStderr("C:\\Python\\python.exe: can't open file 'C:\\x\\src\\runtime\\asynctrace': [Errno 2] No such file or directory").kind, 'runtime-missing');
   assert.equal(diagnoseStderr("ModuleNotFoundError: No module named 'greenlet'").kind, 'greenlet-missing');
   const other = 'Traceback (most recent call last):\n  File "x", line 1\nValueError: boom\n\n';
   assert.deepEqual(diagnoseStderr(other), { kind: 'other', summary: 'ValueError: boom' });

@@ -59,16 +59,7 @@ def uninstall():
             setattr(owner, name, orig)
         except Exception:
             pass
-    tool = _state.get("tool")
-    if tool is not None:
-        try:
-            mon = sys.monitoring
-            mon.set_events(tool, 0)
-            mon.register_callback(tool, mon.events.CALL, None)
-            mon.free_tool_id(tool)
-        except Exception:
-            pass
-        _state["tool"] = None
+    cancels._release_monitoring()
 
 
 def install(rec):
@@ -76,6 +67,7 @@ def install(rec):
         mod._rec = rec
     rec.set_asyncio_current(_current_tid)
     rec.add_finalizer(_finalize)
+    rec.add_finalizer(cancels._release_monitoring)  # the tool id is the program's again
     _TASK_TYPES.add(_TaskBase)
     _TASK_TYPES.add(_PyTaskBase)
     _build_kinds()

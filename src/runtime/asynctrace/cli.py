@@ -374,6 +374,8 @@ def main(argv=None):
     else:
         sys.argv[:] = [opts["module"]] + list(opts["args"])
         # `python -m` puts the working directory first, which is what we were started with.
+    from .rehome import rehome
+    rehome(__package__)  # `import asynctrace` is the program's from now on
 
     try:
         if target is not None:

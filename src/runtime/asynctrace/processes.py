@@ -283,6 +283,14 @@ def _chain_sitecustomize():
 
 def boot_exec_child(cfg_text, boot_dir):
     """Called by the bootstrap's sitecustomize, before the program's __main__ runs."""
+    try:
+        _boot_exec_child(cfg_text, boot_dir)
+    finally:
+        from .rehome import rehome
+        rehome(__package__)  # `import asynctrace` is the program's again
+
+
+def _boot_exec_child(cfg_text, boot_dir):
     cfg = None
     try:
         import json
@@ -357,15 +365,14 @@ def _trace_exec_child(cfg):
 
 def _stop_tracing(rec):
     rec.enabled = False
-    for name in ("asynctrace.asyncio_hooks", "asynctrace.executor_hooks", "asynctrace.trio_hooks",
-                 "asynctrace.foreign_loops"):
-        hooks = sys.modules.get(name)
+    for name in ("asyncio_hooks", "executor_hooks", "trio_hooks", "foreign_loops"):
+        hooks = sys.modules.get(__package__ + "." + name)
         if hooks is not None:
             try:
                 hooks.uninstall()
             except Exception:
                 pass
-    gh = sys.modules.get("asynctrace.greenlet_hooks")
+    gh = sys.modules.get(__package__ + ".greenlet_hooks")
     if gh is not None:
         try:
             gh.stop()

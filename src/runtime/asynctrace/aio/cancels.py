@@ -6,7 +6,7 @@ from asyncio import futures, tasks
 
 from .state import (
     _firing,     _user_site, _OUR_FILES, _PyTaskBase, _TASK_TYPES, _TaskBase, _current_tid, _is_task_type, _memo,
-    _name_check, _noted_cancel, _state, _tid_of, _tids)
+    _name_check, _noted_cancel, _patch, _state, _tid_of, _tids)
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
@@ -122,17 +122,89 @@ def _make_task_class(base):
     return cls
 
 
+# sys.monitoring tool ids the runtime may use, in order of preference: 0-2 belong to debuggers,
+# coverage and profilers (cProfile uses 2 on 3.12+), 3-5 are free by convention.
+_TOOL_IDS = (4, 3, 5)
+_real_mon = {}  # the sys.monitoring functions the program's calls are passed on to
+
+
 def _install_monitoring():
-    """3.12+: see the user's task.cancel() calls (who and where) at almost no cost."""
+    """3.12+: see the user's task.cancel() calls (who and where) at almost no cost. The tool id
+    is one nobody holds; the program never sees it taken: asking for it (use_tool_id) moves
+    the runtime to another free id (or ends this watch), get_tool says it is free, and it is
+    given back when tracing ends (see _release_monitoring)."""
     mon = sys.monitoring
-    tool = None
-    for cand in (4, 3, 5):
-        if mon.get_tool(cand) is None:
-            tool = cand
-            break
+    if not _real_mon:
+        for name in ("use_tool_id", "get_tool", "free_tool_id"):
+            _real_mon[name] = getattr(mon, name)
+        _patch(mon, "use_tool_id", _use_tool_id)
+        _patch(mon, "get_tool", _get_tool)
+        _patch(mon, "free_tool_id", _free_tool_id)
+    _take_tool(None)
+
+
+def _take_tool(avoid):
+    """Watch calls under a free tool id other than `avoid`; False if none is free."""
+    get = _real_mon["get_tool"]
+    for cand in _TOOL_IDS:
+        if cand != avoid and get(cand) is None:
+            try:
+                _real_mon["use_tool_id"](cand, "asynctrace")
+            except ValueError:
+                continue
+            mon = sys.monitoring
+            mon.register_callback(cand, mon.events.CALL, _on_call)
+            mon.set_events(cand, mon.events.CALL)
+            _state["tool"] = cand
+            return True
+    return False
+
+
+def _release_monitoring():
+    """Give the tool id back (the end of tracing, a forked child, the program asking for it)."""
+    tool = _state.get("tool")
     if tool is None:
         return
-    mon.use_tool_id(tool, "asynctrace")
+    _state["tool"] = None
+    try:
+        mon = sys.monitoring
+        mon.set_events(tool, 0)
+        mon.register_callback(tool, mon.events.CALL, None)
+        _real_mon["free_tool_id"](tool)
+    except Exception:
+        pass
+
+
+def _use_tool_id(tool_id, name):
+    if tool_id == _state.get("tool"):
+        try:
+            _release_monitoring()
+            if _state["on"]:
+                _take_tool(tool_id)
+        except Exception:
+            pass
+    return _real_mon["use_tool_id"](tool_id, name)
+
+
+def _get_tool(tool_id):
+    if tool_id == _state.get("tool"):
+        return None
+    return _real_mon["get_tool"](tool_id)
+
+
+def _free_tool_id(tool_id):
+    if tool_id == _state.get("tool"):
+        return None  # not the program's: freeing an id nobody (of its own) holds does nothing
+    return _real_mon["free_tool_id"](tool_id)
+
+
+for _fn, _name in ((_use_tool_id, "use_tool_id"), (_get_tool, "get_tool"), (_free_tool_id, "free_tool_id")):
+    _fn.__name__ = _fn.__qualname__ = _name
+    _fn.__module__ = "sys.monitoring"
+
+
+def _make_on_call():
+    mon = sys.monitoring
     DISABLE = mon.DISABLE
     BuiltinMethod = types.BuiltinMethodType
     MethodType = types.MethodType
@@ -189,9 +261,10 @@ def _install_monitoring():
             pass
         return None
 
-    mon.register_callback(tool, mon.events.CALL, on_call)
-    mon.set_events(tool, mon.events.CALL)
-    _state["tool"] = tool
+    return on_call
+
+
+_on_call = _make_on_call() if hasattr(sys, "monitoring") else None
 
 
 _line_cache = {}
