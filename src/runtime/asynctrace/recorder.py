@@ -81,6 +81,11 @@ class Recorder:
         self._keep = []            # code objects whose ids key the caches
         self._site_cache = {}      # (id(code), lineno) -> site id
         self._roots = _library_roots()
+        # `python -c` (a Python child of the run): its program is `<string>` code (see _is_user_source).
+        self._dash_c = bool(sys.argv) and sys.argv[0] == "-c"
+        self._dash_c_codes = None
+        self._dash_c_tries = 0
+        self._main_ident = _thread.get_ident()
         self._providers = []
         self._finalizers = []
         self._asyncio_current = None
@@ -136,7 +141,7 @@ class Recorder:
         if not fn or fn.startswith("<frozen") or fn.startswith("<asynctrace"):
             return False
         if fn.startswith("<"):
-            return True  # exec'd source, notebooks: the user's
+            return self._is_user_source(code, fn)
         if "site-packages" in fn or "dist-packages" in fn:
             return False
         p = fn if os.path.isabs(fn) else os.path.abspath(fn)
@@ -149,6 +154,48 @@ class Recorder:
         if "gevent" in parts or "greenlet" in parts:
             return False
         return True
+
+    def _is_user_source(self, code, fn):
+        """Code compiled from a string. The program's own: a script read from stdin, a notebook
+        cell, the program of `python -c` (its module code and what it defines). Not the user's:
+        what libraries generate at run time (dataclasses' __init__, namedtuple's __new__,
+        pydantic/attrs/FastAPI helpers, mostly `<string>`): sites and await stacks go past it
+        to the user's line that called it."""
+        if fn == "<stdin>" or fn.startswith("<ipython-input-"):
+            return True
+        if fn != "<string>" or not self._dash_c:
+            return False
+        codes = self._dash_c_codes
+        if codes is None:
+            codes = self._find_dash_c_codes()
+        return codes is not None and id(code) in codes
+
+    def _find_dash_c_codes(self):
+        """Ids of the `python -c` program's code objects, from its module frame at the bottom of
+        the main thread's stack (None while it cannot be seen; looked for a few times only)."""
+        self._dash_c_tries += 1
+        if self._dash_c_tries > 8:
+            self._dash_c = False
+            return None
+        try:
+            f = sys._current_frames().get(self._main_ident)
+            while f is not None and f.f_back is not None:
+                f = f.f_back
+        except Exception:
+            f = None
+        if f is None or f.f_code.co_filename != "<string>" or f.f_code.co_name != "<module>":
+            return None
+        ids = set()
+        todo = [f.f_code]
+        while todo:
+            c = todo.pop()
+            if id(c) in ids:
+                continue
+            ids.add(id(c))
+            self._keep.append(c)
+            todo.extend(k for k in c.co_consts if type(k) is type(c))
+        self._dash_c_codes = ids
+        return ids
 
     def site_of_code(self, code, lineno):
         key = (id(code), lineno)
