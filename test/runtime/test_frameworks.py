@@ -1,11 +1,16 @@
 """Real framework programs (Debian's Python has the frameworks): traced, they print and exit as
 untraced, and the trace names the program's own lines with the right wait kinds."""
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
-from tracehelp import HERE, check_wellformed, line_of, run_plain, run_traced
+from tracehelp import HERE, Result, _env, check_wellformed, line_of, parse_trace, run_plain, run_traced
 
 PROGS = os.path.join(HERE, "programs", "frameworks")
 
@@ -121,6 +126,96 @@ class GeneratedCodeTest(FrameworkProgram):
         self.assertTrue(blocks, [(b["dur"], b["site"] and res.sites[b["site"]]) for b in res.blocks])
         self.assertIn("sleep", self.kinds_at(res, "# ORDER_SLEEP"))
         self.assertTrue({k for k in self.kinds_at(res, "# POST") if k.startswith("io:")}, self.kinds_at(res, "# POST"))
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@unittest.skipUnless(_has("redis.asyncio"), "needs redis-py with redis.asyncio (Debian: python3-redis)")
+@unittest.skipUnless(shutil.which("redis-server"), "needs redis-server (Debian: redis-server)")
+class RedisTest(FrameworkProgram):
+    def setUp(self):
+        self.port = _free_port()
+        self.server = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline or self.server.poll() is not None:
+                    self.fail("redis-server did not start")
+                time.sleep(0.05)
+
+    def tearDown(self):
+        self.server.terminate()
+        self.server.wait(20)
+
+    def test_job_queue_on_redis_asyncio(self):
+        res = self.run_both("redis_app.py", [str(self.port)])
+        self.assertEqual(res.stdout, "30 30 8555\n")
+        self.common(res)
+        main = res.tasks[res.by_coro("main")[0]]
+        workers = self.created_at(res, "# WORKERS")
+        self.assertEqual(len(workers), 3)
+        self.assertTrue(all(t["parent"] == main["id"] and t["coro"] == "worker" for t in workers))
+        listener, = self.created_at(res, "# LISTENER")
+        self.assertEqual(listener["parent"], main["id"])
+        # Every command waits on the socket: the reply (read) or the connection (connect).
+        for marker in ("# POP", "# SET", "# PUBLISH", "# PUSH", "# LISTEN", "# MGET"):
+            kinds = self.kinds_at(res, marker)
+            self.assertTrue(kinds and kinds <= {"io:read", "io:write", "io:connect"}, (marker, kinds))
+        self.assertIn("io:read", self.kinds_at(res, "# POP"))
+        self.assertIn("gather", self.kinds_at(res, "# JOIN"))
+        self.assertIn("event", self.kinds_at(res, "# READY"))
+        self.assertIn("task", self.kinds_at(res, "# WAIT_LISTENER"))
+
+
+@unittest.skipUnless(_has("pytest", "pytest_asyncio"), "needs pytest and pytest-asyncio (Debian: python3-pytest python3-pytest-asyncio)")
+class PytestAsyncioTest(FrameworkProgram):
+    def test_suite_run_with_dash_m_pytest(self):
+        suite = os.path.join(PROGS, "pytest_suite")
+        with open(os.path.join(suite, "test_service.py"), encoding="utf-8") as f:
+            self.source = f.read()
+        self.path = os.path.join(suite, "test_service.py")
+        args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", suite]
+        env = _env(None)
+        plain = subprocess.run([sys.executable] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=env, timeout=180, cwd=PROGS)
+        with tempfile.TemporaryDirectory(prefix="asynctrace-pytest-") as tmp:
+            out = os.path.join(tmp, "t.jsonl")
+            p = subprocess.run([sys.executable, "-m", "asynctrace", "-o", out] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, timeout=180, cwd=PROGS)
+            res = Result(p.stdout.decode(), p.stderr.decode(), p.returncode, parse_trace(out))
+        untimed = lambda text: re.sub(r" in [0-9.]+s", "", text.decode() if isinstance(text, bytes) else text)  # noqa: E731
+        self.assertEqual((res.code, untimed(res.stdout)), (plain.returncode, untimed(plain.stdout)), res.stderr)
+        self.assertIn("3 passed", res.stdout)
+        check_wellformed(self, res)
+        sites = res.sites
+        for s in sites.values():
+            self.assertEqual(os.path.realpath(s["file"]), os.path.realpath(self.path))
+        # Each test is a task of its own; what it starts are its children, created at its lines.
+        tests = {t["coro"]: tid for tid, t in res.tasks.items() if t["coro"].startswith("test_") and "<locals>" not in t["coro"]}
+        self.assertEqual(sorted(tests), ["test_concurrent_adds", "test_lookup_times_out", "test_pipeline"])
+        adds = self.created_at(res, "# GATHER")
+        self.assertEqual(len(adds), 5)
+        self.assertTrue(all(t["parent"] == tests["test_concurrent_adds"] for t in adds))
+        consumer, = self.created_at(res, "# CONSUMER")
+        self.assertEqual(consumer["parent"], tests["test_pipeline"])
+        slow, = self.created_at(res, "# WAIT_FOR")  # wait_for's inner task (<= 3.11)
+        self.assertEqual(slow["parent"], tests["test_lookup_times_out"])
+        self.assertIn("sleep", self.kinds_at(res, "# STORE"))
+        self.assertTrue({k for k in self.kinds_at(res, "# GET") if k.startswith("queue")}, self.kinds_at(res, "# GET"))
+        (armed, fired), = [v for v in res.timeouts.values()]
+        self.assertEqual((armed["state"], fired["state"], armed["task"]), ("armed", "fired", tests["test_lookup_times_out"]))
+        self.assertEqual(sites[armed["site"]]["line"], self.line("# WAIT_FOR"))
 
 
 @unittest.skipUnless(_has("uvloop"), "needs uvloop (Debian: python3-uvloop)")
