@@ -133,11 +133,11 @@ def make_class(Instrument):
                 c = task.coro
                 nxt = c.cr_await
                 m = get_memo(task)
-                if (m is not None and type(nxt) is CoroT and nxt.cr_code is m[1]
-                        and c.cr_frame.f_lasti == m[0] and t1 - t0 <= block_ns):
-                    hit = m[2]
+                e = m[1].get(c.cr_frame.f_lasti) if m is not None and type(nxt) is CoroT else None
+                if e is not None and nxt.cr_code is e[0] and t1 - t0 <= block_ns:
+                    hit = m[2] = e[1]
                     s = hit[2]
-                    emit_step((m[3], t0, t1, s if s is not None else hit[4](nxt)))
+                    emit_step((m[0], t0, t1, s if s is not None else hit[4](nxt)))
                 else:
                     tid = get_tid(task)
                     if tid is None:
@@ -150,13 +150,20 @@ def make_class(Instrument):
 
         def _step(self, task, tid, c, t0, t1):
             hit, leaf = awaits.describe(task)
-            nxt = c.cr_await if type(c) is CoroT else None
-            if leaf is not None and nxt is leaf and c.cr_frame is not None and hit[0] and "," not in hit[0]:
-                # The task's own coroutine awaits the library call directly: next time the same
-                # instruction and callee say it is the same place.
-                memo[task] = (c.cr_frame.f_lasti, leaf.cr_code if type(leaf) is CoroT else None, hit, tid)
+            m = memo.get(task)
+            if m is None:
+                m = memo[task] = [tid, {}, hit]
             else:
-                memo[task] = (-1, None, hit, tid)
+                m[2] = hit
+            nxt = c.cr_await if type(c) is CoroT else None
+            if (leaf is not None and type(nxt) is CoroT and (nxt is leaf or hit[2] is not None)
+                    and c.cr_frame is not None and hit[0] and "," not in hit[0]
+                    and state.info.get(id(c.cr_code)) is True and len(m[1]) < 16):
+                # The task's own coroutine is its only frame of the program's and awaits a
+                # library call: next time the same instruction and callee say it is the same
+                # place (a kind that depends on the call, a sleep's delay, only when the callee
+                # is that call itself).
+                m[1][c.cr_frame.f_lasti] = (nxt.cr_code, hit)
             emit_step((tid, t0, t1, suffix_of(hit, leaf)))
             if t1 - t0 > block_ns:
                 self._block(tid, t0, t1, hit[1])

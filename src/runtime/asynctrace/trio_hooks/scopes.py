@@ -184,7 +184,7 @@ def _why(scope, caller):
         site = state.user_site(caller)
         if site is None and parent is not None:
             m = memo.get(parent)
-            site = m[2][1] if m is not None else None
+            site = m[2][1] if m is not None else None  # (where the owner last waited)
         return (tids.get(parent), site, "cancel", None, True)
     if code is _codes.get("init"):
         return (None, None, "shutdown", None, True)  # the main task ended: system tasks go

@@ -21,9 +21,9 @@ patches = []       # (owner, name, original, had_own_attr)
 # trio.lowlevel.Task -> task id (tasks are hashed by identity; an entry leaves when the task
 # exits, so a task object is never kept past its end).
 tids = {}
-# Task -> (lasti of its coroutine's frame, code of what it awaited, cache entry) of its last
-# suspension (see awaits): the step hook reuses the entry when the task suspends at the same
-# place again on the same kind of library call.
+# Task -> [task id, {lasti of its coroutine's frame: (code of what it awaited there, cache entry)},
+# cache entry of its last suspension] (see awaits and instrument): the step hook reuses an entry
+# when the task suspends at one of its known places again on the same library call.
 memo = {}
 cancelled_once = set()   # task ids with a cancel line
 internal = set()         # ids of trio's own tasks (the init task, system tasks of library code)
