@@ -5,6 +5,7 @@ Cases (asyncio ones on Python 3.12 when found, else the running Python):
   fanout   a 10,000-task gather fan-out
   queue    a producer/consumer pipeline through asyncio.Queue
   to_thread  10,000 tiny functions through asyncio.to_thread (executor work items)
+  trio     trio_sleep0 and trio_chan (bench_trio.py), with a Python that has trio
   echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
   aiohttp  an aiohttp server under a local load of 20 aiohttp clients for 3 s: requests served per
            second traced/untraced (target >= 0.85x), with a Python that has aiohttp
@@ -280,7 +281,7 @@ def main():
             print(__doc__)
             sys.exit(2)
     if not cases:
-        cases = list(PROGRAMS) + ["aiohttp", "echo", "gunicorn"]
+        cases = list(PROGRAMS) + ["trio", "aiohttp", "echo", "gunicorn"]
     py = python or find_python(12) or sys.executable
     ver = subprocess.run([py, "-c", "import sys;print(sys.version.split()[0])"], stdout=subprocess.PIPE).stdout.decode().strip()
     print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians; whole-process wall time"
@@ -292,7 +293,7 @@ def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="asynctrace-bench-") as tmp:
         for name in cases:
-            if name in ("echo", "aiohttp", "gunicorn"):
+            if name in ("echo", "aiohttp", "gunicorn", "trio"):
                 continue
             src, target = PROGRAMS[name]
             r = bench_case(name, src, py, reps, tmp)
@@ -304,6 +305,9 @@ def main():
                 r["events_per_s"], r["rss_untraced_mb"], r["rss_delta_mb"],
                 ("ok" if ok else "MISSES TARGET") + ("" if r["dropped"] == 0 else " (%d lines dropped)" % r["dropped"])),
                 flush=True)
+        if "trio" in cases:
+            import bench_trio
+            bench_trio.run(reps, tmp, failed)
         if "aiohttp" in cases:
             import run_all
             apy = python if python else next((p for p, v, g in run_all.find_pythons() if v >= (3, 9) and subprocess.run(
