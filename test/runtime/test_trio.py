@@ -260,9 +260,9 @@ class TrioProgramTest(TrioCase):
         self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
         check_wellformed(self, res)
         (busy,) = res.by_coro("busy")
-        blocks = [b for b in res.blocks if b["task"] == busy]
+        # (a loaded machine may stretch another step past the threshold too: only this one counts)
+        blocks = [b for b in res.blocks if b["task"] == busy and b["dur"] >= 250000]
         self.assertEqual(len(blocks), 1, res.blocks)
-        self.assertGreaterEqual(blocks[0]["dur"], 250000)
         self.assertEqual(res.line(blocks[0]["site"]), line_of(src, "# BLOCK"))
 
     def test_guest_run_inside_asyncio(self):
