@@ -3,6 +3,7 @@
 //
 //   node scripts/systemPackages.mjs start     what `npm start` needs (build code-server, run Python)
 //   node scripts/systemPackages.mjs test      what `npm test` needs (adds the browser, frameworks)
+//   node scripts/systemPackages.mjs minimal-root   what CI's quick start in a minimal root needs
 //   node scripts/systemPackages.mjs --print test   print the list, install nothing
 //
 // Installs as root directly, else with `sudo -n` when that works without a password, else prints
@@ -30,12 +31,15 @@ export const PACKAGES = {
     'python3-anyio', 'python3-uvloop', 'python3-redis', 'redis-server', 'python3-pytest',
     'python3-pytest-asyncio', 'python3-websockets', 'python3-trio', 'gunicorn',
   ],
+  // CI's strongest quick start builds a minimal Debian root to run it in (test/quickstart.mjs).
+  'minimal-root': ['debootstrap'],
 };
 
 export function packagesFor(purpose) {
   if (purpose === 'start') return [...PACKAGES.start];
   if (purpose === 'test') return [...PACKAGES.start, ...PACKAGES.test];
-  throw new Error(`unknown purpose: ${purpose} (start or test)`);
+  if (purpose === 'minimal-root') return [...PACKAGES['minimal-root']];
+  throw new Error(`unknown purpose: ${purpose} (start, test or minimal-root)`);
 }
 
 /** Packages of the list not installed, or null when this system has no dpkg. */
