@@ -469,7 +469,7 @@ asyncio.run(main())
 
         def shape(events):
             # Times, ids of threads and the run's own facts differ between two runs.
-            drop = ("ts", "dur", "pid", "started", "thread", "argv", "cwd", "delay", "runId", "t0", "ppid")
+            drop = ("ts", "dur", "woke", "pid", "started", "thread", "argv", "cwd", "delay", "runId", "t0", "ppid")
             return [{k: v for k, v in e.items() if k not in drop} for e in events]
         self.assertEqual(shape(a.events), shape(b.events))
 
