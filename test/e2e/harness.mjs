@@ -428,8 +428,22 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
     const [hooksPort, hooksToken] = (
       await waitFor(() => existsSync(portFile) && readFileSync(portFile, 'utf8').trim(), 60000, 'the extension to activate (test hooks port file)')
     ).split('\n');
-    const base = `http://127.0.0.1:${Number(hooksPort)}`;
-    const httpJson = (url, init = {}) => httpJsonRaw(url, { ...init, headers: { ...init.headers, 'x-async-trace-token': hooksToken } });
+    // An extension host that restarts (installing an extension can do that) writes a new port and
+    // token: each request reads the file's current ones.
+    let hooks = { port: Number(hooksPort), token: hooksToken };
+    const currentHooks = () => {
+      try {
+        const [p, tok] = readFileSync(portFile, 'utf8').trim().split('\n');
+        if (Number(p) > 0 && tok) hooks = { port: Number(p), token: tok };
+      } catch {
+        /* keep the last */
+      }
+      return hooks;
+    };
+    const httpJson = (route, init = {}) => {
+      const { port, token } = currentHooks();
+      return httpJsonRaw(`http://127.0.0.1:${port}${route}`, { ...init, headers: { ...init.headers, 'x-async-trace-token': token } });
+    };
 
     const h = {
       page,
@@ -441,10 +455,10 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
       extensionDir,
       python,
       logFile,
-      state: () => httpJson(`${base}/state`),
-      hooks: (route, init) => httpJson(`${base}${route}`, init),
+      state: () => httpJson('/state'),
+      hooks: (route, init) => httpJson(route, init),
       async command(id, ...args) {
-        const body = await httpJson(`${base}/command`, {
+        const body = await httpJson('/command', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ id, args }),
