@@ -144,9 +144,9 @@ def _declare(inf, g=None, frame=None):
     """Write the task line (raw greenlets wait for their first suspension to know their function)."""
     if inf.declared:
         return
-    inf.declared = True
+    # (Marked declared only once its line is written: a KeyboardInterrupt raised by a signal
+    # in the middle of this must not leave a greenlet whose later lines name an unwritten task.)
     ts, parent, site = inf.fields
-    inf.fields = None
     st = _st
     if g is None:
         g = inf.ref() if inf.ref is not None else None
@@ -186,6 +186,8 @@ def _declare(inf, g=None, frame=None):
               % (inf.tid, ts, _rec.jstr(name), _rec.jstr(coro) if coro else "null",
                  "null" if parent is None else parent, "null" if site is None else site,
                  st.thread))
+    inf.declared = True
+    inf.fields = None
     held = inf.held
     if held:
         inf.held = None
