@@ -26,6 +26,7 @@ export async function treeRows(page) {
       expanded: el.getAttribute('aria-expanded'),
       selected: el.classList.contains('selected'),
       icon: icon?.slice('codicon-'.length),
+      spinning: !!el.querySelector('.custom-view-tree-node-item-icon.codicon-modifier-spin'),
     };
   }));
 }
