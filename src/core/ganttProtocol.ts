@@ -130,6 +130,22 @@ export interface CompareHeader {
   roots: number[];
 }
 
+/** The critical path drawn over the chart (others dimmed): its segments in time order, its text for the accessible summary. */
+export interface PathOverlay {
+  /** The task whose end the path explains. */
+  task: number;
+  /** "Critical path of Task-1: 3.02 s (…)", localized. */
+  title: string;
+  /** Its notable stages, one sentence each, localized. */
+  stages: string[];
+  /** PATH_STRIDE numbers per segment: kind (PATH_KINDS index), task id, from, to (us), wait kind code (waits; else 0). */
+  segments: number[];
+}
+
+/** Segment kinds of a PathOverlay (index = code). */
+export const PATH_KINDS = ['run', 'ready', 'wait'] as const;
+export const PATH_STRIDE = 5;
+
 export type ToWebview =
   | { type: 'reset'; runKey: string; label: string; live: boolean; now: number; blockMs: number; strings: GanttStrings; restore?: GanttViewState; compare?: CompareHeader }
   | { type: 'empty'; message: string; strings: GanttStrings }
@@ -143,6 +159,8 @@ export type ToWebview =
   /** The end of the initial load (after it, messages are live deltas). */
   | { type: 'loaded' }
   | { type: 'select'; taskId: number }
+  /** Highlight a critical path (null: clear it). */
+  | { type: 'criticalPath'; path: PathOverlay | null }
   | { type: 'command'; command: 'fit' | 'zoomIn' | 'zoomOut' | 'follow' | 'zoomToTask'; taskId?: number };
 
 /** What the webview reports it drew (for tests and the bench). */
@@ -170,6 +188,8 @@ export interface GanttStats {
   firstFrameMs: number | null;
   /** Compare mode's header, when two runs are shown. */
   compare?: CompareHeader;
+  /** The highlighted critical path: its task, the tasks it runs through, segments in all and drawn in the last frame. */
+  criticalPath?: { task: number; tasks: number[]; segments: number; drawn: number; links: number } | null;
   /** Colours the last frame used (read from the theme's CSS variables). */
   colors: { background: string; running: string; waiting: string };
 }
@@ -179,5 +199,7 @@ export type FromWebview =
   | { type: 'select'; taskId: number }
   | { type: 'open'; taskId: number; siteId: number }
   | { type: 'reveal'; taskId: number }
+  /** Asks for the critical path of a task (null: of the run), or to clear it (`clear`). */
+  | { type: 'criticalPath'; taskId: number | null; clear?: boolean }
   | { type: 'stats'; stats: GanttStats }
   | { type: 'error'; message: string };

@@ -24,7 +24,7 @@ export function activate(context: vscode.ExtensionContext): AsyncTraceTestApi | 
   const gantt = registerGanttPanel(context, runs);
   registerSourceAnnotations(context, runs);
   registerStuckDiagnostics(context, runs, tree);
-  registerCriticalPath(context, runs);
+  registerCriticalPath(context, runs, gantt);
   registerRunComparison(context, runs, gantt);
   registerTestHooks(context, runs);
   return testApi(context, runs, tree);

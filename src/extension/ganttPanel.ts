@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import { plainText } from '../core/untrusted';
 import type { TraceRunView } from '../core/modelTypes';
+import { criticalPath } from '../core/criticalPath';
+import { pathOverlay } from '../core/criticalPathOverlay';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
 import { GanttCompareEncoder, type CompareSideLabels } from './ganttCompare';
@@ -27,6 +29,8 @@ export function timelineIsOpen(): boolean {
 export interface GanttPanelApi {
   /** Shows two runs one above the other on one clock (the compare mode). */
   showComparison(before: TraceRunView, after: TraceRunView, labels: CompareSideLabels): void;
+  /** Opens the timeline on `run` with the critical path of `taskId` (null: of the run) highlighted. */
+  showCriticalPath(run: TraceRunView, taskId: number | null): void;
 }
 
 export function registerGanttPanel(context: vscode.ExtensionContext, runs: TraceRuns): GanttPanelApi {
@@ -39,7 +43,10 @@ export function registerGanttPanel(context: vscode.ExtensionContext, runs: Trace
     }),
   );
   contributeTestState('timeline', () => controller.testState());
-  return { showComparison: (a, b, labels) => controller.showComparison(a, b, labels) };
+  return {
+    showComparison: (a, b, labels) => controller.showComparison(a, b, labels),
+    showCriticalPath: (run, taskId) => controller.showCriticalPath(run, taskId),
+  };
 }
 
 class GanttController implements vscode.Disposable {
@@ -62,6 +69,8 @@ class GanttController implements vscode.Disposable {
   private loading = false;
   /** The run's selected task, re-sent when the webview reloads (it is not retained while hidden). */
   private selectedTask: number | undefined;
+  /** The highlighted critical path: of this task, of the run (null), or none (undefined). Re-sent when the webview reloads. */
+  private pathTask: number | null | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: TraceRuns) {
     this.disposables.push(
@@ -102,6 +111,22 @@ class GanttController implements vscode.Disposable {
     if (taskId !== undefined) this.selectTask(taskId, true);
   }
 
+  showCriticalPath(run: TraceRunView, taskId: number | null): void {
+    if (!this.panel || this.run !== run || this.comparison) this.show(run.key);
+    else this.panel.reveal(undefined, true);
+    this.pathTask = taskId;
+    if (this.ready && this.encoder && !this.loading) this.postPath();
+  }
+
+  /** Sends the highlight of `pathTask` (computed now: a live run's path grows). */
+  private postPath(): void {
+    const run = this.run;
+    if (!run || this.pathTask === undefined) return;
+    const cp = criticalPath(run, this.pathTask ?? undefined);
+    if (!cp) { this.pathTask = undefined; this.post({ type: 'criticalPath', path: null }); return; }
+    this.post({ type: 'criticalPath', path: pathOverlay(run, cp, vscode.l10n.t) });
+  }
+
   showComparison(before: TraceRunView, after: TraceRunView, labels: CompareSideLabels): void {
     if (!this.panel) {
       const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Async Trace Timeline'), vscode.ViewColumn.Active, this.webviewOptions());
@@ -113,6 +138,7 @@ class GanttController implements vscode.Disposable {
     this.encoder = undefined;
     this.pendingSelect = undefined;
     this.selectedTask = undefined;
+    this.pathTask = undefined;
     this.comparisonRuns = { before, after, labels };
     this.comparison = new GanttCompareEncoder(before, after, labels);
     this.panel!.title = vscode.l10n.t('Timeline: {0} \u2194 {1}', plainText(labels.before), plainText(labels.after));
@@ -177,6 +203,7 @@ class GanttController implements vscode.Disposable {
         this.run = undefined;
         this.comparison = undefined;
         this.comparisonRuns = undefined;
+        this.pathTask = undefined;
         this.stats = undefined;
         for (const d of this.panelDisposables) d.dispose();
         this.panelDisposables = [];
@@ -204,6 +231,7 @@ class GanttController implements vscode.Disposable {
     this.encoder = undefined;
     this.pendingSelect = undefined;
     this.selectedTask = undefined;
+    this.pathTask = undefined;
     this.panel.title = run ? vscode.l10n.t('Timeline: {0}', plainText(run.label)) : vscode.l10n.t('Async Trace Timeline');
     if (this.ready) this.sendInitial();
   }
@@ -272,6 +300,7 @@ class GanttController implements vscode.Disposable {
     } else if (this.selectedTask !== undefined) {
       this.post({ type: 'select', taskId: this.selectedTask });
     }
+    if (this.encoder && this.encoder === source && this.pathTask !== undefined) this.postPath();
     if (this.encoder && this.encoder === source && this.encoder.pending) this.scheduleFlush();
   }
 
@@ -327,6 +356,12 @@ class GanttController implements vscode.Disposable {
         });
         return;
       }
+      case 'criticalPath':
+        if (!run) return;
+        if (m.clear) { this.pathTask = undefined; return; }
+        this.pathTask = typeof m.taskId === 'number' ? m.taskId : null;
+        this.postPath();
+        return;
       case 'stats':
         this.stats = m.stats;
         return;
@@ -451,6 +486,12 @@ export function webviewStrings(): GanttStrings {
     cancelRequested: vscode.l10n.t('Cancellation requested'),
     blocking: vscode.l10n.t('Blocking step (held the loop for {0})'),
     blockingLegend: vscode.l10n.t('Blocking step'),
+    criticalPath: vscode.l10n.t('Critical path'),
+    criticalPathLegend: vscode.l10n.t('Critical path (the rest dimmed; Esc clears)'),
+    criticalPathButton: vscode.l10n.t('Show the Critical Path of the Selected Task, or of the Run'),
+    criticalPathClear: vscode.l10n.t('Clear the Critical Path (Esc)'),
+    criticalPathCleared: vscode.l10n.t('Critical path cleared'),
+    onCriticalPath: vscode.l10n.t('On the critical path'),
     'wait.other': vscode.l10n.t('other'),
     'wait.sleep': vscode.l10n.t('sleep'),
     'wait.task': vscode.l10n.t('another task'),

@@ -2,6 +2,7 @@
 import { fitAll, zoomAt, userMoved, setFollow, zoomToTask } from './ganttNavigation';
 import { resize } from './ganttInput';
 import { t, view, chartW } from './ganttView';
+import { applyPathStrings } from './ganttCriticalPath';
 
 // ---------------------------------------------------------------- DOM
 
@@ -73,6 +74,7 @@ export function applyStrings(): void {
   canvas.setAttribute('aria-label', `${t('title')}. ${t('keyboardHelp')}`);
   canvas.setAttribute('aria-describedby', 'gantt-summary');
   liveBadge.textContent = t('live');
+  applyPathStrings();
 }
 
 export function setFollowButton(): void {

@@ -5,6 +5,7 @@ import { LodOut, lodLane, lowerBound } from '../core/ganttLod';
 import { ctx } from './ganttDom';
 import { P, readPalette } from './ganttPalette';
 import { scheduleReport } from './ganttReport';
+import { drawPath, onPath } from './ganttCriticalPath';
 import { drawExecLabel, drawExecLane, drawExecLinks, totalRows } from './ganttExecutors';
 import { store, ROW_H, AXIS_H, t, view, chartW, chartH, xOf, tOf, perfLog } from './ganttView';
 
@@ -107,6 +108,7 @@ export function draw(): number {
   }
   drawLinks(rows, Math.min(r0, rows.count), Math.min(r1, rows.count));
   drawExecLinks(rows, r0, r1);
+  drawPath(rows);
   if (view.rangeSel) {
     const a = Math.min(view.rangeSel.a, view.rangeSel.b), b = Math.max(view.rangeSel.a, view.rangeSel.b);
     ctx.globalAlpha = 0.2; ctx.fillStyle = P.focus; ctx.fillRect(a, AXIS_H, b - a, chartH()); ctx.globalAlpha = 1;
@@ -158,7 +160,10 @@ export function draw(): number {
     ctx.fill();
     const es = store.endState[idx];
     ctx.fillStyle = es === 3 ? P.failed : fg;
+    // With a critical path shown, the names of the tasks off it are dimmed like their lanes.
+    if (!onPath(id)) ctx.globalAlpha = 0.45;
     ctx.fillText(laneLabel(idx, view.labelW - indent - 30), indent + 26, y + ROW_H / 2 + 1);
+    ctx.globalAlpha = 1;
   }
   ctx.restore();
   ctx.strokeStyle = P.grid;

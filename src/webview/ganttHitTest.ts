@@ -5,6 +5,7 @@ import { lowerBound, upperBound } from '../core/ganttLod';
 import { WAIT_KINDS, END_STATES, taskKindOf } from '../core/ganttProtocol';
 import { el, main, tooltip } from './ganttDom';
 import { execWaitText, hitExec, totalRows } from './ganttExecutors';
+import { pathHoverLine } from './ganttCriticalPath';
 import { store, ROW_H, AXIS_H, t, view, tOf } from './ganttView';
 
 // ---------------------------------------------------------------- hit testing and tooltips
@@ -53,6 +54,15 @@ export function waitText(awaitId: number): { text: string; site: number; targets
 }
 
 export function hitTest(x: number, y: number): Hit | null {
+  const h = hitAt(x, y);
+  if (h && h.task >= 0 && h.kind !== 'label' && h.kind !== 'exec') {
+    const line = pathHoverLine(h.task, tOf(x));
+    if (line) h.lines.push(line);
+  }
+  return h;
+}
+
+function hitAt(x: number, y: number): Hit | null {
   if (y < AXIS_H || !view.hasRun) return null;
   const rows = store.rows();
   const row = Math.floor((y - AXIS_H + view.scrollTop) / ROW_H);

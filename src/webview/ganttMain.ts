@@ -9,6 +9,7 @@ import { requestDraw, draw } from './ganttDraw';
 import { clampView, fitAll, zoomAt, setFollow, followNow, zoomToTask, select, syncScrollbar } from './ganttNavigation';
 import { installInput, resize } from './ganttInput';
 import { collectStats } from './ganttReport';
+import { clearPath, installPath, setPath } from './ganttCriticalPath';
 import { vscode, store, setStrings, view, chartW, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- messages
@@ -29,6 +30,7 @@ function onMessage(m: ToWebview): void {
       liveBadge.hidden = !m.live;
       view.selected = null;
       view.hover = null;
+      clearPath(false);
       // Our own saved state wins (hide/show of the panel), then what the extension restored.
       const own = vscode.getState() as GanttViewState | undefined;
       const r = own && own.runKey === m.runKey ? own : m.restore && m.restore.runKey === m.runKey ? m.restore : undefined;
@@ -50,6 +52,7 @@ function onMessage(m: ToWebview): void {
       applyStrings();
       view.hasRun = false;
       view.compare = undefined;
+      clearPath(false);
       store.reset('', '', false, 0, 100);
       runTitle.textContent = '';
       liveBadge.hidden = true;
@@ -83,6 +86,9 @@ function onMessage(m: ToWebview): void {
       return;
     case 'select':
       if (store.index.has(m.taskId)) select(m.taskId, false);
+      return;
+    case 'criticalPath':
+      setPath(m.path);
       return;
     case 'command':
       if (m.command === 'fit') fitAll();
@@ -133,6 +139,7 @@ window.addEventListener('message', (e: MessageEvent) => {
 };
 
 installInput();
+installPath();
 readPalette();
 applyStrings();
 resize();

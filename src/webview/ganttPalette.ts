@@ -2,13 +2,14 @@
 import { WAIT_KINDS } from '../core/ganttProtocol';
 import { el, legend, ctx } from './ganttDom';
 import { requestDraw, textCache } from './ganttDraw';
+import { paintPathSwatch } from './ganttCriticalPath';
 import { t, view } from './ganttView';
 
 // ---------------------------------------------------------------- colours
 
 export interface Palette {
   bg: string; fg: string; muted: string; grid: string; lane: string; sel: string; selFg: string; hover: string; focus: string;
-  running: string; waiting: string; ready: string; done: string; cancelled: string; failed: string; timeout: string; block: string;
+  running: string; waiting: string; ready: string; path: string; done: string; cancelled: string; failed: string; timeout: string; block: string;
   io: string; sync: string; sw: string; exec: string; other: string; asyncio: string; greenlet: string; trio: string; tooltipBg: string; font: string;
   wait: (string | CanvasPattern)[];
 }
@@ -56,6 +57,7 @@ export function readPalette(): void {
     focus: v('--vscode-focusBorder', '#007fd4'),
     running: v('--vscode-asyncTrace-running', dark ? '#4EC9B0' : '#16825D'),
     waiting,
+    path: v('--vscode-asyncTrace-criticalPath', v('--vscode-focusBorder', dark ? '#FFCC00' : '#C800A4')),
     ready: v('--vscode-asyncTrace-ready', dark ? '#C5A332' : '#9A7B00'),
     done: v('--vscode-asyncTrace-done', dark ? '#89D185' : '#388A34'),
     cancelled: v('--vscode-asyncTrace-cancelled', dark ? '#CCA700' : '#BF8803'),
@@ -98,6 +100,7 @@ export function buildLegend(): void {
     add(`${t('waiting')}: ${t(`wait.${k}`)}`, (g) => { g.fillStyle = hatchFor(g, i); g.fillRect(0, 3.5, 28, 5); });
   });
   add(t('blockingLegend'), rect(P.block, 10));
+  add(t('criticalPathLegend'), paintPathSwatch);
   add(t('execLegend'), rect(P.exec, 10));
   add(t('timeoutArmed'), (g) => { g.fillStyle = P.timeout; g.fillRect(2, 2, 24, 1.5); g.fillRect(2, 1, 1.5, 5); });
   add(t('timeoutFired'), (g) => { g.fillStyle = P.timeout; g.beginPath(); g.moveTo(14, 2); g.lineTo(18, 6); g.lineTo(14, 10); g.lineTo(10, 6); g.fill(); });

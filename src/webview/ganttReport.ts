@@ -5,6 +5,7 @@ import { el, tooltip, emptyBox, summaryTitle, laneList } from './ganttDom';
 import { P } from './ganttPalette';
 import { stateOf } from './ganttHitTest';
 import { totalRows } from './ganttExecutors';
+import { pathStats } from './ganttCriticalPath';
 import { vscode, store, ROW_H, AXIS_H, t, view, chartH, tOf } from './ganttView';
 
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
@@ -41,6 +42,7 @@ export function collectStats(): GanttStats {
     t0: tOf(view.labelW), t1: tOf(view.width), usPerPx: view.upp, labelW: view.labelW, axisH: AXIS_H, follow: view.follow, selected: view.selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs: view.firstFrameMs,
     colors: { background: P.bg, running: P.running, waiting: P.waiting },
     compare: view.compare,
+    criticalPath: pathStats(),
   };
 }
 

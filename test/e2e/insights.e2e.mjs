@@ -1,6 +1,6 @@
 // "Why is it stuck?" in a real VS Code: a deadlocked program traced live shows its stuck tasks in
 // the Problems panel (at the waiting line, with the other waits as related information) while it
-// hangs, then Stop ends it.
+// hangs, then Stop ends it; the critical path is listed and highlighted on the timeline.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -126,5 +126,54 @@ describe('stuck tasks', () => {
     assert.match(await page.locator('.quick-input-widget .quick-input-title').innerText(), /^Critical path of Task-1: /);
     await h.screenshot('insights-critical-path');
     await page.keyboard.press('Escape');
+
+    // The same command highlighted the path on the timeline: the chain's segments drawn over the
+    // dimmed chart, the links where it moves between tasks, its title in a bar and its stages in the
+    // accessible summary.
+    const ids = Object.fromEntries(run.tasks.map((x) => [x.name, x.id]));
+    const frame = await h.webviewFrame('Async Trace Timeline', 20000);
+    const shown = await h.waitFor(async () => {
+      const cp = (await h.state()).timeline?.drawn?.criticalPath;
+      return cp && cp.task === ids['Task-1'] && cp.drawn > 0 && cp.links > 0 ? cp : undefined;
+    }, 20000, 'the critical path drawn on the timeline');
+    assert.ok(shown.tasks.includes(ids.left) || shown.tasks.includes(ids.right), JSON.stringify(shown));
+    const bar = frame.locator('#gantt-critical-path');
+    await bar.waitFor({ state: 'visible', timeout: 5000 });
+    assert.match(await bar.locator('.path-title').innerText(), /^Critical path of Task-1: /);
+    const stages = await bar.locator('ol li').allTextContents();
+    assert.ok(stages.some((x) => /(left|right) waits on lock at bank_deadlock\.py:7/.test(x)), stages.join('\n'));
+    assert.match(await frame.locator('.legend').innerText(), /Critical path \(the rest dimmed; Esc clears\)/);
+    await h.screenshot('insights-critical-path-timeline');
+
+    // Hovering the path says so.
+    const drawn = (await h.state()).timeline.drawn;
+    const onPath = shown.tasks.includes(ids.left) ? 'left' : 'right';
+    const lane = drawn.visibleLanes.find((l) => l.id === ids[onPath]);
+    const box = await frame.locator('canvas.canvas').boundingBox();
+    const x = box.x + drawn.labelW + (drawn.t1 - drawn.t0) * 0.6 / drawn.usPerPx;
+    await page.mouse.move(x - 20, box.y + lane.y);
+    await page.mouse.move(x, box.y + lane.y, { steps: 3 });
+    const tip = frame.locator('#gantt-tooltip');
+    await h.waitFor(async () => /On the critical path/.test(await tip.innerText().catch(() => '')), 10000, 'the hover of a path segment');
+
+    // Escape on the chart clears it.
+    await frame.locator('canvas.canvas').focus();
+    await page.keyboard.press('Escape');
+    await h.waitFor(async () => (await h.state()).timeline?.drawn?.criticalPath === null, 10000, 'Escape to clear the path');
+    assert.ok(await bar.isHidden());
+
+    // For a selected task: the toolbar button shows the path of the selected task (right's own life), and clears it.
+    await h.command('asyncTrace.showTimeline', { runKey: run.key, taskId: ids.right });
+    await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === ids.right, 10000, 'right selected');
+    const button = frame.locator('button[aria-label="Show the Critical Path of the Selected Task, or of the Run"]');
+    await button.click();
+    const own = await h.waitFor(async () => {
+      const cp = (await h.state()).timeline?.drawn?.criticalPath;
+      return cp && cp.task === ids.right && cp.drawn > 0 ? cp : undefined;
+    }, 10000, 'the path of the selected task');
+    assert.deepEqual(own.tasks, [ids.right]);
+    assert.equal(await button.getAttribute('aria-pressed'), 'true');
+    await button.click();
+    await h.waitFor(async () => (await h.state()).timeline?.drawn?.criticalPath === null, 10000, 'the button to clear the path');
   });
 });

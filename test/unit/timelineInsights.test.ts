@@ -1,0 +1,58 @@
+// What the timeline draws from the insights: the critical path overlay (segments as numbers, title
+// and stages in words), from traces recorded from real programs (test/unit/fixtures/insights).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { criticalPath } from '../../src/core/criticalPath';
+import { pathOverlay } from '../../src/core/criticalPathOverlay';
+import { PATH_KINDS, PATH_STRIDE, waitKindCode } from '../../src/core/ganttProtocol';
+import { plainLocalize as t } from '../../src/core/taskTreeModel';
+import { TraceRun } from '../../src/core/traceModel';
+
+const fixture = (name: string) => join(__dirname, 'fixtures', 'insights', name);
+
+function load(name: string): TraceRun {
+  const run = new TraceRun(name, name);
+  run.ingest(readFileSync(fixture(`${name}.jsonl`), 'utf8'));
+  run.finish();
+  return run;
+}
+
+const byName = (run: TraceRun, name: string) => [...run.tasks.values()].find((x) => x.name === name)!.id;
+
+test('critical path overlay: every segment in time order as (kind, task, from, to), with its title and stages', () => {
+  const run = load('blocking_critical_path');
+  const fetch = byName(run, 'fetch');
+  const cp = criticalPath(run)!;
+  const o = pathOverlay(run, cp, t);
+  assert.equal(o.task, 1);
+  assert.equal(o.segments.length, cp.segments.length * PATH_STRIDE);
+  const segs: Array<{ kind: string; task: number; from: number; to: number; wait: number }> = [];
+  for (let i = 0; i < o.segments.length; i += PATH_STRIDE) segs.push({ kind: PATH_KINDS[o.segments[i]], task: o.segments[i + 1], from: o.segments[i + 2], to: o.segments[i + 3], wait: o.segments[i + 4] });
+  // fetch's waits are sleeps (drawn in the sleep colour); runs and ready gaps carry no wait kind.
+  assert.ok(segs.some((s) => s.kind === 'wait' && s.task === fetch && s.wait === waitKindCode('sleep')));
+  assert.ok(segs.every((s) => s.kind === 'wait' || s.wait === 0));
+  // Contiguous from main's creation to its end: each segment starts where the previous one ended.
+  assert.equal(segs[0].from, cp.from);
+  assert.equal(segs[segs.length - 1].to, cp.to);
+  for (let i = 1; i < segs.length; i++) assert.ok(Math.abs(segs[i].from - segs[i - 1].to) < 1, `gap before segment ${i}`);
+  // The chain goes from main into fetch (the gather's last task) and back to main.
+  const tasks = segs.map((s) => s.task).filter((id, i, a) => i === 0 || a[i - 1] !== id);
+  assert.deepEqual(tasks, [1, fetch, 1]);
+  // fetch ready but not running for about the 300 ms compress blocked the loop.
+  const ready = segs.filter((s) => s.kind === 'ready' && s.task === fetch).reduce((m, s) => Math.max(m, s.to - s.from), 0);
+  assert.ok(ready > 250_000, String(ready));
+  assert.match(o.title, /^Critical path of Task-1: \d+ ms \(.+ running, \d+ ms ready but not running, \d+ ms waiting\)$/);
+  assert.ok(o.stages.some((s) => /: fetch ready but not running, behind compress$/.test(s)), o.stages.join('\n'));
+  assert.ok(o.stages.some((s) => /^50\.0 ms: fetch waits on sleep 50\.0 ms at blocking_critical_path\.py:7$/.test(s)), o.stages.join('\n'));
+});
+
+test('critical path overlay of one task: only that task\'s life', () => {
+  const run = load('blocking_critical_path');
+  const fetch = byName(run, 'fetch');
+  const o = pathOverlay(run, criticalPath(run, fetch)!, t);
+  assert.equal(o.task, fetch);
+  for (let i = 0; i < o.segments.length; i += PATH_STRIDE) assert.equal(o.segments[i + 1], fetch);
+  assert.match(o.title, /^Critical path of fetch: /);
+});
