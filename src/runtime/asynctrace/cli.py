@@ -514,65 +514,6 @@ def _check_output(opts, target):
         _die("the trace output %s is the program itself; choose another file with -o" % out)
 
 
-class _AfterImport:
-    """Loader proxy: runs `then()` right after the module executed (asyncio is hooked only
-    when the program imports it, so programs that never use it pay nothing, and before any
-    module that builds on it, such as uvloop, binds its functions)."""
-
-    def __init__(self, loader, then):
-        self._loader = loader
-        self._then = then
-
-    def __getattr__(self, attr):
-        return getattr(self._loader, attr)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        try:
-            module.__loader__ = self._loader
-            if getattr(module, "__spec__", None) is not None:
-                module.__spec__.loader = self._loader
-        except Exception:
-            pass
-        self._loader.exec_module(module)
-        try:
-            self._then()
-        except Exception:
-            pass
-
-
-class _AsyncioFinder:
-    def __init__(self, then):
-        self._then = then
-        self._busy = False
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "asyncio" or self._busy:
-            return None
-        self._busy = True
-        try:
-            try:
-                sys.meta_path.remove(self)
-            except ValueError:
-                pass
-            import importlib.util
-            spec = importlib.util.find_spec("asyncio")
-            if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-                self._then()
-                return None
-            spec.loader = _AfterImport(spec.loader, self._then)
-            return spec
-        except Exception:
-            return None
-        finally:
-            self._busy = False
-
-    def invalidate_caches(self):
-        pass
-
-
 def _hook_asyncio(rec):
     def install():
         from . import asyncio_hooks
@@ -583,10 +524,10 @@ def _hook_asyncio(rec):
         except Exception:
             pass
 
-    if "asyncio" in sys.modules:
-        install()
-    else:
-        sys.meta_path.insert(0, _AsyncioFinder(install))
+    # (Hooked only when the program imports asyncio: programs that never use it pay nothing,
+    # and modules that build on it, such as uvloop, bind the hooked functions.)
+    from . import import_watch
+    import_watch.when_imported("asyncio", lambda _module: install())
 
 
 def _hook_other_libraries(rec):
@@ -615,7 +556,8 @@ def _stop_hooks():
     yet is skipped, never an error."""
     for name, fn in (("asyncio_hooks", "uninstall"), ("executor_hooks", "uninstall"),
                      ("greenlet_hooks", "stop"),  # greenlet's trace function holds the buffer
-                     ("trio_hooks", "uninstall"), ("foreign_loops", "uninstall")):
+                     ("trio_hooks", "uninstall"), ("foreign_loops", "uninstall"),
+                     ("import_watch", "stop")):
         mod = sys.modules.get(__package__ + "." + name)
         stop = getattr(mod, fn, None) if mod is not None else None
         if stop is not None:

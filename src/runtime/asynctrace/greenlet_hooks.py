@@ -28,7 +28,7 @@ import sys
 from .glet import blocks, calls, ends, imports, spawns, state, switches, timeouts, waits
 from .glet.calls import _decode_call  # noqa: F401  (the decoder's unit test reads it here)
 from .glet.ends import _UNKNOWN_ERR, _emit_end, _error_json
-from .glet.imports import _Finder, _applied
+from .glet.imports import _WATCHED, _applied
 from .glet.spawns import _patch_gevent, _patch_pool
 from .glet.state import _State, _current_tid, _declare, _safe, _set_fast
 from .glet.switches import _make_trace
@@ -48,12 +48,9 @@ def install(rec):
         mod._rec = rec
     rec.add_current_task_provider(_current_tid)
     rec.add_finalizer(_finalize)
-    if "greenlet" in sys.modules:
-        _safe(_on_import, "greenlet", sys.modules["greenlet"])
-    for name in ("gevent", "gevent.pool"):
-        if name in sys.modules:
-            _safe(_on_import, name, sys.modules[name])
-    sys.meta_path.insert(0, _Finder(_on_import))
+    from . import import_watch
+    for name in _WATCHED:  # (greenlet first: gevent's setup needs it)
+        import_watch.when_imported(name, lambda module, name=name: _safe(_on_import, name, module))
 
 
 def _on_import(name, module):

@@ -1,9 +1,13 @@
 """Run a function right after a module is imported, without importing it.
 
-The hooks for libraries the program may never use (trio, curio...) are installed only when the
-program imports them: a finder first on ``sys.meta_path`` wraps the module's loader so
-``then(module)`` runs right after the module executed (before the program can bind anything of
-it). A module already imported is handled at once."""
+The hooks for libraries the program may never use (asyncio itself, greenlet/gevent, anyio, trio,
+curio...) are installed only when the program imports them, so a program that never uses one pays
+nothing, and before any module built on it (uvloop on asyncio) binds its functions. One finder,
+first on ``sys.meta_path``, wraps the module's loader so ``then(module)`` runs right after the
+module executed, before the program can bind anything of it. A module already imported is handled
+at once. A watch lasts until the module really executes: ``importlib.util.find_spec(name)`` alone
+builds a spec nobody runs. A module whose loader cannot be wrapped (no ``exec_module``) runs
+unwatched."""
 import sys
 
 _watched = {}   # module name -> [then, ...]
@@ -11,7 +15,7 @@ _finder = []
 
 
 def when_imported(fullname, then):
-    """Call ``then(module)`` once ``fullname`` is imported (now, if it already is)."""
+    """Call ``then(module)`` once ``fullname`` has executed (now, if it already has)."""
     mod = sys.modules.get(fullname)
     if mod is not None:
         _call(then, mod)
@@ -26,6 +30,10 @@ def when_imported(fullname, then):
 def stop():
     """Forget every watch (tracing stopped)."""
     _watched.clear()
+    _remove_finder()
+
+
+def _remove_finder():
     while _finder:
         try:
             sys.meta_path.remove(_finder.pop())
@@ -40,12 +48,21 @@ def _call(then, module):
         pass
 
 
-class _AfterExec:
-    """Loader proxy: calls the watchers right after the module executed."""
+def _executed(fullname, module):
+    thens = _watched.pop(fullname, None)
+    if not _watched:
+        _remove_finder()
+    for then in thens or ():
+        _call(then, module)
 
-    def __init__(self, loader, thens):
+
+class _AfterExec:
+    """Loader proxy: calls the watchers right after the module executed, and leaves no trace of
+    itself on the module."""
+
+    def __init__(self, loader, fullname):
         self._loader = loader
-        self._thens = thens
+        self._fullname = fullname
 
     def __getattr__(self, attr):
         return getattr(self._loader, attr)
@@ -61,8 +78,7 @@ class _AfterExec:
         except Exception:
             pass
         self._loader.exec_module(module)
-        for then in self._thens:
-            _call(then, module)
+        _executed(self._fullname, module)
 
 
 class _Finder:
@@ -74,19 +90,19 @@ class _Finder:
             return None
         self._busy.add(fullname)
         try:
-            import importlib.util
-            spec = importlib.util.find_spec(fullname)
-            if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            # The spec the rest of the import system would find (with the path it was given, so
+            # submodules such as gevent.pool resolve in their package).
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
                 return None
-            thens = _watched.pop(fullname)
-            spec.loader = _AfterExec(spec.loader, thens)
-            if not _watched:
-                try:
-                    sys.meta_path.remove(self)
-                except ValueError:
-                    pass
-                if self in _finder:
-                    _finder.remove(self)
+            if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                return spec
+            spec.loader = _AfterExec(spec.loader, fullname)
             return spec
         except Exception:
             return None

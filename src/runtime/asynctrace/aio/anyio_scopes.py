@@ -2,8 +2,8 @@
 ``CancelScope(deadline=...)``): armed at the ``with`` line, fired or cleared once; the
 cancellations a firing deadline delivers have cause "timeout" and the scope's site.
 
-anyio imports its asyncio backend when first used (often while a loop already runs): a finder
-on ``sys.meta_path`` patches ``CancelScope`` right after that module executed."""
+anyio imports its asyncio backend when first used (often while a loop already runs):
+``CancelScope`` is patched right after that module executed."""
 import math
 import sys
 
@@ -128,78 +128,16 @@ def _hook(module):
         _patch(cls, "_deliver_cancellation", _make_deliver(cls._deliver_cancellation))
 
 
-class _AfterExec:
-    """Loader proxy: hooks the module right after it executed."""
-
-    def __init__(self, loader):
-        self._loader = loader
-
-    def __getattr__(self, attr):
-        return getattr(self._loader, attr)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        try:
-            module.__loader__ = self._loader
-            if getattr(module, "__spec__", None) is not None:
-                module.__spec__.loader = self._loader
-        except Exception:
-            pass
-        self._loader.exec_module(module)
-        if _state["on"]:
-            try:
-                _hook(module)
-            except Exception:
-                pass
-
-
-class _Finder:
-    def __init__(self):
-        self._busy = False
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != _MODULE or self._busy:
-            return None
-        self._busy = True
-        try:
-            try:
-                sys.meta_path.remove(self)
-            except ValueError:
-                pass
-            import importlib.util
-            spec = importlib.util.find_spec(fullname)
-            if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-                return None
-            spec.loader = _AfterExec(spec.loader)
-            return spec
-        except Exception:
-            return None
-        finally:
-            self._busy = False
-
-    def invalidate_caches(self):
-        pass
-
-
-_finder = []
+def _hook_if_on(module):
+    if _state["on"]:
+        _hook(module)
 
 
 def install():
-    mod = sys.modules.get(_MODULE)
-    if mod is not None:
-        _hook(mod)
-    else:
-        f = _Finder()
-        _finder.append(f)
-        sys.meta_path.insert(0, f)
+    from .. import import_watch
+    import_watch.when_imported(_MODULE, _hook_if_on)
 
 
 def uninstall():
-    while _finder:
-        try:
-            sys.meta_path.remove(_finder.pop())
-        except ValueError:
-            pass
+    # (A watch still pending does nothing once tracing is off.)
     _scopes.clear()
