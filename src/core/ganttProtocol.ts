@@ -142,6 +142,29 @@ export interface PathOverlay {
   segments: number[];
 }
 
+/** A blocking step on a lag lane: the task whose step held the loop, and whom it delayed. */
+export interface LagBlockEntry {
+  task: number;
+  ts: number;
+  dur: number;
+  site: number;
+  /** "compress blocked the loop for 304 ms at slow.py:13; delayed 1 tasks: fetch 304 ms", localized. */
+  text: string;
+  /** The tasks it delayed, most delayed first (at most 20). */
+  delayed: number[];
+}
+
+/** One event loop's (or greenlet thread's) lag lane, drawn above the task lanes. */
+export interface LagLaneEntry {
+  /** "Event loop lag" (+ which loop when there are several), localized. */
+  label: string;
+  /** Float64 columns, in time order: when a step started, how long its task had been ready (us), the task. */
+  ts: ArrayBuffer;
+  lag: ArrayBuffer;
+  task: ArrayBuffer;
+  blocks: LagBlockEntry[];
+}
+
 /** Segment kinds of a PathOverlay (index = code). */
 export const PATH_KINDS = ['run', 'ready', 'wait'] as const;
 export const PATH_STRIDE = 5;
@@ -159,6 +182,8 @@ export type ToWebview =
   /** The end of the initial load (after it, messages are live deltas). */
   | { type: 'loaded' }
   | { type: 'select'; taskId: number }
+  /** The event-loop lag lanes (replacing the previous ones). */
+  | { type: 'lag'; lanes: LagLaneEntry[] }
   /** Highlight a critical path (null: clear it). */
   | { type: 'criticalPath'; path: PathOverlay | null }
   | { type: 'command'; command: 'fit' | 'zoomIn' | 'zoomOut' | 'follow' | 'zoomToTask'; taskId?: number };
@@ -190,6 +215,8 @@ export interface GanttStats {
   compare?: CompareHeader;
   /** The highlighted critical path: its task, the tasks it runs through, segments in all and drawn in the last frame. */
   criticalPath?: { task: number; tasks: number[]; segments: number; drawn: number; links: number } | null;
+  /** The lag lanes on screen: label, canvas y of the lane's middle, samples, blocking steps, the largest lag (us). */
+  lagLanes?: { label: string; y: number; samples: number; blocks: number; maxLag: number; longestBlock: { task: number; ts: number; dur: number } | null }[];
   /** Colours the last frame used (read from the theme's CSS variables). */
   colors: { background: string; running: string; waiting: string };
 }

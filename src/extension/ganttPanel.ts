@@ -5,6 +5,7 @@ import { plainText } from '../core/untrusted';
 import type { TraceRunView } from '../core/modelTypes';
 import { criticalPath } from '../core/criticalPath';
 import { pathOverlay } from '../core/criticalPathOverlay';
+import { lagLaneEntries } from '../core/loopLagOverlay';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
 import { GanttCompareEncoder, type CompareSideLabels } from './ganttCompare';
@@ -14,6 +15,8 @@ import type { TraceRuns } from './traceRuns';
 import { contributeTestState } from './testHooks';
 
 const VIEW_TYPE = 'asyncTrace.timeline';
+/** A live run's lag lanes are recomputed at most this often (the analysis walks the whole run). */
+const LAG_INTERVAL_MS = 2000;
 
 /** Argument shapes of asyncTrace.showTimeline: (runKey, taskId) or a tree element. */
 type ShowArg = string | { runKey?: unknown; taskId?: unknown; run?: { key?: unknown } } | undefined;
@@ -71,6 +74,8 @@ class GanttController implements vscode.Disposable {
   private selectedTask: number | undefined;
   /** The highlighted critical path: of this task, of the run (null), or none (undefined). Re-sent when the webview reloads. */
   private pathTask: number | null | undefined;
+  /** When the lag lanes were last sent (a live run's are recomputed at most every LAG_INTERVAL_MS). */
+  private lagSentAt = 0;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: TraceRuns) {
     this.disposables.push(
@@ -116,6 +121,13 @@ class GanttController implements vscode.Disposable {
     else this.panel.reveal(undefined, true);
     this.pathTask = taskId;
     if (this.ready && this.encoder && !this.loading) this.postPath();
+  }
+
+  /** Sends the lag lanes of the run (recomputed: they cover the whole run). */
+  private postLag(): void {
+    if (!this.run) return;
+    this.lagSentAt = Date.now();
+    this.post({ type: 'lag', lanes: lagLaneEntries(this.run, vscode.l10n.t) });
   }
 
   /** Sends the highlight of `pathTask` (computed now: a live run's path grows). */
@@ -285,6 +297,8 @@ class GanttController implements vscode.Disposable {
       for (const m of messages) {
         // Superseded (another run, panel closed or hidden): stop quietly.
         if (this.current() !== source || !this.panel || !this.ready) return;
+        // The lag lanes before `loaded`: the first frame of the loaded run has them (lanes below shift down by them).
+        if (m.type === 'loaded' && source === this.encoder) this.postLag();
         this.post(m);
         if (m.type === 'steps') await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -314,6 +328,7 @@ class GanttController implements vscode.Disposable {
       this.lastFlush = Date.now();
       if (!this.encoder || !this.ready) return;
       for (const m of this.encoder.flush()) this.post(m);
+      if (!this.run?.live || Date.now() - this.lagSentAt >= LAG_INTERVAL_MS) this.postLag();
     }, wait);
   }
 
@@ -492,6 +507,12 @@ export function webviewStrings(): GanttStrings {
     criticalPathClear: vscode.l10n.t('Clear the Critical Path (Esc)'),
     criticalPathCleared: vscode.l10n.t('Critical path cleared'),
     onCriticalPath: vscode.l10n.t('On the critical path'),
+    lagLegend: vscode.l10n.t('Event loop lag: how long tasks were ready before they ran (red: over the block threshold)'),
+    lagLaneLabel: vscode.l10n.t('{0} · max {1}'),
+    lagMax: vscode.l10n.t('largest lag {0}'),
+    lagHelp: vscode.l10n.t('How long tasks were ready before they ran; red along the bottom: steps that blocked the loop'),
+    lagSample: vscode.l10n.t('{0} was ready {1} before it ran'),
+    lagBehind: vscode.l10n.t('behind the blocking step of {0} ({1} of it)'),
     'wait.other': vscode.l10n.t('other'),
     'wait.sleep': vscode.l10n.t('sleep'),
     'wait.task': vscode.l10n.t('another task'),

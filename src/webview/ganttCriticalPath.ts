@@ -6,7 +6,7 @@ import { PATH_STRIDE, type GanttStats, type PathOverlay } from '../core/ganttPro
 import { el, app, toolbar, iconButton, announcer, btnLegend, ctx } from './ganttDom';
 import { P } from './ganttPalette';
 import { arrow, clampY, requestDraw, rowY } from './ganttDraw';
-import { store, ROW_H, AXIS_H, t, vscode, view, chartW, chartH, xOf } from './ganttView';
+import { store, ROW_H, bodyTop, t, vscode, view, chartW, chartH, xOf } from './ganttView';
 
 interface PathState {
   overlay: PathOverlay;
@@ -104,7 +104,7 @@ export function drawPath(rows: { rowOf: Map<number, number> }): void {
   if (!path) return;
   ctx.globalAlpha = 0.6;
   ctx.fillStyle = P.bg;
-  ctx.fillRect(view.labelW, AXIS_H, chartW(), chartH());
+  ctx.fillRect(view.labelW, bodyTop(), chartW(), chartH());
   ctx.globalAlpha = 1;
   const s = path.overlay.segments;
   const barH = ROW_H - 8;
@@ -127,7 +127,7 @@ export function drawPath(rows: { rowOf: Map<number, number> }): void {
     const xa = Math.max(xOf(from), xL), xb = Math.min(xOf(to), xR);
     if (xb < view.labelW || xa > view.width) continue;
     const mid = rowY(row);
-    if (mid < AXIS_H - ROW_H || mid > view.height + ROW_H) continue;
+    if (mid < bodyTop() - ROW_H || mid > view.height + ROW_H) continue;
     const h = kind === 0 ? barH : waitH;
     const w = Math.max(1, xb - xa);
     ctx.fillStyle = kind === 0 ? P.running : kind === 1 ? P.ready : P.wait[wait] ?? P.waiting;

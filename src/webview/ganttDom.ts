@@ -58,6 +58,9 @@ summary.id = 'gantt-summary';
 export const summaryTitle = el('p', undefined, summary);
 export const laneList = el('ul', undefined, summary);
 laneList.id = 'gantt-lanes';
+// The event-loop lag lanes, in words (their own list: the lane list is one item per task lane).
+export const lagList = el('ul', undefined, summary);
+lagList.id = 'gantt-lag';
 export const announcer = el('div', 'visually-hidden', app);
 announcer.setAttribute('aria-live', 'polite');
 announcer.id = 'gantt-announcer';

@@ -6,8 +6,9 @@ import { ctx } from './ganttDom';
 import { P, readPalette } from './ganttPalette';
 import { scheduleReport } from './ganttReport';
 import { drawPath, onPath } from './ganttCriticalPath';
+import { drawLagLanes, drawLagLinks } from './ganttLagLane';
 import { drawExecLabel, drawExecLane, drawExecLinks, totalRows } from './ganttExecutors';
-import { store, ROW_H, AXIS_H, t, view, chartW, chartH, xOf, tOf, perfLog } from './ganttView';
+import { store, ROW_H, AXIS_H, bodyTop, t, view, chartW, chartH, xOf, tOf, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- drawing
 
@@ -91,11 +92,11 @@ export function draw(): number {
   // Lanes.
   ctx.save();
   ctx.beginPath();
-  ctx.rect(view.labelW, AXIS_H, chartW(), chartH());
+  ctx.rect(view.labelW, bodyTop(), chartW(), chartH());
   ctx.clip();
   const selRow = view.selected !== null ? rows.rowOf.get(view.selected) : undefined;
   for (let r = r0; r < r1; r++) {
-    const y = AXIS_H + r * ROW_H - view.scrollTop;
+    const y = bodyTop() + r * ROW_H - view.scrollTop;
     if (r >= rows.count) {
       if (view.hover && view.hover.row === r) { ctx.globalAlpha = 0.5; ctx.fillStyle = P.hover; ctx.fillRect(view.labelW, y, chartW(), ROW_H); ctx.globalAlpha = 1; }
       drawExecLane(r - rows.count, y, tL, tR);
@@ -111,7 +112,7 @@ export function draw(): number {
   drawPath(rows);
   if (view.rangeSel) {
     const a = Math.min(view.rangeSel.a, view.rangeSel.b), b = Math.max(view.rangeSel.a, view.rangeSel.b);
-    ctx.globalAlpha = 0.2; ctx.fillStyle = P.focus; ctx.fillRect(a, AXIS_H, b - a, chartH()); ctx.globalAlpha = 1;
+    ctx.globalAlpha = 0.2; ctx.fillStyle = P.focus; ctx.fillRect(a, bodyTop(), b - a, chartH()); ctx.globalAlpha = 1;
   }
   if (view.mouse && view.mouse.x > view.labelW) {
     ctx.strokeStyle = P.muted; ctx.setLineDash([3, 3]);
@@ -123,16 +124,18 @@ export function draw(): number {
     if (xn >= view.labelW && xn <= view.width) { ctx.strokeStyle = P.ready; ctx.beginPath(); ctx.moveTo(xn, AXIS_H); ctx.lineTo(xn, view.height); ctx.stroke(); }
   }
   ctx.restore();
+  drawLagLanes(tL, tR);
+  drawLagLinks(rows);
 
   // Labels.
   ctx.save();
   ctx.beginPath();
-  ctx.rect(0, AXIS_H, view.labelW, chartH());
+  ctx.rect(0, bodyTop(), view.labelW, chartH());
   ctx.clip();
   ctx.fillStyle = P.bg;
-  ctx.fillRect(0, AXIS_H, view.labelW, chartH());
+  ctx.fillRect(0, bodyTop(), view.labelW, chartH());
   for (let r = r0; r < r1; r++) {
-    const y = AXIS_H + r * ROW_H - view.scrollTop;
+    const y = bodyTop() + r * ROW_H - view.scrollTop;
     if (r >= rows.count) { drawExecLabel(r - rows.count, y); continue; }
     const id = rows.ids[r];
     const idx = store.index.get(id)!;
@@ -330,7 +333,7 @@ export function diamond(x: number, y: number, r: number, color: string): void {
   ctx.beginPath(); ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath(); ctx.fill();
 }
 
-export function rowY(row: number): number { return AXIS_H + row * ROW_H - view.scrollTop + ROW_H / 2; }
+export function rowY(row: number): number { return bodyTop() + row * ROW_H - view.scrollTop + ROW_H / 2; }
 
 /** Arrow from (x1,y1) to (x2,y2); rows off screen clamp to the chart's edge. */
 export function arrow(x1: number, y1: number, x2: number, y2: number, color: string, alpha = 1): void {
@@ -355,7 +358,7 @@ export function arrow(x1: number, y1: number, x2: number, y2: number, color: str
   ctx.lineWidth = 1;
 }
 
-export function clampY(y: number): number { return Math.max(AXIS_H, Math.min(view.height, y)); }
+export function clampY(y: number): number { return Math.max(bodyTop(), Math.min(view.height, y)); }
 
 /** Creator -> child, awaiting -> awaited, fired timeout -> cancelled: for the view.selected/hovered task (all links when few tasks). */
 export function drawLinks(rows: ReturnType<GanttStore['rows']>, r0: number, r1: number): void {

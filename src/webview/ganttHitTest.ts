@@ -6,14 +6,15 @@ import { WAIT_KINDS, END_STATES, taskKindOf } from '../core/ganttProtocol';
 import { el, main, tooltip } from './ganttDom';
 import { execWaitText, hitExec, totalRows } from './ganttExecutors';
 import { pathHoverLine } from './ganttCriticalPath';
-import { store, ROW_H, AXIS_H, t, view, tOf } from './ganttView';
+import { store, ROW_H, AXIS_H, bodyTop, t, view, tOf } from './ganttView';
+import { hitLag } from './ganttLagLane';
 
 // ---------------------------------------------------------------- hit testing and tooltips
 
 export interface Hit {
   row: number;
   task: number;
-  kind: 'run' | 'merged' | 'wait' | 'ready' | 'scheduled' | 'timeout' | 'cancel' | 'end' | 'block' | 'label' | 'exec';
+  kind: 'run' | 'merged' | 'wait' | 'ready' | 'scheduled' | 'timeout' | 'cancel' | 'end' | 'block' | 'label' | 'exec' | 'lag';
   start: number;
   end: number;
   /** Site to open on click, -1 none. */
@@ -55,7 +56,7 @@ export function waitText(awaitId: number): { text: string; site: number; targets
 
 export function hitTest(x: number, y: number): Hit | null {
   const h = hitAt(x, y);
-  if (h && h.task >= 0 && h.kind !== 'label' && h.kind !== 'exec') {
+  if (h && h.task >= 0 && h.kind !== 'label' && h.kind !== 'exec' && h.kind !== 'lag') {
     const line = pathHoverLine(h.task, tOf(x));
     if (line) h.lines.push(line);
   }
@@ -64,8 +65,9 @@ export function hitTest(x: number, y: number): Hit | null {
 
 function hitAt(x: number, y: number): Hit | null {
   if (y < AXIS_H || !view.hasRun) return null;
+  if (y < bodyTop()) return hitLag(x, y);
   const rows = store.rows();
-  const row = Math.floor((y - AXIS_H + view.scrollTop) / ROW_H);
+  const row = Math.floor((y - bodyTop() + view.scrollTop) / ROW_H);
   if (row < 0 || row >= totalRows(rows.count)) return null;
   if (row >= rows.count) return hitExec(row - rows.count, row, x);
   const id = rows.ids[row];
@@ -105,7 +107,7 @@ function hitAt(x: number, y: number): Hit | null {
     return { ...base, kind: 'end', start: e, end: e, site: es >= 0 ? es : store.site[idx], lines };
   }
   for (const b of store.blocksByTask.get(id) ?? []) {
-    if (tm >= b.ts - tol && tm <= b.ts + b.dur + tol && y > AXIS_H + row * ROW_H - view.scrollTop + ROW_H - 6) {
+    if (tm >= b.ts - tol && tm <= b.ts + b.dur + tol && y > bodyTop() + row * ROW_H - view.scrollTop + ROW_H - 6) {
       const lines = [title, t('blocking', formatDuration(b.dur)), `${t('start')}: ${formatTime(b.ts, view.upp)}`, `${t('duration')}: ${formatDuration(b.dur)}`];
       if (b.site >= 0) lines.push(`${t('site')}: ${siteText(b.site)}`);
       return { ...base, kind: 'block', start: b.ts, end: b.ts + b.dur, site: b.site, lines };

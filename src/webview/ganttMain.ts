@@ -10,6 +10,7 @@ import { clampView, fitAll, zoomAt, setFollow, followNow, zoomToTask, select, sy
 import { installInput, resize } from './ganttInput';
 import { collectStats } from './ganttReport';
 import { clearPath, installPath, setPath } from './ganttCriticalPath';
+import { clearLag, setLag } from './ganttLagLane';
 import { vscode, store, setStrings, view, chartW, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- messages
@@ -31,6 +32,7 @@ function onMessage(m: ToWebview): void {
       view.selected = null;
       view.hover = null;
       clearPath(false);
+      clearLag();
       // Our own saved state wins (hide/show of the panel), then what the extension restored.
       const own = vscode.getState() as GanttViewState | undefined;
       const r = own && own.runKey === m.runKey ? own : m.restore && m.restore.runKey === m.runKey ? m.restore : undefined;
@@ -53,6 +55,7 @@ function onMessage(m: ToWebview): void {
       view.hasRun = false;
       view.compare = undefined;
       clearPath(false);
+      clearLag();
       store.reset('', '', false, 0, 100);
       runTitle.textContent = '';
       liveBadge.hidden = true;
@@ -89,6 +92,9 @@ function onMessage(m: ToWebview): void {
       return;
     case 'criticalPath':
       setPath(m.path);
+      return;
+    case 'lag':
+      setLag(m.lanes);
       return;
     case 'command':
       if (m.command === 'fit') fitAll();

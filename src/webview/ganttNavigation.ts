@@ -4,7 +4,7 @@ import { searchBox, searchCount, btnFollow, vscroll, vspacer, announcer } from '
 import { requestDraw } from './ganttDraw';
 import { totalRows } from './ganttExecutors';
 import { taskTitle, stateOf } from './ganttHitTest';
-import { vscode, store, ROW_H, AXIS_H, t, view, chartW, chartH, tOf } from './ganttView';
+import { vscode, store, ROW_H, bodyTop, t, view, chartW, chartH, tOf } from './ganttView';
 
 // ---------------------------------------------------------------- navigation
 
@@ -136,7 +136,8 @@ export function runSearch(next: boolean): void {
 
 export function syncScrollbar(): void {
   const rows = view.hasRun ? totalRows(store.rows().count) : 0;
-  vspacer.style.height = `${rows * ROW_H + AXIS_H}px`;
+  vspacer.style.height = `${rows * ROW_H + bodyTop()}px`;
+  vscroll.style.top = `${bodyTop()}px`;
   if (Math.abs(vscroll.scrollTop - view.scrollTop) > 1) vscroll.scrollTop = view.scrollTop;
 }
 

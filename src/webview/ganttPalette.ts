@@ -101,6 +101,7 @@ export function buildLegend(): void {
   });
   add(t('blockingLegend'), rect(P.block, 10));
   add(t('criticalPathLegend'), paintPathSwatch);
+  add(t('lagLegend'), (g) => { g.fillStyle = P.ready; [3, 6, 2, 8, 4].forEach((h, i) => g.fillRect(2 + i * 5, 11 - h, 3, h)); g.fillStyle = P.block; g.fillRect(22, 1, 3, 10); });
   add(t('execLegend'), rect(P.exec, 10));
   add(t('timeoutArmed'), (g) => { g.fillStyle = P.timeout; g.fillRect(2, 2, 24, 1.5); g.fillRect(2, 1, 1.5, 5); });
   add(t('timeoutFired'), (g) => { g.fillStyle = P.timeout; g.beginPath(); g.moveTo(14, 2); g.lineTo(18, 6); g.lineTo(14, 10); g.lineTo(10, 6); g.fill(); });

@@ -1,12 +1,13 @@
 // Stats of the drawn frame for the extension (tests, bench) and the offscreen accessible summary.
 import type { GanttStats } from '../core/ganttProtocol';
 import { END_STATES, taskKindOf } from '../core/ganttProtocol';
-import { el, tooltip, emptyBox, summaryTitle, laneList } from './ganttDom';
+import { el, tooltip, emptyBox, summaryTitle, laneList, lagList } from './ganttDom';
 import { P } from './ganttPalette';
 import { stateOf } from './ganttHitTest';
 import { totalRows } from './ganttExecutors';
 import { pathStats } from './ganttCriticalPath';
-import { vscode, store, ROW_H, AXIS_H, t, view, chartH, tOf } from './ganttView';
+import { lagStats, lagSummary } from './ganttLagLane';
+import { vscode, store, ROW_H, bodyTop, t, view, chartH, tOf } from './ganttView';
 
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
 export function scheduleReport(): void {
@@ -26,23 +27,24 @@ export function collectStats(): GanttStats {
       const idx = store.index.get(rows.ids[r])!;
       lanes.push({
         id: rows.ids[r], name: store.name[idx], coro: store.coro[idx], kind: taskKindOf(store.kind[idx]),
-        state: END_STATES[store.endState[idx]] || 'alive', depth: rows.depth[r], y: AXIS_H + r * ROW_H - view.scrollTop + ROW_H / 2,
+        state: END_STATES[store.endState[idx]] || 'alive', depth: rows.depth[r], y: bodyTop() + r * ROW_H - view.scrollTop + ROW_H / 2,
         slices: store.laneStart[idx + 1] - store.laneStart[idx],
       });
     }
     for (let r = Math.max(r0, rows.count); r < Math.min(totalRows(rows.count), r1 + store.execLanes.length); r++) {
       const l = store.execLanes[r - rows.count];
-      const y = AXIS_H + r * ROW_H - view.scrollTop + ROW_H / 2;
+      const y = bodyTop() + r * ROW_H - view.scrollTop + ROW_H / 2;
       if (y > view.height) break;
       execLanes.push({ name: l.name, y, items: l.items.slice() });
     }
   }
   return {
     runKey: store.runKey, frames: view.frames, lastFrameMs: view.lastFrameMs, slicesDrawn: view.slicesDrawn, visibleLanes: lanes, execLanes, totalLanes: rows?.count ?? 0, steps: store.n,
-    t0: tOf(view.labelW), t1: tOf(view.width), usPerPx: view.upp, labelW: view.labelW, axisH: AXIS_H, follow: view.follow, selected: view.selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs: view.firstFrameMs,
+    t0: tOf(view.labelW), t1: tOf(view.width), usPerPx: view.upp, labelW: view.labelW, axisH: bodyTop(), follow: view.follow, selected: view.selected, tooltip: tooltip.hidden ? null : tooltip.textContent, firstFrameMs: view.firstFrameMs,
     colors: { background: P.bg, running: P.running, waiting: P.waiting },
     compare: view.compare,
     criticalPath: pathStats(),
+    lagLanes: lagStats(),
   };
 }
 
@@ -51,6 +53,8 @@ export function report(): void {
   // Accessible summary of what is on screen.
   summaryTitle.textContent = view.hasRun ? t('lanesSummary', store.label, store.taskCount, stats.totalLanes) : emptyBox.textContent ?? '';
   laneList.textContent = '';
+  lagList.textContent = '';
+  for (const line of view.hasRun ? lagSummary() : []) el('li', undefined, lagList).textContent = line;
   for (const l of stats.visibleLanes) {
     const li = el('li', undefined, laneList);
     li.dataset.taskId = String(l.id);

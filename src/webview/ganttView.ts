@@ -45,10 +45,14 @@ export const view = {
   currentFile: undefined as string | undefined,
   /** Compare mode: the two runs shown (the lanes are both runs' tasks under a root lane each). */
   compare: undefined as CompareHeader | undefined,
+  /** Height of the event-loop lag lanes between the axis and the task lanes (0: none). */
+  lagH: 0,
 };
 
 export function chartW(): number { return Math.max(1, view.width - view.labelW); }
-export function chartH(): number { return Math.max(1, view.height - AXIS_H); }
+/** Where the task lanes start: under the axis and the lag lanes. */
+export function bodyTop(): number { return AXIS_H + view.lagH; }
+export function chartH(): number { return Math.max(1, view.height - bodyTop()); }
 export function xOf(ts: number): number { return view.labelW + (ts - view.t0) / view.upp; }
 export function tOf(x: number): number { return view.t0 + (x - view.labelW) * view.upp; }
 

@@ -177,3 +177,90 @@ describe('stuck tasks', () => {
     await h.waitFor(async () => (await h.state()).timeline?.drawn?.criticalPath === null, 10000, 'the button to clear the path');
   });
 });
+
+const SLOW = [
+  'import asyncio',
+  'import time',
+  '',
+  '',
+  'async def fetch(n):',
+  '    for _ in range(3):',
+  '        await asyncio.sleep(0.05)',
+  '    return n',
+  '',
+  '',
+  'async def compress():',
+  '    await asyncio.sleep(0.01)',
+  '    time.sleep(0.3)  # blocks the loop',
+  '',
+  '',
+  'async def main():',
+  '    slow = asyncio.create_task(fetch(1), name="fetch")',
+  '    blocker = asyncio.create_task(compress(), name="compress")',
+  '    await asyncio.gather(slow, blocker)',
+  '',
+  '',
+  'asyncio.run(main())',
+  '',
+].join('\n');
+
+describe('event-loop lag lane', () => {
+  let h;
+  before(async () => {
+    h = await launch({ workspace: 'examples' });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('the timeline shows the loop\'s lag and its blocking step; the hover blames it and names whom it delayed', async () => {
+    const { page } = h;
+    writeFileSync(path.join(h.workspaceDir, 'slow_compress.py'), SLOW);
+    await h.openFile('slow_compress.py');
+    await h.palette('Async Trace: Trace Async Run');
+    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.label === 'slow_compress.py' && r.exit && !r.live), 60000, 'the traced run to end');
+    const ids = Object.fromEntries(run.tasks.map((x) => [x.name, x.id]));
+
+    await h.palette('Async Trace: Show Timeline');
+    const frame = await h.webviewFrame('Async Trace Timeline', 20000);
+    const drawn = await h.waitFor(async () => {
+      const d = (await h.state()).timeline?.drawn;
+      return d?.runKey === run.key && d.visibleLanes.length >= 3 && d.lagLanes?.length === 1 && d;
+    }, 20000, 'the timeline with one lag lane');
+    const lane = drawn.lagLanes[0];
+    assert.equal(lane.label, 'Event loop lag');
+    assert.equal(lane.blocks, 1);
+    assert.equal(lane.longestBlock.task, ids.compress);
+    assert.ok(lane.longestBlock.dur >= 250_000, JSON.stringify(lane));
+    assert.ok(lane.maxLag >= 250_000 && lane.samples >= 3, JSON.stringify(lane));
+    // The lag lane sits above the task lanes.
+    assert.ok(lane.y < Math.min(...drawn.visibleLanes.map((l) => l.y)));
+    // The accessible summary says it in words.
+    const summary = await frame.locator('#gantt-lag li').allTextContents();
+    assert.equal(summary.length, 1);
+    assert.match(summary[0], /^Event loop lag: largest lag \d+ ms; compress blocked the loop for \d+ ms at slow_compress\.py:13; delayed 1 tasks: fetch \d+ ms$/);
+
+    // Hover the blocking step on the lag lane: which step blocked, whom it delayed.
+    const box = await frame.locator('canvas.canvas').boundingBox();
+    const b = lane.longestBlock;
+    const x = box.x + drawn.labelW + (b.ts + b.dur / 2 - drawn.t0) / drawn.usPerPx;
+    const y = box.y + lane.y;
+    await page.mouse.move(x - 20, y);
+    await page.mouse.move(x, y, { steps: 3 });
+    const tip = frame.locator('#gantt-tooltip');
+    const text = await h.waitFor(async () => {
+      const s = await tip.innerText().catch(() => '');
+      return /blocked the loop/.test(s) ? s : undefined;
+    }, 10000, 'the hover of the blocking step on the lag lane');
+    assert.match(text, /compress blocked the loop for \d+ ms at slow_compress\.py:13; delayed 1 tasks: fetch \d+ ms/);
+    assert.match(text, /Site: slow_compress\.py:13 \(compress\)/);
+    await h.screenshot('insights-loop-lag');
+
+    // Click: the blocking task is selected and its line opens.
+    await page.mouse.click(x, y);
+    await h.waitFor(async () => {
+      const s = await h.state();
+      return s.timeline?.drawn?.selected === ids.compress && s.activeEditor?.file.endsWith('slow_compress.py') && s.activeEditor.line === 13;
+    }, 10000, 'compress selected and slow_compress.py:13 open');
+  });
+});

@@ -1,5 +1,5 @@
 // What the timeline draws from the insights: the critical path overlay (segments as numbers, title
-// and stages in words), from traces recorded from real programs (test/unit/fixtures/insights).
+// and stages in words) and the event-loop lag lanes (lag samples, blocking steps with blame), from traces recorded from real programs (test/unit/fixtures/insights).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { criticalPath } from '../../src/core/criticalPath';
 import { pathOverlay } from '../../src/core/criticalPathOverlay';
 import { PATH_KINDS, PATH_STRIDE, waitKindCode } from '../../src/core/ganttProtocol';
+import { loopLag, MIN_LAG_US } from '../../src/core/loopLag';
+import { lagLaneEntries } from '../../src/core/loopLagOverlay';
 import { plainLocalize as t } from '../../src/core/taskTreeModel';
 import { TraceRun } from '../../src/core/traceModel';
 
@@ -55,4 +57,40 @@ test('critical path overlay of one task: only that task\'s life', () => {
   assert.equal(o.task, fetch);
   for (let i = 0; i < o.segments.length; i += PATH_STRIDE) assert.equal(o.segments[i + 1], fetch);
   assert.match(o.title, /^Critical path of fetch: /);
+});
+
+test('loop lag lane: one loop; fetch ready ~300 ms behind compress\'s blocking step, which the lane blames', () => {
+  const run = load('blocking_critical_path');
+  const fetch = byName(run, 'fetch');
+  const compress = byName(run, 'compress');
+  const lanes = loopLag(run);
+  assert.equal(lanes.length, 1);
+  const l = lanes[0];
+  assert.equal(l.isLoop, true);
+  for (let i = 1; i < l.ts.length; i++) assert.ok(l.ts[i] >= l.ts[i - 1], 'samples in time order');
+  assert.ok([...l.lag].every((x) => x >= MIN_LAG_US));
+  // The largest lag: fetch, ready when its sleep ended during the blocking step, ran after it.
+  let worst = 0;
+  for (let i = 1; i < l.lag.length; i++) if (l.lag[i] > l.lag[worst]) worst = i;
+  assert.equal(l.task[worst], fetch);
+  const b = l.blocks[0];
+  assert.equal(l.blocks.length, 1);
+  assert.equal(b.task, compress);
+  assert.ok(l.lag[worst] > 250_000 && l.lag[worst] < 2 * b.dur, `lag ${l.lag[worst]} block ${b.dur}`);
+  assert.ok(l.ts[worst] >= b.ts + b.dur - 1 && l.ts[worst] - l.lag[worst] < b.ts + b.dur, 'ready during the block, ran right after it');
+  const [entry] = lagLaneEntries(run, t);
+  assert.equal(entry.label, 'Event loop lag');
+  assert.equal(new Float64Array(entry.lag).length, l.lag.length);
+  assert.deepEqual(entry.blocks.map((x) => [x.task, run.sites.get(x.site)!.line, x.delayed]), [[compress, 13, [fetch]]]);
+  assert.match(entry.blocks[0].text, /^compress blocked the loop for \d+ ms at blocking_critical_path\.py:13; delayed 1 tasks: fetch \d+ ms$/);
+});
+
+test('loop lag lanes: a server whose p99 comes from one blocking step has that step and its delayed tasks on its loop\'s lane', () => {
+  const run = load('server_p99');
+  const lanes = loopLag(run);
+  const withBlock = lanes.filter((l) => l.blocks.length);
+  assert.equal(withBlock.length, 1);
+  const b = withBlock[0].blocks[0];
+  assert.equal(run.sites.get(b.site!)!.line, 9);
+  assert.ok(b.delayed.length >= 1, 'it delayed the other tasks of its loop');
 });
