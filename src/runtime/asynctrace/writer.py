@@ -2,6 +2,7 @@
 on its own thread, bounded so that a slow reader never stalls the program."""
 import _thread
 import os
+import signal
 import sys
 import time
 
@@ -13,6 +14,39 @@ from .sinks import PipeSink, _select
 _KEEP = frozenset(("site", "task", "loop", "name", 'end"'))
 # ... of which those that declare what later lines name: kept without bound.
 _DECLARE = frozenset(("site", "task", "loop"))
+
+
+try:
+    # Python runs signal handlers in the main thread between two bytecodes, so a handler that
+    # raises (Ctrl-C's KeyboardInterrupt, a SIGTERM handler's SystemExit) could interrupt the
+    # program thread's hand-over between taking a batch and writing it (the batch is lost: later
+    # lines name tasks whose lines were in it), or between a write and its bookkeeping (a frame
+    # torn in the pipe). The hand-over runs with signals blocked; they are delivered right after.
+    _sigmask = signal.pthread_sigmask
+    _SIGS = signal.valid_signals()
+    _BLOCK, _SETMASK = signal.SIG_BLOCK, signal.SIG_SETMASK
+except AttributeError:
+    _sigmask = None
+
+
+def _block_signals():
+    """Block every signal in this thread; the mask to restore (None where that cannot be done).
+    A handler already due runs (and may raise) before anything is blocked."""
+    if _sigmask is None:
+        return None
+    old = _sigmask(_BLOCK, ())
+    try:
+        _sigmask(_BLOCK, _SIGS)
+    except BaseException:
+        _sigmask(_SETMASK, old)
+        raise
+    return old
+
+
+def _restore_signals(old):
+    """Restore the mask: the signals that came meanwhile are handled now (and may raise)."""
+    if old is not None:
+        _sigmask(_SETMASK, old)
 
 
 class _Writer:
@@ -231,6 +265,14 @@ class _Writer:
 
     def _run(self):
         try:
+            if _sigmask is not None:
+                # Signals are the program's: never delivered to this thread (its C handler
+                # would have the main thread run the Python handler in the midst of a hand-over,
+                # or run one the program blocked in its own threads).
+                _sigmask(_BLOCK, _SIGS)
+        except BaseException:
+            pass
+        try:
             next_sweep = 0.0
             while not self._stop:
                 woken = False
@@ -370,6 +412,11 @@ class _Writer:
             return self.relieve()  # a forked child writes in process (see processes.py)
         if self.broken or not self.sinks or not self._wlock.acquire(False):
             return
+        try:
+            mask = _block_signals()
+        except BaseException:
+            self._wlock.release()
+            raise
         self._inline_owner = _thread.get_ident()
         try:
             sink = self.sinks[0]
@@ -387,6 +434,7 @@ class _Writer:
         finally:
             self._inline_owner = None
             self._wlock.release()
+            _restore_signals(mask)
         if not ok and len(self.buf) > self.limit // 2:
             self.relieve()
 
