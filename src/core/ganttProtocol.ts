@@ -182,6 +182,8 @@ export type ToWebview =
   /** The end of the initial load (after it, messages are live deltas). */
   | { type: 'loaded' }
   | { type: 'select'; taskId: number }
+  /** The answer to a `taskDetails` request: lines for the hover of a task's name (its time split). */
+  | { type: 'taskDetails'; taskId: number; lines: string[] }
   /** The event-loop lag lanes (replacing the previous ones). */
   | { type: 'lag'; lanes: LagLaneEntry[] }
   /** Highlight a critical path (null: clear it). */
@@ -226,6 +228,8 @@ export type FromWebview =
   | { type: 'select'; taskId: number }
   | { type: 'open'; taskId: number; siteId: number }
   | { type: 'reveal'; taskId: number }
+  /** Asks for the hover lines of a task's name (computed by the extension: they walk the whole run). */
+  | { type: 'taskDetails'; taskId: number }
   /** Asks for the critical path of a task (null: of the run), or to clear it (`clear`). */
   | { type: 'criticalPath'; taskId: number | null; clear?: boolean }
   | { type: 'stats'; stats: GanttStats }

@@ -6,6 +6,7 @@ import type { TraceRunView } from '../core/modelTypes';
 import { criticalPath } from '../core/criticalPath';
 import { pathOverlay } from '../core/criticalPathOverlay';
 import { lagLaneEntries } from '../core/loopLagOverlay';
+import { timeSplitRows } from '../core/timeSplitText';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
 import { GanttCompareEncoder, type CompareSideLabels } from './ganttCompare';
@@ -369,6 +370,12 @@ class GanttController implements vscode.Disposable {
         void vscode.commands.executeCommand('asyncTrace.openSite', run.key, m.siteId, options).then(undefined, (err: unknown) => {
           void vscode.window.showErrorMessage(vscode.l10n.t('Cannot open the source location: {0}', String(err)));
         });
+        return;
+      }
+      case 'taskDetails': {
+        const task = run?.tasks.get(m.taskId);
+        if (!run || !task) return;
+        this.post({ type: 'taskDetails', taskId: m.taskId, lines: timeSplitRows(run, task, vscode.l10n.t).map(([k, v]) => `${k}: ${v}`) });
         return;
       }
       case 'criticalPath':

@@ -10,6 +10,7 @@ import {
 } from '../core/taskTreeModel';
 import { hasChildProcesses, processDescription, processLabel, processOf, processTooltipRows, processesInOrder } from '../core/processText';
 import { isFilterActive, taskMatches, visibleTaskIds as visibleTasks, type TaskFilter as TreeFilter, type TaskStateFilter } from '../core/taskFilter';
+import { timeSplitRows } from '../core/timeSplitText';
 import { contributeTestState } from './testHooks';
 import { markdownText } from './untrustedMarkdown';
 import type { TraceRuns } from './traceRuns';
@@ -276,7 +277,8 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       item.tooltip = tooltip(programLabel(node.run), runTooltipRows(node.run, t, sourcePath));
     } else if (node.kind === 'task') {
       const task = node.run.tasks.get(node.taskId);
-      if (task) item.tooltip = tooltip(taskName(node.run, task.id), taskTooltipRows(node.run, task, t));
+      // With where its time went: running, ready behind whom, waiting on what.
+      if (task) item.tooltip = tooltip(taskName(node.run, task.id), [...taskTooltipRows(node.run, task, t), ...timeSplitRows(node.run, task, t)]);
     } else if (node.kind === 'process') {
       const p = node.run.processes?.get(node.process);
       if (p) item.tooltip = tooltip(processLabel(p, t), processTooltipRows(node.run, p, t));

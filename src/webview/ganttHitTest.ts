@@ -6,6 +6,7 @@ import { WAIT_KINDS, END_STATES, taskKindOf } from '../core/ganttProtocol';
 import { el, main, tooltip } from './ganttDom';
 import { execWaitText, hitExec, totalRows } from './ganttExecutors';
 import { pathHoverLine } from './ganttCriticalPath';
+import { taskDetailLines } from './ganttTaskDetails';
 import { store, ROW_H, AXIS_H, bodyTop, t, view, tOf } from './ganttView';
 import { hitLag } from './ganttLagLane';
 
@@ -74,7 +75,10 @@ function hitAt(x: number, y: number): Hit | null {
   const idx = store.index.get(id)!;
   const base = { row, task: id, targets: [] as number[] };
   if (x < view.labelW) {
-    return { ...base, kind: 'label', start: store.created[idx], end: store.laneEnd(idx), site: store.site[idx], lines: [taskTitle(idx), `${t('state')}: ${stateOf(idx)}`, ...(store.site[idx] >= 0 ? [`${t('createdAt')}: ${siteText(store.site[idx])}`] : []), ...(store.error[idx] ? [`${t('error')}: ${store.error[idx]}`] : [])] };
+    const lines = [taskTitle(idx), `${t('state')}: ${stateOf(idx)}`, ...(store.site[idx] >= 0 ? [`${t('createdAt')}: ${siteText(store.site[idx])}`] : []), ...(store.error[idx] ? [`${t('error')}: ${store.error[idx]}`] : [])];
+    // Where its time went (from the extension, shown when it arrives).
+    lines.push(...(taskDetailLines(id) ?? []));
+    return { ...base, kind: 'label', start: store.created[idx], end: store.laneEnd(idx), site: store.site[idx], lines };
   }
   const tm = tOf(x);
   const tol = 3 * view.upp;

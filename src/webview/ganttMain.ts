@@ -11,6 +11,7 @@ import { installInput, resize } from './ganttInput';
 import { collectStats } from './ganttReport';
 import { clearPath, installPath, setPath } from './ganttCriticalPath';
 import { clearLag, setLag } from './ganttLagLane';
+import { clearTaskDetails, setTaskDetails } from './ganttTaskDetails';
 import { vscode, store, setStrings, view, chartW, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- messages
@@ -33,6 +34,7 @@ function onMessage(m: ToWebview): void {
       view.hover = null;
       clearPath(false);
       clearLag();
+      clearTaskDetails();
       // Our own saved state wins (hide/show of the panel), then what the extension restored.
       const own = vscode.getState() as GanttViewState | undefined;
       const r = own && own.runKey === m.runKey ? own : m.restore && m.restore.runKey === m.runKey ? m.restore : undefined;
@@ -95,6 +97,9 @@ function onMessage(m: ToWebview): void {
       return;
     case 'lag':
       setLag(m.lanes);
+      return;
+    case 'taskDetails':
+      setTaskDetails(m.taskId, m.lines);
       return;
     case 'command':
       if (m.command === 'fit') fitAll();

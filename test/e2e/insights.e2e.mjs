@@ -262,5 +262,35 @@ describe('event-loop lag lane', () => {
       const s = await h.state();
       return s.timeline?.drawn?.selected === ids.compress && s.activeEditor?.file.endsWith('slow_compress.py') && s.activeEditor.line === 13;
     }, 10000, 'compress selected and slow_compress.py:13 open');
+
+    // The hover of a task's name: where its time went (fetch was ready behind compress's steps).
+    const fetchLane = (await h.state()).timeline.drawn.visibleLanes.find((l) => l.id === ids.fetch);
+    await page.mouse.move(box.x + 60, box.y + fetchLane.y - 8);
+    await page.mouse.move(box.x + 70, box.y + fetchLane.y, { steps: 3 });
+    const split = await h.waitFor(async () => {
+      const s = await tip.innerText().catch(() => '');
+      return /Time split/.test(s) ? s : undefined;
+    }, 10000, 'the time split in the hover of fetch\'s name');
+    assert.match(split, /Time split: .+ running, \d+ ms ready but not running, \d+ ms waiting/);
+    assert.match(split, /Ready behind: compress \d+ ms/);
+    assert.match(split, /Waiting on: sleep \d+(\.\d+)? ms/);
+    await page.mouse.move(5, 5);
+
+    // The same in the Tasks tree's tooltip of fetch.
+    await openTasksView(h);
+    const label = page.locator('.part.sidebar .monaco-list-row', { has: page.locator('.label-name', { hasText: /^fetch$/ }) }).first().locator('.label-name');
+    const treeTip = page.locator('.workbench-hover, .monaco-hover:not(.hidden)', { hasText: 'Time split' }).first();
+    await h.waitFor(async () => {
+      const lb = await label.boundingBox();
+      await page.mouse.move(lb.x + 5, lb.y + lb.height / 2);
+      await page.mouse.move(lb.x + 15, lb.y + lb.height / 2, { steps: 4 });
+      await treeTip.waitFor({ state: 'visible', timeout: 3000 });
+      return true;
+    }, 30000, 'the tooltip of fetch in the tree');
+    const treeText = await treeTip.innerText();
+    assert.match(treeText, /Ready behind\s*:?\s*compress \d+ ms/);
+    assert.match(treeText, /Waiting on\s*:?\s*sleep/);
+    await h.screenshot('insights-time-split-tree');
+    await page.mouse.move(5, 5);
   });
 });

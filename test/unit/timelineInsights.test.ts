@@ -9,6 +9,7 @@ import { pathOverlay } from '../../src/core/criticalPathOverlay';
 import { PATH_KINDS, PATH_STRIDE, waitKindCode } from '../../src/core/ganttProtocol';
 import { loopLag, MIN_LAG_US } from '../../src/core/loopLag';
 import { lagLaneEntries } from '../../src/core/loopLagOverlay';
+import { timeSplitRows } from '../../src/core/timeSplitText';
 import { plainLocalize as t } from '../../src/core/taskTreeModel';
 import { TraceRun } from '../../src/core/traceModel';
 
@@ -93,4 +94,14 @@ test('loop lag lanes: a server whose p99 comes from one blocking step has that s
   const b = withBlock[0].blocks[0];
   assert.equal(run.sites.get(b.site!)!.line, 9);
   assert.ok(b.delayed.length >= 1, 'it delayed the other tasks of its loop');
+});
+
+test('time split rows: fetch ran briefly, was ready ~300 ms behind compress, waited on its sleeps', () => {
+  const run = load('blocking_critical_path');
+  const fetch = run.tasks.get(byName(run, 'fetch'))!;
+  const rows = Object.fromEntries(timeSplitRows(run, fetch, t));
+  assert.match(rows['Time split'], /^[\d.]+ (µs|ms) running, \d+ ms ready but not running, \d+ ms waiting$/);
+  assert.match(rows['Ready behind'], /^compress (\d+) ms/);
+  assert.ok(Number(/^compress (\d+) ms/.exec(rows['Ready behind'])![1]) >= 250, rows['Ready behind']);
+  assert.match(rows['Waiting on'], /^sleep \d+(\.\d+)? ms$/);
 });
