@@ -88,8 +88,13 @@ test('links written into a trace are text in the notification, the tree, its too
   // Every link rendered from Markdown in the hover (those carry a target). Anchors without one are
   // VS Code's own controls, shown when the line also has a Problems entry: the action bar (View
   // Problem, Quick Fix) and the entry's related locations ("file.py(4, 1)").
-  const links = await page.locator('.monaco-hover:not(.hidden) .monaco-hover-content a').evaluateAll(
+  // (The Problems part of the hover can show before the extension's own part on a loaded machine:
+  // wait for its links.)
+  const hoverLinks = () => page.locator('.monaco-hover:not(.hidden) .monaco-hover-content a').evaluateAll(
     (as) => as.filter((a) => a.hasAttribute('data-href') || a.hasAttribute('href')).map((a) => a.getAttribute('data-href') ?? a.getAttribute('href')));
+  let links = [];
+  await h.waitFor(async () => (links = await hoverLinks()).length > 0, 15000, 'the reveal/timeline links in the hover')
+    .catch(() => {});
   assert.ok(links.length > 0, 'the reveal/timeline links are there');
   for (const href of links) assert.match(href, /^command:asyncTrace\.(revealTask|showTimeline)\?/, `only own links: ${href}`);
   await page.keyboard.press('Escape');
