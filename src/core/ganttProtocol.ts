@@ -182,6 +182,8 @@ export type ToWebview =
   /** The end of the initial load (after it, messages are live deltas). */
   | { type: 'loaded' }
   | { type: 'select'; taskId: number }
+  /** Show one wait of a task: select the task, zoom to the wait and mark it. */
+  | { type: 'revealWait'; taskId: number; from: number; to: number }
   /** The answer to a `taskDetails` request: lines for the hover of a task's name (its time split). */
   | { type: 'taskDetails'; taskId: number; lines: string[] }
   /** The event-loop lag lanes (replacing the previous ones). */
@@ -215,6 +217,8 @@ export interface GanttStats {
   firstFrameMs: number | null;
   /** Compare mode's header, when two runs are shown. */
   compare?: CompareHeader;
+  /** The wait marked by a `revealWait` (an outlier opened from a hover), until another selection or Escape. */
+  focusWait?: { task: number; from: number; to: number } | null;
   /** The highlighted critical path: its task, the tasks it runs through, segments in all and drawn in the last frame. */
   criticalPath?: { task: number; tasks: number[]; segments: number; drawn: number; links: number } | null;
   /** The lag lanes on screen: label, canvas y of the lane's middle, samples, blocking steps, the largest lag (us). */

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { TraceRunView } from '../core/modelTypes';
 import { describeOn, formatDelay, lineHints, taskName, type LineInfo, type TaskAwaitStats } from '../core/lineAnnotations';
 import { formatDuration } from '../core/format';
-import { histogramBar, lineWaits } from '../core/waitDistributions';
+import { histogramBar, lineWaits, type SlowWait } from '../core/waitDistributions';
 import { markdownText } from './untrustedMarkdown';
 import { plainText } from '../core/untrusted';
 
@@ -25,6 +25,12 @@ function commandLink(label: string, tooltip: string, command: string, args: unkn
 function taskLinks(run: TraceRunView, task: number): string {
   return `${commandLink('$(list-tree)', t('Reveal in Tasks'), 'asyncTrace.revealTask', [run.key, task])} `
     + commandLink('$(graph-line)', t('Show in Timeline'), 'asyncTrace.showTimeline', [run.key, task]);
+}
+
+/** Reveal the task in the tree; open this wait on the timeline (zoomed to it, marked) and its line. */
+function waitLinks(run: TraceRunView, w: SlowWait, site: number): string {
+  return `${commandLink('$(list-tree)', t('Reveal in Tasks'), 'asyncTrace.revealTask', [run.key, w.task])} `
+    + commandLink('$(graph-line)', t('Open This Wait on the Timeline'), 'asyncTrace.showTimeline', [run.key, w.task, { from: w.from, to: w.to, site }]);
 }
 
 function name(run: TraceRunView, task: number): string {
@@ -58,8 +64,15 @@ export function hoverMarkdown(run: TraceRunView, info: LineInfo, tasks: readonly
       if (h.counts.length > 1) {
         md.appendMarkdown(`\`${formatDuration(h.bounds[0])} ${histogramBar(h)} ${formatDuration(h.bounds[h.bounds.length - 1])}\`\n\n`);
       }
+      // The outliers: each opens its wait on the timeline (zoomed to it, marked) and this line.
       const slow = dist.slowest[0];
-      if (slow !== undefined) md.appendMarkdown(`${escapeMarkdown(t('Slowest: {0} by {1}', formatDuration(slow.to - slow.from), taskName(run, slow.task)))} ${taskLinks(run, slow.task)}\n\n`);
+      if (slow !== undefined) md.appendMarkdown(`${escapeMarkdown(t('Slowest: {0} by {1}', formatDuration(slow.to - slow.from), taskName(run, slow.task)))} ${waitLinks(run, slow, dist.site)}\n\n`);
+      const others = dist.slowest.slice(1, 3);
+      if (others.length) {
+        md.appendMarkdown(`${escapeMarkdown(t('Next slowest:'))}\n\n`);
+        for (const w of others) md.appendMarkdown(`- ${escapeMarkdown(t('{0} by {1}', formatDuration(w.to - w.from), taskName(run, w.task)))} ${waitLinks(run, w, dist.site)}\n`);
+        md.appendMarkdown('\n');
+      }
     }
   }
 

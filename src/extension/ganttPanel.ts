@@ -19,8 +19,18 @@ const VIEW_TYPE = 'asyncTrace.timeline';
 /** A live run's lag lanes are recomputed at most this often (the analysis walks the whole run). */
 const LAG_INTERVAL_MS = 2000;
 
-/** Argument shapes of asyncTrace.showTimeline: (runKey, taskId) or a tree element. */
+/** Argument shapes of asyncTrace.showTimeline: (runKey, taskId, wait?) or a tree element. */
 type ShowArg = string | { runKey?: unknown; taskId?: unknown; run?: { key?: unknown } } | undefined;
+
+/** A wait to show (third argument, from a hover's outlier link): its time range (us) and its await site. */
+interface WaitArg { from: number; to: number; site?: number }
+
+function waitArg(c: unknown): WaitArg | undefined {
+  if (!c || typeof c !== 'object') return undefined;
+  const o = c as Record<string, unknown>;
+  if (typeof o.from !== 'number' || typeof o.to !== 'number' || !Number.isFinite(o.from) || !Number.isFinite(o.to) || o.to < o.from) return undefined;
+  return { from: o.from, to: o.to, site: typeof o.site === 'number' ? o.site : undefined };
+}
 
 let openPanel: vscode.WebviewPanel | undefined;
 
@@ -41,7 +51,7 @@ export function registerGanttPanel(context: vscode.ExtensionContext, runs: Trace
   const controller = new GanttController(context, runs);
   context.subscriptions.push(controller);
   context.subscriptions.push(
-    vscode.commands.registerCommand('asyncTrace.showTimeline', (a?: ShowArg, b?: unknown) => controller.show(a, b)),
+    vscode.commands.registerCommand('asyncTrace.showTimeline', (a?: ShowArg, b?: unknown, c?: unknown) => controller.show(a, b, c)),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: (panel, state) => controller.restore(panel, state as GanttViewState | undefined),
     }),
@@ -64,6 +74,8 @@ class GanttController implements vscode.Disposable {
   private comparisonRuns: { before: TraceRunView; after: TraceRunView; labels: CompareSideLabels } | undefined;
   private ready = false;
   private pendingSelect: number | undefined;
+  /** A wait to reveal once the run is loaded. */
+  private pendingWait: { taskId: number; from: number; to: number } | undefined;
   private restoreState: GanttViewState | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlush = 0;
@@ -94,7 +106,7 @@ class GanttController implements vscode.Disposable {
     );
   }
 
-  show(a?: ShowArg, b?: unknown): void {
+  show(a?: ShowArg, b?: unknown, c?: unknown): void {
     let runKey: string | undefined;
     let taskId: number | undefined;
     if (typeof a === 'string') {
@@ -106,6 +118,8 @@ class GanttController implements vscode.Disposable {
       if (typeof a.taskId === 'number') taskId = a.taskId;
     }
     const run = (runKey !== undefined ? this.runs.byKey(runKey) : undefined) ?? this.runs.selected;
+    const wait = waitArg(c);
+    if (wait && run && taskId !== undefined) { void this.showWait(run, taskId, wait); return; }
     if (!this.panel) {
       const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Async Trace Timeline'), vscode.ViewColumn.Active, this.webviewOptions());
       this.adopt(panel);
@@ -115,6 +129,28 @@ class GanttController implements vscode.Disposable {
     if (run && run !== this.runs.selected) this.runs.select(run);
     this.setRun(run);
     if (taskId !== undefined) this.selectTask(taskId, true);
+  }
+
+  /** Opens the wait's line, then the timeline beside it zoomed to the wait (marked, its task selected). */
+  private async showWait(run: TraceRunView, taskId: number, wait: WaitArg): Promise<void> {
+    if (wait.site !== undefined) await vscode.commands.executeCommand('asyncTrace.openSite', run.key, wait.site).then(undefined, () => undefined);
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, vscode.l10n.t('Async Trace Timeline'), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions());
+      this.adopt(panel);
+    } else {
+      this.panel.reveal(undefined, true);
+    }
+    if (run !== this.runs.selected) this.runs.select(run);
+    this.setRun(run);
+    this.selectedTask = taskId;
+    const focus = { taskId, from: wait.from, to: wait.to };
+    if (this.ready && this.encoder && !this.loading) {
+      this.post({ type: 'select', taskId });
+      this.post({ type: 'revealWait', ...focus });
+    } else {
+      this.pendingSelect = undefined;
+      this.pendingWait = focus;
+    }
   }
 
   showCriticalPath(run: TraceRunView, taskId: number | null): void {
@@ -150,6 +186,7 @@ class GanttController implements vscode.Disposable {
     this.run = undefined;
     this.encoder = undefined;
     this.pendingSelect = undefined;
+    this.pendingWait = undefined;
     this.selectedTask = undefined;
     this.pathTask = undefined;
     this.comparisonRuns = { before, after, labels };
@@ -243,6 +280,7 @@ class GanttController implements vscode.Disposable {
     this.run = run;
     this.encoder = undefined;
     this.pendingSelect = undefined;
+    this.pendingWait = undefined;
     this.selectedTask = undefined;
     this.pathTask = undefined;
     this.panel.title = run ? vscode.l10n.t('Timeline: {0}', plainText(run.label)) : vscode.l10n.t('Async Trace Timeline');
@@ -307,7 +345,12 @@ class GanttController implements vscode.Disposable {
       if (this.current() === source) this.loading = false;
     }
     this.lastFlush = Date.now();
-    if (this.pendingSelect !== undefined) {
+    if (this.pendingWait !== undefined && this.current() === this.encoder) {
+      const w = this.pendingWait;
+      this.pendingWait = undefined;
+      this.post({ type: 'select', taskId: w.taskId });
+      this.post({ type: 'revealWait', ...w });
+    } else if (this.pendingSelect !== undefined) {
       const id = this.pendingSelect;
       this.pendingSelect = undefined;
       this.post({ type: 'select', taskId: id });
@@ -514,6 +557,7 @@ export function webviewStrings(): GanttStrings {
     criticalPathClear: vscode.l10n.t('Clear the Critical Path (Esc)'),
     criticalPathCleared: vscode.l10n.t('Critical path cleared'),
     onCriticalPath: vscode.l10n.t('On the critical path'),
+    waitShown: vscode.l10n.t('Wait shown: {0} of {1}, from {2}'),
     lagLegend: vscode.l10n.t('Event loop lag: how long tasks were ready before they ran (red: over the block threshold)'),
     lagLaneLabel: vscode.l10n.t('{0} · max {1}'),
     lagMax: vscode.l10n.t('largest lag {0}'),

@@ -7,6 +7,7 @@ import { P, readPalette } from './ganttPalette';
 import { scheduleReport } from './ganttReport';
 import { drawPath, onPath } from './ganttCriticalPath';
 import { drawLagLanes, drawLagLinks } from './ganttLagLane';
+import { drawFocusWait, focusWaitFollowsSelection } from './ganttFocusWait';
 import { drawExecLabel, drawExecLane, drawExecLinks, totalRows } from './ganttExecutors';
 import { store, ROW_H, AXIS_H, bodyTop, t, view, chartW, chartH, xOf, tOf, perfLog } from './ganttView';
 
@@ -110,6 +111,8 @@ export function draw(): number {
   drawLinks(rows, Math.min(r0, rows.count), Math.min(r1, rows.count));
   drawExecLinks(rows, r0, r1);
   drawPath(rows);
+  focusWaitFollowsSelection();
+  drawFocusWait(rows);
   if (view.rangeSel) {
     const a = Math.min(view.rangeSel.a, view.rangeSel.b), b = Math.max(view.rangeSel.a, view.rangeSel.b);
     ctx.globalAlpha = 0.2; ctx.fillStyle = P.focus; ctx.fillRect(a, bodyTop(), b - a, chartH()); ctx.globalAlpha = 1;

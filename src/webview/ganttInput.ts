@@ -5,6 +5,7 @@ import { readPalette, buildLegend } from './ganttPalette';
 import { requestDraw, textCache } from './ganttDraw';
 import { hitTest, showTooltip } from './ganttHitTest';
 import { clearPath, hasPath } from './ganttCriticalPath';
+import { clearFocusWait } from './ganttFocusWait';
 import { clampView, fitAll, zoomAt, panBy, userMoved, zoomToTask, select, moveSelection, runSearch, syncScrollbar, saveState } from './ganttNavigation';
 import { vscode, store, ROW_H, AXIS_H, MIN_LABEL_W, t, view, chartW, chartH, tOf } from './ganttView';
 
@@ -142,7 +143,7 @@ export function installInput(): void {
       case 'ArrowRight': panBy(step); break;
       case '+': case '=': zoomAt(0.5, chartW() / 2); break;
       case '-': case '_': zoomAt(2, chartW() / 2); break;
-      case 'Escape': if (!hasPath()) return; clearPath(true); break;
+      case 'Escape': if (clearFocusWait()) break; if (!hasPath()) return; clearPath(true); break;
       case 'f': case 'F': case '0': fitAll(); userMoved(); break;
       case 'z': case 'Z': if (view.selected !== null) zoomToTask(view.selected); break;
       case ' ':

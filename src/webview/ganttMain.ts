@@ -12,6 +12,7 @@ import { collectStats } from './ganttReport';
 import { clearPath, installPath, setPath } from './ganttCriticalPath';
 import { clearLag, setLag } from './ganttLagLane';
 import { clearTaskDetails, setTaskDetails } from './ganttTaskDetails';
+import { clearFocusWait, revealWait } from './ganttFocusWait';
 import { vscode, store, setStrings, view, chartW, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- messages
@@ -35,6 +36,7 @@ function onMessage(m: ToWebview): void {
       clearPath(false);
       clearLag();
       clearTaskDetails();
+      clearFocusWait();
       // Our own saved state wins (hide/show of the panel), then what the extension restored.
       const own = vscode.getState() as GanttViewState | undefined;
       const r = own && own.runKey === m.runKey ? own : m.restore && m.restore.runKey === m.runKey ? m.restore : undefined;
@@ -97,6 +99,9 @@ function onMessage(m: ToWebview): void {
       return;
     case 'lag':
       setLag(m.lanes);
+      return;
+    case 'revealWait':
+      if (view.loaded) revealWait(m.taskId, m.from, m.to);
       return;
     case 'taskDetails':
       setTaskDetails(m.taskId, m.lines);

@@ -7,6 +7,7 @@ import { stateOf } from './ganttHitTest';
 import { totalRows } from './ganttExecutors';
 import { pathStats } from './ganttCriticalPath';
 import { lagStats, lagSummary } from './ganttLagLane';
+import { focusWaitStats } from './ganttFocusWait';
 import { vscode, store, ROW_H, bodyTop, t, view, chartH, tOf } from './ganttView';
 
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
@@ -45,6 +46,7 @@ export function collectStats(): GanttStats {
     compare: view.compare,
     criticalPath: pathStats(),
     lagLanes: lagStats(),
+    focusWait: focusWaitStats(),
   };
 }
 

@@ -292,5 +292,27 @@ describe('event-loop lag lane', () => {
     assert.match(treeText, /Waiting on\s*:?\s*sleep/);
     await h.screenshot('insights-time-split-tree');
     await page.mouse.move(5, 5);
+
+    // The hover of fetch's sleep line: its slowest wait (the one held up by compress) opens on the
+    // timeline, zoomed to it and marked, with fetch selected and the line in the editor.
+    await h.openFile('slow_compress.py');
+    const hover = await h.waitFor(async () => {
+      const text = await hoverLine(page, 7, 'sleep').catch(() => '');
+      return /Slowest: \d+ ms by fetch/.test(text) ? text : undefined;
+    }, 20000, 'the hover of line 7 with its slowest wait');
+    assert.match(hover, /Wait times here: 3 waits/);
+    const open = page.locator('.monaco-hover:not(.hidden) a[title="Open This Wait on the Timeline"]').first();
+    await open.click();
+    const focused = await h.waitFor(async () => {
+      const d = (await h.state()).timeline?.drawn;
+      return d?.focusWait?.task === ids.fetch && d.selected === ids.fetch ? d : undefined;
+    }, 15000, 'the slowest wait shown on the timeline');
+    const w = focused.focusWait;
+    assert.ok(w.to - w.from >= 250_000, `the wait held up by compress: ${JSON.stringify(w)}`);
+    assert.ok(focused.t0 <= w.from && focused.t1 >= w.to, 'the wait in view');
+    assert.ok(focused.t1 - focused.t0 < 3 * (w.to - w.from), 'zoomed to it');
+    const editor = (await h.state()).activeEditor;
+    assert.ok(editor?.file.endsWith('slow_compress.py') && editor.line === 7, JSON.stringify(editor));
+    await h.screenshot('insights-open-wait');
   });
 });
