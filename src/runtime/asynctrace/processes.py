@@ -192,7 +192,6 @@ def _after_fork(rec):
         sinks = _open_sinks(_cfg)
     except Exception:
         return False
-    import _thread
     from . import recorder as _rec
     # Children format on the writer thread: a formatter process would keep the descriptors the
     # child had at the fork (a daemon that closes them right after would still hold them).
@@ -205,7 +204,8 @@ def _after_fork(rec):
     rec._finished = False
     rec.exit_code = 0
     rec.exit_error = None
-    rec._lock = _thread.allocate_lock()  # another thread may have held it at the fork
+    from .writer import _allocate_lock  # (the real one, whatever the program patched)
+    rec._lock = _allocate_lock()  # another thread may have held it at the fork
     rec.start()
     _header(rec, _argv())
     _redeclare_sites(rec)

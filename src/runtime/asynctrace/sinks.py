@@ -9,6 +9,7 @@ import time
 # Bound now: gevent's monkey-patching may replace them later with cooperative versions.
 _select = select.select
 _write = os.write
+_sleep = time.sleep  # (read before the program can monkey-patch it)
 
 
 class _NotOurs(OSError):
@@ -248,7 +249,7 @@ def _send_whole_lines(data, sock, writer):
         if w and stop <= pos:
             # Writable (free space above a fraction of what is queued) but not enough for the
             # line: poll until the reader makes room.
-            time.sleep(0.005)
+            _sleep(0.005)
 
 
 class SocketSink:

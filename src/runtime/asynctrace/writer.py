@@ -49,6 +49,14 @@ def _restore_signals(old):
         _sigmask(_SETMASK, old)
 
 
+# The real thread primitives, read when the runtime starts: a forked child of a program that
+# gevent monkey-patched makes a new writer, which must be a thread with real locks, not a greenlet
+# the program's hub may never run again (a traced gevent worker then hung at its exit).
+_start_new_thread = _thread.start_new_thread
+_allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
+
+
 class _Writer:
     """Moves the buffer's items to the sinks on its own thread.
 
@@ -82,12 +90,12 @@ class _Writer:
         self.base = 0             # the recorder's clock origin (perf_counter_ns)
         self.child = None         # the formatter process (_Formatter)
         self._stop = False
-        self._wake = _thread.allocate_lock()
+        self._wake = _allocate_lock()
         self._wake.acquire()
         # Released by this thread after it took a batch (see relieve).
-        self._took = _thread.allocate_lock()
+        self._took = _allocate_lock()
         self._took.acquire()
-        self._done = _thread.allocate_lock()
+        self._done = _allocate_lock()
         self._done.acquire()
         self.broken = False
         self.writing = False
@@ -95,7 +103,7 @@ class _Writer:
         self._next_relief = 0.0
         self.on_broken = None
         self._thread = None
-        self._wlock = _thread.allocate_lock()  # one writer at a time on the sinks
+        self._wlock = _allocate_lock()  # one writer at a time on the sinks
         self._inline_owner = None  # the program's thread inside flush_inline (holding _wlock)
         self.deadline = None
         self._encode = self._format
@@ -127,7 +135,7 @@ class _Writer:
             # formatter.
             self.interval = 0.1
             self.eager = self.limit
-        self._thread = _thread.start_new_thread(self._run, ())
+        self._thread = _start_new_thread(self._run, ())
 
     # -- the formatter process ------------------------------------------------------------
     def _spawn_formatter(self):
@@ -417,7 +425,7 @@ class _Writer:
         except BaseException:
             self._wlock.release()
             raise
-        self._inline_owner = _thread.get_ident()
+        self._inline_owner = _get_ident()
         try:
             sink = self.sinks[0]
             if sink.pending is not None and not sink.try_write(None):
@@ -449,7 +457,7 @@ class _Writer:
         """Flush everything written so far, then `last(dropped)` (the exit line, which so
         carries the final count of dropped lines), then close the sinks and wait for the
         formatter to write its last line."""
-        if self._inline_owner is not None and self._inline_owner == _thread.get_ident():
+        if self._inline_owner is not None and self._inline_owner == _get_ident():
             # Called from a signal handler of the program (os._exit in it) that interrupted
             # this thread's hand-over: the lock is ours, the frame half written. Touch nothing;
             # when the process ends the formatter writes what it got, then the exit line.
