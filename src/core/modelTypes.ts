@@ -95,6 +95,8 @@ export interface ProcessInfo {
   endTs?: number;
   exitCode?: number;
   error?: ErrorInfo;
+  /** Its end comes from its parent's `reaped` line (it died of a signal and wrote no exit line). */
+  reaped?: boolean;
   /** Its stream is still open (more lines may come). */
   live: boolean;
   /** Lines of this stream that could not be read. */

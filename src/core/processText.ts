@@ -47,8 +47,10 @@ export function processDescription(run: TraceRunView, p: ProcessInfo, t: Localiz
   const end = p.endTs ?? (p.live ? run.now : undefined);
   const parts: string[] = [];
   if (end !== undefined) parts.push(seconds(Math.max(0, end - p.startTs)));
-  if (p.exitCode !== undefined) parts.push(t('exit {0}', p.exitCode));
-  else if (p.live && run.live) parts.push(t('running'));
+  if (p.exitCode !== undefined) {
+    parts.push(t('exit {0}', p.exitCode));
+    if (p.reaped && p.error) parts.push(t('killed by {0}', plainText(p.error.type, 40)));
+  } else if (p.live && run.live) parts.push(t('running'));
   else parts.push(t('no exit line (killed?)'));
   return parts.join(' \u00b7 ');
 }
@@ -69,7 +71,8 @@ export function processTooltipRows(run: TraceRunView, p: ProcessInfo, t: Localiz
   }
   if (p.argv.length) rows.push([t('Command line'), plainText(p.argv.join(' '), 300)]);
   rows.push([t('Ran'), processDescription(run, p, t)]);
-  if (p.error) rows.push([t('Error'), plainText(`${p.error.type}: ${p.error.message}`, 300)]);
+  if (p.reaped && p.error) rows.push([t('Error'), t('killed by {0} (no exit line; its parent collected its status)', plainText(p.error.type, 40))]);
+  else if (p.error) rows.push([t('Error'), plainText(`${p.error.type}: ${p.error.message}`, 300)]);
   let tasks = 0;
   for (const task of run.tasks.values()) if (processOf(task) === p.key) tasks++;
   rows.push([t('Tasks'), String(tasks)]);

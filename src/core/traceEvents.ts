@@ -185,7 +185,10 @@ export interface UseEvent {
 
 export interface ExitEvent { type: 'exit'; ts: number; code: number; dropped: number; error?: ErrorInfo }
 
+/** The process collected the status of a child that died of a signal (which leaves no exit line). */
+export interface ReapedEvent { type: 'reaped'; ts: number; pid: number; code: number; signal?: string }
+
 export type TraceEvent =
   | RunEvent | SiteEvent | LoopEvent | TaskEvent | NameEvent | StepEvent | TimeoutEvent
   | CancelEvent | EndEvent | UnretrievedEvent | BlockEvent | ExecEvent | ObjEvent | HoldEvent | UseEvent
-  | ExitEvent;
+  | ExitEvent | ReapedEvent;

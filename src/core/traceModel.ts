@@ -9,7 +9,7 @@ import { ProcessStreamMap } from './processStreams';
 import { StepStore } from './stepStore';
 import { NO_CANCELS, NO_IDS, TaskRecord } from './taskRecord';
 import type {
-  AwaitOn, BlockEvent, CancelEvent, EndEvent, ExecEvent, ErrorInfo, ExitEvent, LoopEvent, RunEvent,
+  AwaitOn, BlockEvent, CancelEvent, EndEvent, ExecEvent, ErrorInfo, ExitEvent, LoopEvent, ReapedEvent, RunEvent,
   StepEvent, TaskEvent, TimeoutEvent, TraceEvent,
 } from './traceEvents';
 import { TraceParser, type TraceSink } from './traceParser';
@@ -70,6 +70,8 @@ export class TraceRun implements TraceRunView {
   private readonly hidden = new Set<number>();
   /** Processes by key (0: the main process), from each stream's `run` and `exit` lines. */
   readonly processes = new Map<number, ProcessInfo>();
+  /** Children reaped dead by a signal, as their parents said (`reaped` lines). */
+  private readonly reaped: Array<{ ppid: number; pid: number; ts: number; code: number; signal?: string }> = [];
   /** Child process streams by the caller's stream key. */
   private readonly streams = new Map<string, { map: ProcessStreamMap; parser: TraceParser; sink: TraceSink }>();
   /** Streams of another run (a stale file beside this trace): read and ignored. */
@@ -209,8 +211,32 @@ export class TraceRun implements TraceRunView {
       start: typeof e.start === 'string' ? e.start : 'exec', argv: Array.isArray(e.argv) ? e.argv : [],
       startTs, live: true, badLines: 0,
     });
+    this.applyReaped();
     this.seen(startTs);
     this.runChanged = true;
+  }
+
+  /** A child that died of a signal, as its parent collected it: its end when its stream has none. */
+  private foldReaped(e: ReapedEvent): void {
+    const parent = this.processes.get(this.folding);
+    if (parent === undefined) return;
+    this.reaped.push({ ppid: parent.pid, pid: e.pid, ts: e.ts, code: e.code, signal: typeof e.signal === 'string' ? e.signal : undefined });
+    this.seen(e.ts);
+    this.applyReaped();
+  }
+
+  private applyReaped(): void {
+    if (this.reaped.length === 0) return;
+    for (const p of this.processes.values()) {
+      if (p.key === 0 || p.exitCode !== undefined) continue;
+      const r = this.reaped.find((x) => x.pid === p.pid && x.ppid === p.ppid);
+      if (r === undefined) continue;
+      p.exitCode = r.code;
+      p.endTs = Math.max(p.startTs, r.ts);
+      p.error = { type: r.signal ?? 'Killed', message: '', site: null };
+      p.reaped = true;
+      this.runChanged = true;
+    }
   }
 
   private foldProcessExit(map: ProcessStreamMap, e: ExitEvent): void {
@@ -218,7 +244,8 @@ export class TraceRun implements TraceRunView {
     if (p === undefined) return;
     p.endTs = map.ts(e.ts);
     p.exitCode = typeof e.code === 'number' ? e.code : 0;
-    if (e.error) p.error = e.error;
+    p.error = e.error ? e.error : undefined; // (its own exit line outranks what its parent saw)
+    p.reaped = undefined;
     this.seen(p.endTs);
     this.runChanged = true;
   }
@@ -371,6 +398,7 @@ export class TraceRun implements TraceRunView {
         this.runChanged = true;
         return;
       case 'exit': return this.foldExit(e);
+      case 'reaped': return this.foldReaped(e);
       case 'obj': this.objects.foldObj(e); return;
       case 'hold': this.seen(e.ts); this.objects.foldHold(e); return;
       case 'use': this.seen(e.ts); this.objects.foldUse(e); return;

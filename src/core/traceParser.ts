@@ -474,6 +474,8 @@ function validate(type: string, e: Record<string, unknown>): boolean | undefined
       return isNum(e.v);
     case 'exit':
       return isNum(e.ts);
+    case 'reaped':
+      return isNum(e.ts) && isNum(e.pid) && isNum(e.code);
     default:
       return undefined;
   }

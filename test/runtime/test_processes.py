@@ -119,6 +119,23 @@ class SubprocessTest(unittest.TestCase):
         self.assertTrue(any(s["file"] == "<string>" for s in c.sites.values()))
 
 
+@unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+class KilledChildTest(unittest.TestCase):
+    def test_sigkilled_child_is_reaped_in_the_parents_stream(self):
+        main, children = run(self, "killed_child.py")
+        self.assertIn("child killed: True SIGKILL", main.stdout)
+        self.assertEqual(len(children), 1, [c.run for c in children])
+        child = children[0]
+        self.assertEqual(child.run["start"], "fork")
+        self.assertNotEqual(child.events[-1]["type"], "exit", "a SIGKILLed child runs no code at its end")
+        self.assertTrue(any(e["type"] == "step" for e in child.events), "the child's steps until it was killed")
+        reaped = [e for e in main.events if e["type"] == "reaped"]
+        self.assertEqual(len(reaped), 1, reaped)
+        self.assertEqual(reaped[0]["pid"], child.run["pid"])
+        self.assertEqual(reaped[0]["code"], 128 + 9)
+        self.assertEqual(reaped[0]["signal"], "SIGKILL")
+
+
 @unittest.skipUnless(_has("gunicorn") and _has("gevent"), "needs gunicorn and gevent (Debian: gunicorn python3-gevent)")
 class GunicornTest(unittest.TestCase):
     def test_gevent_workers(self):

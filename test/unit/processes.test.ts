@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TraceRun } from '../../src/core/traceModel';
 import { PROCESS_ID_STRIDE, localId, processOfId } from '../../src/core/processStreams';
+import { processDescription } from '../../src/core/processText';
 
 const DIR = path.join(__dirname, 'fixtures', 'processes');
 
@@ -133,4 +134,45 @@ test('process rows: labels, descriptions and tooltips say who ran, how long and 
   const single = new TraceRun('s', 's');
   single.ingest(readFileSync(path.join(DIR, 'subproc.jsonl')));
   assert.equal(hasChildProcesses(single), false);
+});
+
+test('a child killed by a signal ends where its parent reaped it: exit 137, killed by SIGKILL; its own exit line would win', () => {
+  const runLine = (pid: number, ppid: number, start: string) => JSON.stringify({
+    type: 'run', v: 1, pid, ppid, start, runId: 'r1', t0: Date.parse('2026-12-05T12:00:00.000Z') * 1000, started: '2026-12-05T12:00:00.000Z',
+    python: '3.11.2', argv: ['app.py'], cwd: '/w', blockMs: 100,
+  });
+  const build = (childLines: string[], reapedFirst: boolean): TraceRun => {
+    const run = new TraceRun('k', 'k', { live: true });
+    const main = [runLine(100, 1, 'main'), '{"type":"reaped","ts":600000,"pid":200,"code":137,"signal":"SIGKILL"}',
+      '{"type":"exit","ts":700000,"code":0,"dropped":0}'].join('\n') + '\n';
+    const child = [runLine(200, 100, 'fork'), ...childLines].join('\n') + '\n';
+    if (reapedFirst) run.ingest(Buffer.from(main));
+    run.ingestProcess('c', Buffer.from(child));
+    if (!reapedFirst) run.ingest(Buffer.from(main));
+    run.finishProcess('c');
+    run.finish();
+    return run;
+  };
+  for (const reapedFirst of [true, false]) {
+    const run = build(['{"type":"site","id":1,"file":"/w/app.py","line":3,"func":"spin"}'], reapedFirst);
+    const child = run.processes.get(1)!;
+    assert.equal(child.exitCode, 137, `reaped line read ${reapedFirst ? 'before' : 'after'} the child's stream`);
+    assert.equal(child.reaped, true);
+    assert.equal(child.error?.type, 'SIGKILL');
+    assert.equal(child.endTs, 600000);
+    const t = (s: string, ...a: unknown[]) => s.replace(/\{(\d+)\}/g, (_, i) => String(a[Number(i)]));
+    assert.match(processDescription(run, child, t), /exit 137 · killed by SIGKILL$/);
+  }
+  // A child that wrote its own exit line keeps it.
+  const own = build(['{"type":"exit","ts":500000,"code":3,"dropped":0}'], true).processes.get(1)!;
+  assert.equal(own.exitCode, 3);
+  assert.equal(own.reaped, undefined);
+  // A reaped pid of another parent is not this child.
+  const other = new TraceRun('o', 'o', { live: true });
+  other.ingest(Buffer.from([JSON.stringify({ type: 'run', v: 1, pid: 100, runId: 'r1', t0: 1, started: '2026-12-05T12:00:00.000Z', argv: [] }),
+    '{"type":"reaped","ts":600000,"pid":999,"code":137,"signal":"SIGKILL"}'].join('\n') + '\n'));
+  other.ingestProcess('c', Buffer.from(runLine(200, 100, 'fork') + '\n'));
+  other.finishProcess('c');
+  other.finish();
+  assert.equal(other.processes.get(1)!.exitCode, undefined);
 });

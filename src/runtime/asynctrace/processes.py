@@ -94,6 +94,7 @@ def _export(cfg, program_pythonpath):
 
 
 def _follow_forks(rec, on_fork_untraced):
+    _watch_reaping(rec)
     if not hasattr(os, "register_at_fork"):
         return
 
@@ -106,6 +107,47 @@ def _follow_forks(rec, on_fork_untraced):
             on_fork_untraced(rec)
 
     os.register_at_fork(after_in_child=child)
+
+
+def _watch_reaping(rec):
+    """A child killed by a signal writes no exit line (it runs no code of ours at its end): when
+    the program collects such a child's status (os.waitpid and the like: subprocess,
+    multiprocessing, asyncio's child watchers all do), this process's stream says so in a
+    `reaped` line, which readers take as that child's end. The program sees the same results."""
+    if not hasattr(os, "WIFSIGNALED") or getattr(os.waitpid, "_asynctrace", False):
+        return
+    import signal
+    sigterm = getattr(signal, "Signals", None)
+
+    def note(res):
+        try:
+            pid, status = res[0], res[1]
+            if pid > 0 and os.WIFSIGNALED(status) and rec.enabled and os.getpid() == rec.pid:
+                sig = os.WTERMSIG(status)
+                try:
+                    name = sigterm(sig).name
+                except Exception:
+                    name = "signal %d" % sig
+                rec.emit('{"type":"reaped","ts":%d,"pid":%d,"code":%d,"signal":%s}'
+                         % (rec.now_us(), pid, 128 + sig, rec.jstr(name)))
+        except Exception:
+            pass
+
+    for name in ("waitpid", "wait", "wait3", "wait4"):
+        real = getattr(os, name, None)
+        if real is None:
+            continue
+
+        def wait(*args, _real=real, **kwargs):
+            res = _real(*args, **kwargs)
+            note(res)
+            return res
+
+        wait.__wrapped__ = real
+        wait.__name__ = real.__name__
+        wait.__doc__ = real.__doc__
+        wait._asynctrace = True
+        setattr(os, name, wait)
 
 
 # -- outputs ----------------------------------------------------------------------------------
