@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover
     _taskgroups = None
 from asyncio import runners as _runners
 
-from .aio import anyio_scopes, awaits, cancels, creation, loops, objects, state, steps, timeouts, wakes
+from .aio import anyio_scopes, awaits, cancels, creation, foreign_steps, loops, objects, state, steps, timeouts, wakes
 from .aio.state import (
     _GatheringFuture, _LOOP_CODES, _PY, _PyTaskBase, _STOP_CODES, _TASK_TYPES, _TaskBase, _TaskFast,
     _current_tid, _keep_codes, _patch, _patches, _state)
@@ -63,7 +63,8 @@ def uninstall():
 
 
 def install(rec):
-    for mod in (state, creation, awaits, steps, loops, cancels, timeouts, anyio_scopes, wakes, objects):
+    for mod in (state, creation, awaits, steps, loops, cancels, timeouts, anyio_scopes, wakes, objects,
+                foreign_steps):
         mod._rec = rec
     rec.set_asyncio_current(_current_tid)
     rec.add_finalizer(_finalize)

@@ -12,10 +12,11 @@ except ImportError:  # pragma: no cover
 from asyncio import runners as _runners
 
 from .state import (
-    _user_site, _CoroType, _patch, _tid_of, _MISS, _announce_eager, _eager_ctx, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check,
+    _user_site, _CoroType, _patch, _tid_of, _MISS, _announce_eager, _eager_ctx, _OUR_FILES, _PY, _STOP_CODES, _announce, _info, _keep_codes, _lasti_site, _name_check, _LOOP_CODES,
     _names, _ns, _state, _tids)
 from .steps import (
     _after_step, _check_names, _end)
+from . import foreign_steps
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 
@@ -59,18 +60,20 @@ def _make_create_task(orig, foreign=False):
                 _eager_ctx.append(ctx)
             except Exception:
                 ctx = None
+        # On a loop that steps its tasks in C (uvloop), each step goes through a proxy.
+        arg = foreign_steps.wrap(coro) if foreign else coro
         t0 = _ns()
         if ctx is not None:
             ctx[4] = t0
             try:
-                task = orig(self, coro, *args, **kwargs)
+                task = orig(self, arg, *args, **kwargs)
             finally:
                 try:
                     _eager_ctx.remove(ctx)
                 except ValueError:
                     pass
         else:
-            task = orig(self, coro, *args, **kwargs)
+            task = orig(self, arg, *args, **kwargs)
         t1 = _ns()
         try:
             stb = task._source_traceback
@@ -86,6 +89,10 @@ def _make_create_task(orig, foreign=False):
                 site, internal = ctx[2], ctx[3]
             else:
                 site, internal = _creation_site(f), _is_internal(coro, f)
+                if foreign and cur is None and site is not None and self.is_running():
+                    # A callback of a compiled loop (a server's connection handler): no frame of
+                    # its dispatch stops the walk, the lines that run the loop (asyncio.run) do.
+                    site = _user_site(f, _LOOP_CODES)
             post = (task, self, ptid, site, internal, coro, t0, t1, cur, foreign, ctx is not None, tid)
             if (ctx is not None and f.f_code is _module_ct_code[0] and _module_slots
                     and f.f_locals.get("name") is not None):
@@ -112,6 +119,7 @@ def _finish_creation(post):
         tid = _announce(task, loop, ptid, site, eager, coro, internal, t0 if eager else None)
     if foreign:
         task.add_done_callback(_foreign_done)
+        foreign_steps.attach(getattr(task, "_coro", None), task)
     if eager:
         _after_step(task, tid, t0, t1)
         if _name_check and cur is None:

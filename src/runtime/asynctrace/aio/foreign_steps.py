@@ -1,0 +1,200 @@
+"""Steps of tasks on a loop that runs them past ``Handle._run`` (uvloop): its tasks' coroutines
+are wrapped in a coroutine proxy whose ``send``/``throw`` time each step and read where the task
+suspended and on what, as the ``Handle._run`` hook does on the standard loop.
+
+What the program can tell: ``task.get_coro()`` (and ``task._coro``) is the proxy, a
+``collections.abc.Coroutine`` that forwards ``cr_code``, ``cr_frame``, ``cr_await``,
+``cr_running``, ``__name__``, ``__qualname__`` and every other attribute to the program's
+coroutine (so a task's repr, names, stack and ``asyncio.iscoroutine`` are as untraced), but it is
+not the program's coroutine object (``is``) and ``inspect.iscoroutine`` says False for it.
+Tracebacks do not show the proxy's frame."""
+import weakref
+from collections.abc import Coroutine
+
+from .state import (
+    _CoroType, _GatheringFuture, _TASK_TYPES, _memo, _name_check, _ns, _running, _stack_cache,
+    _state, _tid_of, _tids)
+from .awaits import _describe_slow, _frame_of_kind, _special_on, _gather_on, _stack_entry, future_describers
+from .objects import OBJ_KINDS, on_with_obj
+from . import steps
+
+_rec = None  # the recorder (set by asyncio_hooks.install)
+
+
+class _Chain:
+    """What the await walk reads of a task (its coroutine), for _frame_of_kind."""
+    __slots__ = ("_coro",)
+
+    def __init__(self, coro):
+        self._coro = coro
+
+
+def _on(task, w, coro, kind, kframe):
+    """The `on` text (awaits._on_text), the waiter being what the step yielded: the C task sets
+    its _fut_waiter only after send() returned."""
+    if w is None:
+        if kind == "sleep":
+            return '{"kind":"sleep","delay":0}'
+        return kind if (kind is not None and kind[0] == "{") else '{"kind":"yield"}'
+    wt = type(w)
+    if wt in _TASK_TYPES:
+        return '{"kind":"task","task":%d}' % _tid_of(w)
+    if wt is _GatheringFuture:
+        return _gather_on(w._children)
+    if kind is None:
+        for describe in future_describers:
+            on = describe(w)
+            if on is not None:
+                return on
+        return '{"kind":"future"}'
+    if kind[0] == "{":
+        if kind in OBJ_KINDS:
+            return on_with_obj(task, kind, kframe or _frame_of_kind(_Chain(coro), kind))
+        return kind
+    return _special_on(kind, kframe or _frame_of_kind(_Chain(coro), kind), w)
+
+
+def _record(proxy, t0, t1, result, finished):
+    if not _state["on"]:
+        return
+    try:
+        ref = proxy._task
+        task = ref() if ref is not None else None
+        if task is None:
+            return
+        tid = proxy._tid
+        if tid is None:
+            tid = proxy._tid = _tids.get(id(task))
+            if tid is None:
+                return
+        if finished:
+            _rec.emit_step((tid, t0, t1, "}"))  # its end line comes from the done callback
+            site = None
+        else:
+            w = result if getattr(result, "_asyncio_future_blocking", False) else None
+            c = proxy._c
+            key, frames, kind, kframe = _describe_slow(task, c)
+            hit = _stack_cache.get(key)
+            if hit is None:
+                hit = _stack_entry(key, frames, kind)
+            site = hit[1]
+            _memo[id(task)] = (-1, None, tid, hit)
+            suffix = hit[2] if w is not None else hit[3]
+            if suffix is None:
+                suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on(task, w, c, kind, kframe))
+            _rec.emit_step((tid, t0, t1, suffix))
+        dur = (t1 - t0) // 1000
+        if dur > _rec.block_us:
+            steps._block(tid, t0, (t0 - _rec._t0) // 1000, dur, site)
+        if _name_check:
+            steps._check_names()
+        if len(_rec.buf) > _rec.flush_at:
+            _rec.flush()
+    except Exception:
+        pass
+
+
+class StepProxy(Coroutine):
+    """The program's coroutine, stepped through Python so that each step is seen."""
+    __slots__ = ("_c", "_task", "_tid", "__weakref__")
+
+    def __init__(self, coro):
+        self._c = coro
+        self._task = None
+        self._tid = None
+
+    def send(self, value):
+        running = _running
+        prev = running[0]
+        ref = self._task
+        running[0] = ref() if ref is not None else None
+        t0 = _ns()
+        try:
+            r = self._c.send(value)
+        except BaseException as e:
+            t1 = _ns()
+            running[0] = prev
+            _record(self, t0, t1, None, True)
+            # Drop this frame from the traceback; a bare raise adds none (tracebacks as untraced).
+            tb = e.__traceback__
+            if tb is not None and tb.tb_frame.f_code is _SEND_CODE:
+                e.__traceback__ = tb.tb_next
+            del e, tb
+            raise
+        t1 = _ns()
+        running[0] = prev
+        _record(self, t0, t1, r, False)
+        return r
+
+    def throw(self, *args):
+        running = _running
+        prev = running[0]
+        ref = self._task
+        running[0] = ref() if ref is not None else None
+        t0 = _ns()
+        try:
+            r = self._c.throw(*args)
+        except BaseException as e:
+            t1 = _ns()
+            running[0] = prev
+            _record(self, t0, t1, None, True)
+            tb = e.__traceback__
+            if tb is not None and tb.tb_frame.f_code is _THROW_CODE:
+                e.__traceback__ = tb.tb_next
+            del e, tb
+            raise
+        t1 = _ns()
+        running[0] = prev
+        _record(self, t0, t1, r, False)
+        return r
+
+    def close(self):
+        return self._c.close()
+
+    def __await__(self):
+        return self._c.__await__()
+
+    # What asyncio's reprs and stacks read (format_helpers, base_tasks): the program's coroutine.
+    @property
+    def cr_code(self):
+        return self._c.cr_code
+
+    @property
+    def cr_frame(self):
+        return self._c.cr_frame
+
+    @property
+    def cr_await(self):
+        return self._c.cr_await
+
+    @property
+    def cr_running(self):
+        return self._c.cr_running
+
+    def __getattr__(self, name):
+        # (also __name__ and __qualname__: instances do not have them of their own)
+        return getattr(self._c, name)
+
+    def __repr__(self):
+        return repr(self._c)
+
+
+_SEND_CODE = StepProxy.send.__code__
+_THROW_CODE = StepProxy.throw.__code__
+
+
+def wrap(coro):
+    """A proxy for a native coroutine (anything else is left alone)."""
+    if type(coro) is _CoroType and _state["on"]:
+        return StepProxy(coro)
+    return coro
+
+
+def attach(proxy, task):
+    """Tell the proxy its task, once create_task returned it."""
+    if type(proxy) is StepProxy and proxy._task is None:
+        try:
+            proxy._task = weakref.ref(task)
+            proxy._tid = _tids.get(id(task))
+        except TypeError:
+            pass
