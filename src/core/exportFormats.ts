@@ -4,7 +4,7 @@
 // produced as chunks, so a 1,000,000-event run never becomes one huge string or buffer.
 // Field numbers: perfetto/protos/perfetto/trace/{trace,trace_packet}.proto and track_event/
 // {track_event,track_descriptor,process_descriptor,thread_descriptor,debug_annotation}.proto.
-import { walkExport, type ArgValue, type ExportCounts, type ExportSink, type ExportTrack } from './exportWalk';
+import { walkExportSteps, type ArgValue, type ExportCounts, type ExportSink, type ExportTrack } from './exportWalk';
 import type { TraceRunView } from './modelTypes';
 import { ProtoWriter } from './protoWriter';
 
@@ -30,11 +30,32 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
     if (woke === undefined) return `,"args":${json}`;
     return json === '{}' ? `,"args":{"woke_us":${woke}}` : `,"args":${json.slice(0, -1)},"woke_us":${woke}}`;
   };
-  // A generator cannot yield from the sink's callbacks: events are gathered, then yielded per chunk.
+  // A generator cannot yield from the sink's callbacks: events are gathered, and handed out
+  // between two tasks of the walk.
   const pending: string[] = [];
   const flushTo = () => { if (size >= CHUNK_BYTES) { pending.push(parts.join('')); parts.length = 0; size = 0; } };
   out('{"displayTimeUnit":"ms","traceEvents":[\n');
   const where = (track: number) => tids.get(track)!;
+  // Per track, its `"pid":..,"tid":..` text; per name, its JSON: made once (a big run writes
+  // the same few names and tracks a million times).
+  const prefixes = new Map<number, string>();
+  const at = (track: number): string => {
+    let p = prefixes.get(track);
+    if (p === undefined) {
+      const { pid, tid } = where(track);
+      prefixes.set(track, (p = `"pid":${pid},"tid":${tid}`));
+    }
+    return p;
+  };
+  const names = new Map<string, string>();
+  const nameJson = (name: string): string => {
+    let j = names.get(name);
+    if (j === undefined) {
+      j = JSON.stringify(name);
+      if (names.size < 100_000) names.set(name, j);
+    }
+    return j;
+  };
   const sink: ExportSink = {
     track(t: ExportTrack) {
       // Chrome's format has processes and threads only: a task is a thread of its own, placed
@@ -53,11 +74,11 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
       ev(`{"ph":"M","name":"thread_sort_index","pid":${t.pid},"tid":${tid},"args":{"sort_index":${t.uuid}}}`);
     },
     slice(track, ts, dur, name, cat, args, flowsOut, flowsIn, woke) {
-      const { pid, tid } = where(track);
-      ev(`{"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"name":${JSON.stringify(name)},"cat":"${cat}"${sliceArgsJson(args, woke)}}`);
+      const p = at(track);
+      ev(`{"ph":"X",${p},"ts":${ts},"dur":${dur},"name":${nameJson(name)},"cat":"${cat}"${sliceArgsJson(args, woke)}}`);
       // Flow ends bind to the enclosing slice at their ts ("bp":"e"); starts to the slice they are in.
-      if (flowsOut) for (const id of flowsOut) ev(`{"ph":"s","id":${id},"pid":${pid},"tid":${tid},"ts":${ts},"name":"flow","cat":"flow"}`);
-      if (flowsIn) for (const id of flowsIn) ev(`{"ph":"f","bp":"e","id":${id},"pid":${pid},"tid":${tid},"ts":${ts},"name":"flow","cat":"flow"}`);
+      if (flowsOut) for (const id of flowsOut) ev(`{"ph":"s","id":${id},${p},"ts":${ts},"name":"flow","cat":"flow"}`);
+      if (flowsIn) for (const id of flowsIn) ev(`{"ph":"f","bp":"e","id":${id},${p},"ts":${ts},"name":"flow","cat":"flow"}`);
       flushTo();
     },
     begin(track, ts, name, cat, args) {
@@ -75,8 +96,12 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
     },
   };
   const depths = new Map<number, number | null>();
-  const c = walkExport(run, sink);
-  if (counts) Object.assign(counts, c);
+  const walk = walkExportSteps(run, sink);
+  let r = walk.next();
+  for (; !r.done; r = walk.next()) {
+    if (pending.length) { yield* pending; pending.length = 0; }
+  }
+  if (counts) Object.assign(counts, r.value);
   out('\n]}\n');
   pending.push(parts.join(''));
   yield* pending;
@@ -213,8 +238,12 @@ export function* perfettoTraceChunks(run: TraceRunView, counts?: ExportCounts): 
     end(track, ts) { event(ts, TYPE_SLICE_END, track, undefined, undefined, undefined); },
     instant(track, ts, name, cat, a) { event(ts, TYPE_INSTANT, track, name, cat, a); },
   };
-  const c = walkExport(run, sink);
-  if (counts) Object.assign(counts, c);
+  const walk = walkExportSteps(run, sink);
+  let r = walk.next();
+  for (; !r.done; r = walk.next()) {
+    if (pending.length) { yield* pending; pending.length = 0; }
+  }
+  if (counts) Object.assign(counts, r.value);
   pending.push(w.take());
   yield* pending;
 }

@@ -64,6 +64,18 @@ function onArg(run: TraceRunView, on: { kind: string; [k: string]: unknown } | u
 
 /** Walks a run and tells the sink what to write. Returns what it wrote. */
 export function walkExport(run: TraceRunView, sink: ExportSink): ExportCounts {
+  const it = walkExportSteps(run, sink);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The walk, pausing after each task's events: a writer hands out what the sink gathered so far
+ * (the export streams to its file while it walks, instead of holding the whole output).
+ */
+export function* walkExportSteps(run: TraceRunView, sink: ExportSink): Generator<void, ExportCounts> {
   const counts: ExportCounts = { tracks: 0, slices: 0, flows: 0, instants: 0 };
   const cols = run.steps;
   const wall = wallTime(run);
@@ -281,6 +293,7 @@ export function walkExport(run: TraceRunView, sink: ExportSink): ExportCounts {
       counts.instants++;
     }
     sink.end(track, stop);
+    yield;
   }
 
   {
