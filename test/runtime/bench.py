@@ -9,6 +9,9 @@ Cases (asyncio ones on Python 3.12 when found, else the running Python):
   echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
   aiohttp  an aiohttp server under a local load of 20 aiohttp clients for 3 s: requests served per
            second traced/untraced (target >= 0.85x), with a Python that has aiohttp
+  uvloop   on uvloop (with a Python that has it): an asyncio-streams echo server under 20 local
+           clients for 3 s, round trips per second traced/untraced (target >= 0.85x), and the
+           sleep0 program (whole-process wall time, as sleep0's target)
   gunicorn gunicorn with 2 gevent workers under a local HTTP load: master and forked workers traced
            (from bench_gunicorn.py, with a Python that has gunicorn and gevent)
 
@@ -133,12 +136,79 @@ asyncio.run(main())
 """
 
 
-def bench_server(python, reps, tmp):
-    prog = os.path.join(tmp, "programs", "bench_aiohttp.py")
+UVLOOP_ECHO_PROGRAM = """
+import asyncio, time
+import uvloop
+DURATION = 3.0
+async def handle(reader, writer):
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        await asyncio.sleep(0)
+        writer.write(line)
+        await writer.drain()
+    writer.close()
+async def client(port, stop, counts):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    while time.perf_counter() < stop:
+        writer.write(b"ping\\n")
+        await writer.drain()
+        await reader.readline()
+        counts[0] += 1
+    writer.close()
+    await writer.wait_closed()
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    counts = [0]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(port, t0 + DURATION, counts) for _ in range(20)))
+    dt = time.perf_counter() - t0
+    server.close()
+    await server.wait_closed()
+    print(counts[0] / dt)
+uvloop.install()
+asyncio.run(main())
+"""
+
+
+def _bench_uvloop(reps, tmp, failed):
+    import run_all
+    upy = next((p for p, v, g in run_all.find_pythons() if subprocess.run(
+        [p, "-c", "import uvloop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0), None)
+    if upy is None:
+        print("uvloop   skipped: no Python here has uvloop (Debian: python3-uvloop)")
+        return
+    try:
+        rp, rt, lines = bench_server(upy, reps, tmp, UVLOOP_ECHO_PROGRAM, "uvloop_echo")
+        ok = rt / rp >= 0.85
+        if not ok:
+            failed.append("uvloop echo")
+        print("uvloop   echo server: %8.0f round trips/s untraced, %8.0f traced: %.2fx of untraced throughput"
+              " (target >= 0.85x), %d trace lines, %s  [%s]" % (rp, rt, rt / rp, lines, "ok" if ok else "MISSES TARGET", upy),
+              flush=True)
+        src, target = PROGRAMS["sleep0"]
+        src = src.replace("import asyncio\n", "import asyncio\nimport uvloop\nuvloop.install()\n", 1)
+        r = bench_case("uvloop_sleep0", src, upy, reps, tmp)
+        ok = r["ratio"] <= target["ratio"] and r["dropped"] == 0
+        if not ok:
+            failed.append("uvloop sleep0")
+        print("uvloop   sleep0: %.3fs untraced, %.3fs traced: %.2fx (target <= %.1fx), %d trace lines, %s" % (
+            r["untraced_s"], r["traced_s"], r["ratio"], target["ratio"], r["events"],
+            ("ok" if ok else "MISSES TARGET") + ("" if r["dropped"] == 0 else " (%d lines dropped)" % r["dropped"])),
+            flush=True)
+    except Exception as e:
+        print("uvloop   failed to run: %s" % e)
+        failed.append("uvloop")
+
+
+def bench_server(python, reps, tmp, source=SERVER_PROGRAM, name="aiohttp"):
+    prog = os.path.join(tmp, "programs", "bench_%s.py" % name)
     os.makedirs(os.path.dirname(prog), exist_ok=True)
     with open(prog, "w") as f:
-        f.write(SERVER_PROGRAM)
-    trace = os.path.join(tmp, "aiohttp.jsonl")
+        f.write(source)
+    trace = os.path.join(tmp, name + ".jsonl")
     env = dict(os.environ, PYTHONPATH=RUNTIME)
 
     def rate(cmd):
@@ -281,7 +351,7 @@ def main():
             print(__doc__)
             sys.exit(2)
     if not cases:
-        cases = list(PROGRAMS) + ["trio", "aiohttp", "echo", "gunicorn"]
+        cases = list(PROGRAMS) + ["trio", "aiohttp", "uvloop", "echo", "gunicorn"]
     py = python or find_python(12) or sys.executable
     ver = subprocess.run([py, "-c", "import sys;print(sys.version.split()[0])"], stdout=subprocess.PIPE).stdout.decode().strip()
     print("asyncio cases: Python %s (%s), %d interleaved repetitions, medians; whole-process wall time"
@@ -293,7 +363,7 @@ def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="asynctrace-bench-") as tmp:
         for name in cases:
-            if name in ("echo", "aiohttp", "gunicorn", "trio"):
+            if name in ("echo", "aiohttp", "gunicorn", "trio", "uvloop"):
                 continue
             src, target = PROGRAMS[name]
             r = bench_case(name, src, py, reps, tmp)
@@ -325,6 +395,8 @@ def main():
                 except Exception as e:
                     print("aiohttp  failed to run: %s" % e)
                     failed.append("aiohttp")
+        if "uvloop" in cases:
+            _bench_uvloop(reps, tmp, failed)
         if "echo" in cases:
             try:
                 import bench_gevent

@@ -12,13 +12,14 @@ import weakref
 from collections.abc import Coroutine
 
 from .state import (
-    _CoroType, _GatheringFuture, _TASK_TYPES, _memo, _name_check, _ns, _running, _stack_cache,
-    _state, _tid_of, _tids)
+    _CoroType, _GatheringFuture, _LEAF_KINDS, _TASK_TYPES, _info, _memo, _name_check, _ns, _running,
+    _stack_cache, _state, _tid_of, _tids)
 from .awaits import _describe_slow, _frame_of_kind, _special_on, _gather_on, _stack_entry, future_describers
 from .objects import OBJ_KINDS, on_with_obj
 from . import steps
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
+_block_ns = [float("inf")]  # the blocking threshold (ns), once the recorder is known
 
 
 class _Chain:
@@ -73,18 +74,32 @@ def _record(proxy, t0, t1, result, finished):
         else:
             w = result if getattr(result, "_asyncio_future_blocking", False) else None
             c = proxy._c
-            key, frames, kind, kframe = _describe_slow(task, c)
-            hit = _stack_cache.get(key)
-            if hit is None:
-                hit = _stack_entry(key, frames, kind)
+            nxt = c.cr_await
+            m = proxy._m
+            if m is not None and type(nxt) is _CoroType and nxt.cr_code is m[1] and c.cr_frame.f_lasti == m[0]:
+                # Suspended where it was last time (the program's coroutine awaiting a library
+                # leaf directly): nothing to walk.
+                hit = m[2]
+                kind = hit[4]
+                kframe = None
+            else:
+                key, frames, kind, kframe = _describe_slow(task, c)
+                hit = _stack_cache.get(key)
+                if hit is None:
+                    hit = _stack_entry(key, frames, kind)
+                if (type(nxt) is _CoroType and _info.get(id(c.cr_code)) is True
+                        and _info.get(id(nxt.cr_code)) in _LEAF_KINDS):
+                    proxy._m = (c.cr_frame.f_lasti, nxt.cr_code, hit)
+                else:
+                    proxy._m = None
+                _memo[id(task)] = (-1, None, tid, hit)
             site = hit[1]
-            _memo[id(task)] = (-1, None, tid, hit)
             suffix = hit[2] if w is not None else hit[3]
             if suffix is None:
                 suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on(task, w, c, kind, kframe))
             _rec.emit_step((tid, t0, t1, suffix))
-        dur = (t1 - t0) // 1000
-        if dur > _rec.block_us:
+        if t1 - t0 > _block_ns[0]:
+            dur = (t1 - t0) // 1000
             steps._block(tid, t0, (t0 - _rec._t0) // 1000, dur, site)
         if _name_check:
             steps._check_names()
@@ -96,12 +111,13 @@ def _record(proxy, t0, t1, result, finished):
 
 class StepProxy(Coroutine):
     """The program's coroutine, stepped through Python so that each step is seen."""
-    __slots__ = ("_c", "_task", "_tid", "__weakref__")
+    __slots__ = ("_c", "_task", "_tid", "_m", "__weakref__")
 
     def __init__(self, coro):
         self._c = coro
         self._task = None
         self._tid = None
+        self._m = None  # (outer lasti, awaited leaf's code, stack entry) of its last suspension
 
     def send(self, value):
         running = _running
@@ -186,6 +202,8 @@ _THROW_CODE = StepProxy.throw.__code__
 def wrap(coro):
     """A proxy for a native coroutine (anything else is left alone)."""
     if type(coro) is _CoroType and _state["on"]:
+        if _block_ns[0] == float("inf"):
+            _block_ns[0] = _rec.block_us * 1000
         return StepProxy(coro)
     return coro
 
