@@ -44,6 +44,13 @@ class UvloopStepsTest(FrameworkProgram):
         failing, = self.created_at(res, "# FAILS")  # through the program's own task factory
         self.assertEqual(failing["parent"], main["id"])
         self.assertEqual(res.ends[failing["id"]]["state"], "failed")
+        # Its blocking step: a block line naming the line that held the loop (found by the sampler
+        # thread; null if that thread did not get to run in time on a loaded machine).
+        blocks = [b for b in res.blocks if b["task"] == failing["id"]]
+        self.assertEqual(len(blocks), 1, res.blocks)
+        self.assertGreaterEqual(blocks[0]["dur"], 250000)
+        if blocks[0]["site"] is not None:
+            self.assertEqual(res.sites[blocks[0]["site"]]["line"], self.line("# BLOCKS"))
         # The wait_for deadline fires once and cancels its inner task.
         (armed, fired), = res.timeouts.values()
         self.assertEqual((armed["state"], fired["state"], armed["task"]), ("armed", "fired", main["id"]))

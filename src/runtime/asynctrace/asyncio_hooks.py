@@ -152,4 +152,4 @@ def install(rec):
         except Exception:
             pass
     _state["sampler"] = True
-    rec.add_ticker(_make_sampler(run.__code__), max(0.005, min(0.1, rec.block_us / 2e6)))
+    rec.add_ticker(_make_sampler(run.__code__, foreign_steps._SEND_CODE, foreign_steps._THROW_CODE), max(0.005, min(0.1, rec.block_us / 2e6)))

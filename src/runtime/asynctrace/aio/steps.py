@@ -285,7 +285,7 @@ def _make_run(orig):
     return _run
 
 
-def _make_sampler(run_code):
+def _make_sampler(run_code, *step_codes):
     """Names the line that holds the loop: finds each thread's running step (our _run frame,
     whose local t0 is when the step began) and samples the innermost user frame. Runs on the
     recorder's writer thread (see Recorder.add_ticker), waking when the youngest running step
@@ -293,6 +293,8 @@ def _make_sampler(run_code):
     # Sample from half the threshold on: on a busy machine this thread may not get to run
     # again before the step ends.
     threshold_ns = _rec.block_us * 500
+    # Frames that run one step and hold its start in `t0`: _run, and the uvloop proxy's send/throw.
+    codes = frozenset(map(id, (run_code,) + step_codes))
 
     def tick():
         if not _state["on"]:
@@ -304,10 +306,10 @@ def _make_sampler(run_code):
             for ident, f in sys._current_frames().items():
                 top = f
                 n = 0
-                while f is not None and f.f_code is not run_code and n < 200:
+                while f is not None and id(f.f_code) not in codes and n < 200:
                     f = f.f_back
                     n += 1
-                if f is None or f.f_code is not run_code:
+                if f is None or id(f.f_code) not in codes:
                     continue
                 t0 = f.f_locals.get("t0")
                 if not t0:

@@ -1,6 +1,7 @@
 """An echo service and its clients on uvloop: server, gather, queue, wait_for, a task factory."""
 import asyncio
 import sys
+import time
 
 import uvloop
 
@@ -41,6 +42,7 @@ async def slow_lookup():
 
 async def fails():
     await asyncio.sleep(0.01)
+    time.sleep(0.3)  # BLOCKS
     raise ValueError("bad record")
 
 
