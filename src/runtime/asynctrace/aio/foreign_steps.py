@@ -139,6 +139,22 @@ class StepProxy(Coroutine):
             raise
         t1 = _ns()
         running[0] = prev
+        m = self._m
+        if m is not None and t1 - t0 <= _block_ns[0] and _state["on"]:
+            # Suspended where it was last time: the step line from the remembered entry.
+            c = self._c
+            nxt = c.cr_await
+            if type(nxt) is _CoroType and nxt.cr_code is m[1] and c.cr_frame.f_lasti == m[0]:
+                hit = m[2]
+                suffix = hit[2] if getattr(r, "_asyncio_future_blocking", False) else hit[3]
+                if suffix is not None:
+                    rec = _rec
+                    rec.emit_step((self._tid, t0, t1, suffix))
+                    if _name_check:
+                        steps._check_names()
+                    if len(rec.buf) > rec.flush_at:
+                        rec.flush()
+                    return r
         _record(self, t0, t1, r, False)
         return r
 
