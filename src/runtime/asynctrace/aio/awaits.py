@@ -178,8 +178,22 @@ def _frame_of_kind(task, kind):
     return found
 
 
+class _Chain:
+    """What _frame_of_kind reads of a task (its coroutine), for a coroutine without its task."""
+    __slots__ = ("_coro",)
+
+    def __init__(self, coro):
+        self._coro = coro
+
+
 def _on_text(task, kind, kframe):
-    w = task._fut_waiter
+    return _on_waiter(task, task._fut_waiter, kind, kframe)
+
+
+def _on_waiter(task, w, kind, kframe, coro=None):
+    """The `on` text of a step suspended on waiter `w`. With `coro` (a coroutine stepped outside
+    the pure-Python task, as under uvloop), the frame of the library wait is found from it when
+    `kframe` was not given."""
     if w is None:
         if kind == "sleep":
             return '{"kind":"sleep","delay":0}'
@@ -195,10 +209,12 @@ def _on_text(task, kind, kframe):
             if on is not None:
                 return on
         return '{"kind":"future"}'
-    if kind[0] == "{":
-        if kind in OBJ_KINDS:
-            return on_with_obj(task, kind, kframe)
+    if kind[0] == "{" and kind not in OBJ_KINDS:
         return kind
+    if kframe is None and coro is not None:
+        kframe = _frame_of_kind(_Chain(coro), kind)
+    if kind[0] == "{":
+        return on_with_obj(task, kind, kframe)
     return _special_on(kind, kframe, w)
 
 

@@ -12,47 +12,13 @@ import weakref
 from collections.abc import Coroutine
 
 from .state import (
-    _CoroType, _GatheringFuture, _LEAF_KINDS, _TASK_TYPES, _info, _memo, _name_check, _ns, _running,
-    _stack_cache, _state, _tid_of, _tids)
-from .awaits import _describe_slow, _frame_of_kind, _special_on, _gather_on, _stack_entry, future_describers
-from .objects import OBJ_KINDS, on_with_obj
+    _CoroType, _LEAF_KINDS, _info, _memo, _name_check, _ns, _running,
+    _stack_cache, _state, _tids)
+from .awaits import _describe_slow, _on_waiter, _stack_entry
 from . import steps
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 _block_ns = [float("inf")]  # the blocking threshold (ns), once the recorder is known
-
-
-class _Chain:
-    """What the await walk reads of a task (its coroutine), for _frame_of_kind."""
-    __slots__ = ("_coro",)
-
-    def __init__(self, coro):
-        self._coro = coro
-
-
-def _on(task, w, coro, kind, kframe):
-    """The `on` text (awaits._on_text), the waiter being what the step yielded: the C task sets
-    its _fut_waiter only after send() returned."""
-    if w is None:
-        if kind == "sleep":
-            return '{"kind":"sleep","delay":0}'
-        return kind if (kind is not None and kind[0] == "{") else '{"kind":"yield"}'
-    wt = type(w)
-    if wt in _TASK_TYPES:
-        return '{"kind":"task","task":%d}' % _tid_of(w)
-    if wt is _GatheringFuture:
-        return _gather_on(w._children)
-    if kind is None:
-        for describe in future_describers:
-            on = describe(w)
-            if on is not None:
-                return on
-        return '{"kind":"future"}'
-    if kind[0] == "{":
-        if kind in OBJ_KINDS:
-            return on_with_obj(task, kind, kframe or _frame_of_kind(_Chain(coro), kind))
-        return kind
-    return _special_on(kind, kframe or _frame_of_kind(_Chain(coro), kind), w)
 
 
 def _record(proxy, t0, t1, result, finished):
@@ -96,7 +62,7 @@ def _record(proxy, t0, t1, result, finished):
             site = hit[1]
             suffix = hit[2] if w is not None else hit[3]
             if suffix is None:
-                suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on(task, w, c, kind, kframe))
+                suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on_waiter(task, w, kind, kframe, c))
             _rec.emit_step((tid, t0, t1, suffix))
         if t1 - t0 > _block_ns[0]:
             dur = (t1 - t0) // 1000
