@@ -90,10 +90,27 @@ def check_python(py):
         fb = ex.submit(run_suite, py, mods, True, tmp_b)
         (a, rca, dta, _, ta, _), (b, rcb, dtb, nlines, tb, malformed) = fa.result(), fb.result()
     diff, counts = compare(a, b)
+    again = ""
+    if diff and len(diff) <= 3:
+        # greenlet's leak tests measure the process's memory, which a loaded machine can move
+        # once: the differing tests run again, alone, in both modes; a difference that stays
+        # is reported, one that does not is said in the row.
+        names = sorted(diff)
+        with tempfile.TemporaryDirectory(prefix="asynctrace-greenlet-") as tmp_c, \
+                tempfile.TemporaryDirectory(prefix="asynctrace-greenlet-") as tmp_d, \
+                concurrent.futures.ThreadPoolExecutor(2) as ex:
+            fc = ex.submit(run_suite, py, names, False, tmp_c)
+            fd = ex.submit(run_suite, py, names, True, tmp_d)
+            (c, rcc, _, _, _, _), (d, rcd, _, _, _, _) = fc.result(), fd.result()
+        diff2, _ = compare(c, d)
+        if not diff2 and len(c) == len(names) and rcc == rcd == 0:
+            again = "  (differed once, the same when run again: %s)" % ", ".join(
+                "%s: %s -> %s" % (k, a.get(k), b.get(k)) for k in names)
+            diff, rcb = [], rca
     same = not diff and a and rca == rcb
     row = "greenlet %d modules %4d tests  %s  plain %5.1fs traced %5.1fs  %8d trace lines (%s)  %s" % (
         len(mods), len(a), " ".join("%s=%d" % kv for kv in sorted(counts.items())), dta, dtb, nlines,
-        "malformed" if malformed else "well formed", "same" if same else "DIFFERENT")
+        "malformed" if malformed else "well formed", "same" if same else "DIFFERENT") + again
     problems = []
     if malformed:
         problems.append("the trace breaks the format's contract: " + malformed)
