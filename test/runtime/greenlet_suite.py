@@ -78,17 +78,22 @@ def _check_trace(path):
     return len(events), None
 
 
-def check_python(py):
-    """(row, problems) for one interpreter; row None when it has no greenlet tests."""
-    mods, why = modules(py)
-    if mods is None:
-        return None, why
+def run_both(py, mods):
+    """run_suite untraced and traced, side by side: (plain results, traced results)."""
     with tempfile.TemporaryDirectory(prefix="asynctrace-greenlet-") as tmp_a, \
             tempfile.TemporaryDirectory(prefix="asynctrace-greenlet-") as tmp_b, \
             concurrent.futures.ThreadPoolExecutor(2) as ex:
         fa = ex.submit(run_suite, py, mods, False, tmp_a)
         fb = ex.submit(run_suite, py, mods, True, tmp_b)
-        (a, rca, dta, _, ta, _), (b, rcb, dtb, nlines, tb, malformed) = fa.result(), fb.result()
+        return fa.result(), fb.result()
+
+
+def check_python(py):
+    """(row, problems) for one interpreter; row None when it has no greenlet tests."""
+    mods, why = modules(py)
+    if mods is None:
+        return None, why
+    (a, rca, dta, _, ta, _), (b, rcb, dtb, nlines, tb, malformed) = run_both(py, mods)
     diff, counts = compare(a, b)
     again = ""
     if diff and len(diff) <= 3:
@@ -96,12 +101,7 @@ def check_python(py):
         # once: the differing tests run again, alone, in both modes; a difference that stays
         # is reported, one that does not is said in the row.
         names = sorted(diff)
-        with tempfile.TemporaryDirectory(prefix="asynctrace-greenlet-") as tmp_c, \
-                tempfile.TemporaryDirectory(prefix="asynctrace-greenlet-") as tmp_d, \
-                concurrent.futures.ThreadPoolExecutor(2) as ex:
-            fc = ex.submit(run_suite, py, names, False, tmp_c)
-            fd = ex.submit(run_suite, py, names, True, tmp_d)
-            (c, rcc, _, _, _, _), (d, rcd, _, _, _, _) = fc.result(), fd.result()
+        (c, rcc, _, _, _, _), (d, rcd, _, _, _, _) = run_both(py, names)
         diff2, _ = compare(c, d)
         if not diff2 and len(c) == len(names) and rcc == rcd == 0:
             again = "  (differed once, the same when run again: %s)" % ", ".join(

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { main } from '../../src/cli/asyncTrace';
 import { criticalPath, pathStages } from '../../src/core/criticalPath';
 import { formatDuration } from '../../src/core/format';
@@ -11,19 +9,7 @@ import { stuckTasks } from '../../src/core/stuckTasks';
 import { plainLocalize as t } from '../../src/core/taskTreeModel';
 import { TraceRun } from '../../src/core/traceModel';
 import { siteWaits } from '../../src/core/waitDistributions';
-
-// Traces recorded from the real programs beside them (test/unit/fixtures/insights/*.py, run with
-// `python3 -m asynctrace -o NAME.jsonl NAME.py` on Debian's Python 3.11; paths made neutral).
-const fixture = (name: string) => join(__dirname, 'fixtures', 'insights', name);
-
-function load(name: string): TraceRun {
-  const run = new TraceRun(name, name);
-  run.ingest(readFileSync(fixture(`${name}.jsonl`), 'utf8'));
-  run.finish();
-  return run;
-}
-
-const byName = (run: TraceRun, name: string) => [...run.tasks.values()].find((x) => x.name === name)!.id;
+import { byName, fixture, load } from './insightsFixtures';
 
 test('lock-order deadlock (interrupted with Ctrl-C while it hung): both lock waiters stuck, nothing can wake them', () => {
   const run = load('lock_deadlock_hang');

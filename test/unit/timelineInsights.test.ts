@@ -2,8 +2,6 @@
 // and stages in words) and the event-loop lag lanes (lag samples, blocking steps with blame), from traces recorded from real programs (test/unit/fixtures/insights).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { criticalPath } from '../../src/core/criticalPath';
 import { pathOverlay } from '../../src/core/criticalPathOverlay';
 import { PATH_KINDS, PATH_STRIDE, waitKindCode } from '../../src/core/ganttProtocol';
@@ -11,18 +9,7 @@ import { loopLag, MIN_LAG_US } from '../../src/core/loopLag';
 import { lagLaneEntries } from '../../src/core/loopLagOverlay';
 import { timeSplitRows } from '../../src/core/timeSplitText';
 import { plainLocalize as t } from '../../src/core/taskTreeModel';
-import { TraceRun } from '../../src/core/traceModel';
-
-const fixture = (name: string) => join(__dirname, 'fixtures', 'insights', name);
-
-function load(name: string): TraceRun {
-  const run = new TraceRun(name, name);
-  run.ingest(readFileSync(fixture(`${name}.jsonl`), 'utf8'));
-  run.finish();
-  return run;
-}
-
-const byName = (run: TraceRun, name: string) => [...run.tasks.values()].find((x) => x.name === name)!.id;
+import { byName, load } from './insightsFixtures';
 
 test('critical path overlay: every segment in time order as (kind, task, from, to), with its title and stages', () => {
   const run = load('blocking_critical_path');

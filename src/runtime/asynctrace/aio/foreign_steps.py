@@ -94,14 +94,8 @@ class StepProxy(Coroutine):
         try:
             r = self._c.send(value)
         except BaseException as e:
-            t1 = _ns()
-            running[0] = prev
-            _record(self, t0, t1, None, True)
-            # Drop this frame from the traceback; a bare raise adds none (tracebacks as untraced).
-            tb = e.__traceback__
-            if tb is not None and tb.tb_frame.f_code is _SEND_CODE:
-                e.__traceback__ = tb.tb_next
-            del e, tb
+            _step_raised(self, t0, prev, e, _SEND_CODE)
+            del e
             raise
         t1 = _ns()
         running[0] = prev
@@ -133,13 +127,8 @@ class StepProxy(Coroutine):
         try:
             r = self._c.throw(*args)
         except BaseException as e:
-            t1 = _ns()
-            running[0] = prev
-            _record(self, t0, t1, None, True)
-            tb = e.__traceback__
-            if tb is not None and tb.tb_frame.f_code is _THROW_CODE:
-                e.__traceback__ = tb.tb_next
-            del e, tb
+            _step_raised(self, t0, prev, e, _THROW_CODE)
+            del e
             raise
         t1 = _ns()
         running[0] = prev
@@ -175,6 +164,17 @@ class StepProxy(Coroutine):
 
     def __repr__(self):
         return repr(self._c)
+
+
+def _step_raised(proxy, t0, prev, e, code):
+    """A step that raised: its step line, and the proxy's own frame (`code`) dropped from the
+    traceback; the caller's bare raise adds none (tracebacks as untraced)."""
+    t1 = _ns()
+    _running[0] = prev
+    _record(proxy, t0, t1, None, True)
+    tb = e.__traceback__
+    if tb is not None and tb.tb_frame.f_code is code:
+        e.__traceback__ = tb.tb_next
 
 
 _SEND_CODE = StepProxy.send.__code__
