@@ -1,60 +1,85 @@
 // Writes an exported run (core/exportWalk.ts) as Chrome Trace Event JSON (the simple fallback:
 // chrome://tracing, Perfetto UI, Speedscope read it) or as a Perfetto protobuf trace (big runs:
 // smaller, and Perfetto's track tree nests each task's track under its parent's). Both are
-// produced as chunks, so a 1,000,000-event run never becomes one huge string or buffer.
+// produced as chunks (Chrome JSON as UTF-8 bytes written directly), so a 1,000,000-event run never becomes one huge string or buffer.
 // Field numbers: perfetto/protos/perfetto/trace/{trace,trace_packet}.proto and track_event/
 // {track_event,track_descriptor,process_descriptor,thread_descriptor,debug_annotation}.proto.
 import { walkExportSteps, type ArgValue, type ExportCounts, type ExportSink, type ExportTrack } from './exportWalk';
 import type { TraceRunView } from './modelTypes';
+import { JsonBytesWriter } from './jsonBytesWriter';
 import { ProtoWriter } from './protoWriter';
 
 export type ExportFormat = 'perfetto' | 'chrome';
 
 const CHUNK_BYTES = 1 << 20;
 
-/** Chrome Trace Event JSON ({"traceEvents": [...]}), as string chunks. */
-export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Generator<string> {
-  const parts: string[] = [];
-  let size = 0;
-  const out = (s: string) => { parts.push(s); size += s.length; };
+/** Chrome Trace Event JSON ({"traceEvents": [...]}), as UTF-8 byte chunks. */
+export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Generator<Uint8Array> {
+  const w = new JsonBytesWriter(CHUNK_BYTES + (1 << 16));
   const tids = new Map<number, { pid: number; tid: number }>();
   let first = true;
-  const ev = (json: string) => { out(first ? json : `,\n${json}`); first = false; };
+  const SEP = w.encode(',\n');
+  const sep = () => { if (first) first = false; else w.bytes(SEP); };
+  const ev = (json: string) => { sep(); w.text(json); };
   const argsJson = (args: Record<string, ArgValue> | undefined) => (args ? `,"args":${JSON.stringify(args)}` : '');
-  // Shared argument objects (a wait's site and target) are serialized once.
-  const sharedJson = new WeakMap<object, string>();
-  const sliceArgsJson = (args: Record<string, ArgValue> | undefined, woke: number | undefined): string => {
-    if (!args) return woke === undefined ? '' : `,"args":{"woke_us":${woke}}`;
-    let json = sharedJson.get(args);
-    if (json === undefined) sharedJson.set(args, (json = JSON.stringify(args)));
-    if (woke === undefined) return `,"args":${json}`;
-    return json === '{}' ? `,"args":{"woke_us":${woke}}` : `,"args":${json.slice(0, -1)},"woke_us":${woke}}`;
+  // Per shared argument object (a wait's site and target): its `,"args":{...` bytes, without the
+  // closing brace (a slice's own `woke_us` may follow), encoded once.
+  const sharedArgs = new WeakMap<object, Uint8Array>();
+  const ARGS_WOKE = w.encode(',"args":{"woke_us":');
+  const WOKE = w.encode('"woke_us":');
+  const sliceArgs = (args: Record<string, ArgValue> | undefined, woke: number | undefined): void => {
+    if (!args) {
+      if (woke !== undefined) { w.bytes(ARGS_WOKE); w.num(woke); w.bytes(CLOSE); }
+      return;
+    }
+    let open = sharedArgs.get(args);
+    if (open === undefined) sharedArgs.set(args, (open = w.encode(`,"args":${JSON.stringify(args).slice(0, -1)}`)));
+    w.bytes(open);
+    // An empty object's bytes end with its `{`: no comma before the slice's own argument.
+    if (woke !== undefined) { if (open[open.length - 1] !== 123) w.bytes(COMMA); w.bytes(WOKE); w.num(woke); }
+    w.bytes(CLOSE);
   };
-  // A generator cannot yield from the sink's callbacks: events are gathered, and handed out
+  // A generator cannot yield from the sink's callbacks: chunks are gathered, and handed out
   // between two tasks of the walk.
-  const pending: string[] = [];
-  const flushTo = () => { if (size >= CHUNK_BYTES) { pending.push(parts.join('')); parts.length = 0; size = 0; } };
-  out('{"displayTimeUnit":"ms","traceEvents":[\n');
+  const pending: Uint8Array[] = [];
+  const flushTo = () => { if (w.pos >= CHUNK_BYTES) pending.push(w.take()); };
+  w.text('{"displayTimeUnit":"ms","traceEvents":[\n');
   const where = (track: number) => tids.get(track)!;
-  // Per track, its `"pid":..,"tid":..` text; per name, its JSON: made once (a big run writes
-  // the same few names and tracks a million times).
-  const prefixes = new Map<number, string>();
-  const at = (track: number): string => {
+  // Per track, its `"pid":..,"tid":..,"ts":` bytes; per name and category, their JSON bytes: made
+  // once (a big run writes the same few names and tracks a million times).
+  const prefixes = new Map<number, Uint8Array>();
+  const at = (track: number): Uint8Array => {
     let p = prefixes.get(track);
     if (p === undefined) {
       const { pid, tid } = where(track);
-      prefixes.set(track, (p = `"pid":${pid},"tid":${tid}`));
+      prefixes.set(track, (p = w.encode(`"pid":${pid},"tid":${tid},"ts":`)));
     }
     return p;
   };
-  const names = new Map<string, string>();
-  const nameJson = (name: string): string => {
+  const names = new Map<string, Uint8Array>();
+  const nameBytes = (name: string): Uint8Array => {
     let j = names.get(name);
     if (j === undefined) {
-      j = JSON.stringify(name);
+      j = w.encode(`,"name":${JSON.stringify(name)},"cat":"`);
       if (names.size < 100_000) names.set(name, j);
     }
     return j;
+  };
+  const cats = new Map<string, Uint8Array>();
+  const catBytes = (cat: string): Uint8Array => {
+    let c = cats.get(cat);
+    if (c === undefined) cats.set(cat, (c = w.encode(`${cat}"`)));
+    return c;
+  };
+  const X = w.encode('{"ph":"X",');
+  const DUR = w.encode(',"dur":');
+  const CLOSE = w.encode('}');
+  const FLOW_S = w.encode('{"ph":"s","id":');
+  const FLOW_F = w.encode('{"ph":"f","bp":"e","id":');
+  const COMMA = w.encode(',');
+  const FLOW_END = w.encode(',"name":"flow","cat":"flow"}');
+  const flow = (head: Uint8Array, id: number, p: Uint8Array, ts: number) => {
+    sep(); w.bytes(head); w.num(id); w.bytes(COMMA); w.bytes(p); w.num(ts); w.bytes(FLOW_END);
   };
   const sink: ExportSink = {
     track(t: ExportTrack) {
@@ -75,10 +100,14 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
     },
     slice(track, ts, dur, name, cat, args, flowsOut, flowsIn, woke) {
       const p = at(track);
-      ev(`{"ph":"X",${p},"ts":${ts},"dur":${dur},"name":${nameJson(name)},"cat":"${cat}"${sliceArgsJson(args, woke)}}`);
+      sep();
+      w.bytes(X); w.bytes(p); w.num(ts); w.bytes(DUR); w.num(dur);
+      w.bytes(nameBytes(name)); w.bytes(catBytes(cat));
+      sliceArgs(args, woke);
+      w.bytes(CLOSE);
       // Flow ends bind to the enclosing slice at their ts ("bp":"e"); starts to the slice they are in.
-      if (flowsOut) for (const id of flowsOut) ev(`{"ph":"s","id":${id},${p},"ts":${ts},"name":"flow","cat":"flow"}`);
-      if (flowsIn) for (const id of flowsIn) ev(`{"ph":"f","bp":"e","id":${id},${p},"ts":${ts},"name":"flow","cat":"flow"}`);
+      if (flowsOut) for (const id of flowsOut) flow(FLOW_S, id, p, ts);
+      if (flowsIn) for (const id of flowsIn) flow(FLOW_F, id, p, ts);
       flushTo();
     },
     begin(track, ts, name, cat, args) {
@@ -102,8 +131,8 @@ export function* chromeTraceChunks(run: TraceRunView, counts?: ExportCounts): Ge
     if (pending.length) { yield* pending; pending.length = 0; }
   }
   if (counts) Object.assign(counts, r.value);
-  out('\n]}\n');
-  pending.push(parts.join(''));
+  w.text('\n]}\n');
+  pending.push(w.take());
   yield* pending;
 }
 

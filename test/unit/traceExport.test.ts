@@ -42,7 +42,7 @@ const RUNS: Array<[string, () => TraceRun]> = [
 for (const [name, make] of RUNS) {
   test(`Chrome JSON export of ${name} follows the Trace Event Format's rules`, () => {
     const counts: ExportCounts = { tracks: 0, slices: 0, flows: 0, instants: 0 };
-    const text = [...chromeTraceChunks(make(), counts)].join('');
+    const text = Buffer.concat([...chromeTraceChunks(make(), counts)]).toString('utf8');
     const doc = JSON.parse(text) as { traceEvents: ChromeEvent[] };
     const r = checkChrome(doc.traceEvents);
     assert.equal(r.flows, counts.flows);
