@@ -10,8 +10,8 @@ export interface LayoutTask {
 
 export interface GanttRows {
   count: number;
-  /** Task id per visible row, top to bottom. */
-  ids: Int32Array;
+  /** Task id per visible row, top to bottom (Float64: ids of child processes and process groups pass 2^31). */
+  ids: Float64Array;
   /** Nesting depth per row (0 = root). */
   depth: Int32Array;
   /** 1 if the row's task has children (shown with a twistie). */
@@ -48,7 +48,7 @@ export function childrenIndex(tasks: readonly LayoutTask[]): Map<number, number[
 export function layoutRows(tasks: readonly LayoutTask[], collapsed: ReadonlySet<number>, index?: Map<number, number[]>): GanttRows {
   const children = index ?? childrenIndex(tasks);
   const n = tasks.length;
-  const ids = new Int32Array(n);
+  const ids = new Float64Array(n);
   const depth = new Int32Array(n);
   const hasChildren = new Uint8Array(n);
   const rowOf = new Map<number, number>();

@@ -108,6 +108,9 @@ export interface TimeoutEntry { id: number; task: number; armed: number; state: 
 export interface CancelEntry { task: number; ts: number; by: number; cause: string; site: number }
 export interface BlockEntry { task: number; ts: number; dur: number; site: number }
 
+export type { ProcessGroupEntry } from './ganttProcessGroups';
+import type { ProcessGroupEntry } from './ganttProcessGroups';
+
 /** Strings the webview shows, localized by the extension. */
 export type GanttStrings = Record<string, string>;
 
@@ -175,6 +178,8 @@ export type ToWebview =
   | { type: 'sites'; sites: SiteEntry[] }
   | { type: 'awaits'; from: number; entries: AwaitEntry[] }
   | { type: 'tasks'; columns: TaskColumns }
+  /** The process groups of a run with child processes (all of them, replacing the previous ones; none: not grouped). */
+  | { type: 'processes'; groups: ProcessGroupEntry[] }
   | { type: 'steps'; batch: StepBatch }
   | { type: 'execs'; items: ExecEntry[] }
   | { type: 'markers'; timeouts: TimeoutEntry[]; cancelsFrom: number; cancels: CancelEntry[]; blocksFrom: number; blocks: BlockEntry[] }
@@ -217,6 +222,8 @@ export interface GanttStats {
   firstFrameMs: number | null;
   /** Compare mode's header, when two runs are shown. */
   compare?: CompareHeader;
+  /** The process groups (runs with child processes): label, description, open or collapsed, the canvas y of its row (null: scrolled away), lanes shown under it. */
+  processGroups?: { id: number; label: string; description: string; collapsed: boolean; y: number | null; lanesUnder: number }[];
   /** The wait marked by a `revealWait` (an outlier opened from a hover), until another selection or Escape. */
   focusWait?: { task: number; from: number; to: number } | null;
   /** The highlighted critical path: its task, the tasks it runs through, segments in all and drawn in the last frame. */

@@ -117,7 +117,7 @@ export class GanttCompareEncoder {
   private rewrite(s: Side, m: ToWebview): ToWebview | undefined {
     const site = (x: number): number => (x >= 0 ? x + s.siteOff : -1);
     switch (m.type) {
-      case 'reset': case 'run': case 'loaded': case 'empty': case 'select': case 'command':
+      case 'reset': case 'processes': case 'run': case 'loaded': case 'empty': case 'select': case 'command':
         return undefined;
       case 'sites':
         return { type: 'sites', sites: m.sites.map((x) => ({ ...x, id: x.id + s.siteOff })) };

@@ -8,6 +8,8 @@ import {
 } from '../core/ganttProtocol';
 import { formatSeconds } from '../core/format';
 import { execFuncLabel } from '../core/executorText';
+import { type ProcessGroupEntry, processGroups, timelineParent } from '../core/ganttProcessGroups';
+import type { Localize } from '../core/taskTreeModel';
 
 /** Steps per `steps` message: big enough to keep message overhead low, small enough to stay responsive. */
 export const STEP_BATCH = 200_000;
@@ -26,8 +28,15 @@ export class GanttEncoder {
   /** Last step index sent per task, to give each step the `woke` of its own resumption. */
   private readonly lastStepOf = new Map<number, number>();
   private highestAwait = -1;
+  /** The process groups last sent (as JSON, to send them again only when they changed). */
+  private groupsSent = '[]';
+  private grouped = false;
 
-  constructor(readonly run: TraceRunView) {}
+  /**
+   * `localize`: the views' localizer; with it, a run with child processes is sent as one group lane
+   * per process (without it, as plain task lanes: compare mode, the bench).
+   */
+  constructor(readonly run: TraceRunView, private readonly localize?: Localize) {}
 
   /** Messages that load the whole run as it is now, from `reset` to `loaded`. */
   initial(strings: GanttStrings, restore?: GanttViewState): ToWebview[] {
@@ -80,6 +89,18 @@ export class GanttEncoder {
     }
     if (sites.length) yield { type: 'sites', sites };
 
+    if (this.localize && (this.runDirty || this.dirtyTasks.size)) {
+      const groups: ProcessGroupEntry[] = processGroups(run, this.localize);
+      const json = JSON.stringify(groups);
+      if (json !== this.groupsSent) {
+        this.groupsSent = json;
+        // A worker that appears mid-run turns grouping on: every task hangs under a group from now on.
+        if (this.grouped !== groups.length > 0) for (const id of run.tasks.keys()) this.dirtyTasks.add(id);
+        this.grouped = groups.length > 0;
+        yield { type: 'processes', groups };
+      }
+    }
+
     if (this.dirtyTasks.size) {
       const list: TaskInfo[] = [];
       for (const id of this.dirtyTasks) {
@@ -87,7 +108,9 @@ export class GanttEncoder {
         if (t) list.push(t);
       }
       this.dirtyTasks.clear();
-      for (let i = 0; i < list.length; i += TASK_BATCH) yield { type: 'tasks', columns: encodeTasks(list.slice(i, i + TASK_BATCH)) };
+      const grouped = this.grouped;
+      const parentOf = grouped ? (t: TaskInfo): number => timelineParent(run, t, true) : undefined;
+      for (let i = 0; i < list.length; i += TASK_BATCH) yield { type: 'tasks', columns: encodeTasks(list.slice(i, i + TASK_BATCH), parentOf) };
     }
 
     // Steps of tasks not sent yet (a live run moves on while we yield) get placeholder lanes in the
@@ -200,7 +223,8 @@ export class GanttEncoder {
   }
 }
 
-export function encodeTasks(list: readonly TaskInfo[]): TaskColumns {
+/** `parentOf`: the lane each task hangs under (default: its creator). */
+export function encodeTasks(list: readonly TaskInfo[], parentOf?: (t: TaskInfo) => number): TaskColumns {
   const n = list.length;
   const id = new Float64Array(n);
   const parent = new Float64Array(n);
@@ -216,7 +240,7 @@ export function encodeTasks(list: readonly TaskInfo[]): TaskColumns {
   for (let i = 0; i < n; i++) {
     const t = list[i];
     id[i] = t.id;
-    parent[i] = t.parent ?? -1;
+    parent[i] = parentOf ? parentOf(t) : t.parent ?? -1;
     kind[i] = taskKindCode(t.kind);
     created[i] = t.createdTs;
     end[i] = t.endTs ?? NaN;

@@ -323,7 +323,7 @@ class GanttController implements vscode.Disposable {
     }
     const restore = this.restoreState && (this.restoreState.runKey === run.key || this.restoreState.file === (run as { sourcePath?: string }).sourcePath) ? this.restoreState : undefined;
     this.restoreState = undefined;
-    const encoder = new GanttEncoder(run);
+    const encoder = new GanttEncoder(run, vscode.l10n.t);
     this.encoder = encoder;
     void this.load(encoder, encoder.initialMessages(webviewStrings(), { ...restore, runKey: run.key, file: (run as { sourcePath?: string }).sourcePath }));
   }
@@ -612,6 +612,9 @@ export function webviewStrings(): GanttStrings {
     cursor: vscode.l10n.t('Cursor: {0}'),
     links: vscode.l10n.t('Arrows: creator to child, awaiting task to awaited task or executor work item, fired timeout to cancelled task'),
     keyboardHelp: vscode.l10n.t('Up/Down: select task, Left/Right: pan, +/-: zoom, Enter: open source, Space: expand/collapse, Z: zoom to task, F: fit all'),
+    processLaneSummary: vscode.l10n.t('{0} ({1}), process, {2}'),
+    expanded: vscode.l10n.t('expanded'),
+    collapsed: vscode.l10n.t('collapsed'),
     expand: vscode.l10n.t('Expand'),
     collapse: vscode.l10n.t('Collapse'),
     loading: vscode.l10n.t('Loading trace…'),

@@ -59,7 +59,8 @@ export function onPath(id: number): boolean { return path === null || path.tasks
 
 function togglePath(): void {
   if (path) { clearPath(true); return; }
-  vscode.postMessage({ type: 'criticalPath', taskId: view.selected });
+  // A process's row selected: the run's path (a process is no task).
+  vscode.postMessage({ type: 'criticalPath', taskId: view.selected !== null && store.isGroup(view.selected) ? null : view.selected });
 }
 
 export function clearPath(notify: boolean): void {

@@ -9,6 +9,7 @@ import { drawPath, onPath } from './ganttCriticalPath';
 import { drawLagLanes, drawLagLinks } from './ganttLagLane';
 import { drawFocusWait, focusWaitFollowsSelection } from './ganttFocusWait';
 import { drawExecLabel, drawExecLane, drawExecLinks, totalRows } from './ganttExecutors';
+import { drawGroupGlyph, drawGroupLane } from './ganttProcessLanes';
 import { store, ROW_H, AXIS_H, bodyTop, t, view, chartW, chartH, xOf, tOf, perfLog } from './ganttView';
 
 // ---------------------------------------------------------------- drawing
@@ -155,8 +156,15 @@ export function draw(): number {
       else { ctx.moveTo(cx - 2, cy - 4); ctx.lineTo(cx + 3, cy); ctx.lineTo(cx - 2, cy + 4); }
       ctx.fill();
     }
-    // Kind glyph: a disc for asyncio tasks, a diamond for greenlets, a square for trio tasks.
     const gx = indent + 16, gy = y + ROW_H / 2;
+    if (store.isGroup(id)) {
+      // A process: its icon, then "worker pid 4312 · 2.1 s · exit 0".
+      drawGroupGlyph(idx, gx, y);
+      ctx.fillStyle = fg;
+      ctx.fillText(laneLabel(idx, view.labelW - indent - 30), indent + 26, y + ROW_H / 2 + 1);
+      continue;
+    }
+    // Kind glyph: a disc for asyncio tasks, a diamond for greenlets, a square for trio tasks.
     const kind = store.kind[idx];
     ctx.fillStyle = kind === 1 ? P.greenlet : kind === 2 ? P.trio : P.asyncio;
     ctx.beginPath();
@@ -208,6 +216,7 @@ export function finishFrame(start: number): void {
 }
 
 export function drawLane(idx: number, y: number, tL: number, tR: number): void {
+  if (store.isGroup(store.id[idx])) { drawGroupLane(idx, y, tL, tR); return; }
   const lo = store.laneStart[idx], hi = store.laneStart[idx + 1];
   const created = store.created[idx];
   const laneEnd = store.laneEnd(idx);
@@ -378,14 +387,15 @@ export function drawLinks(rows: ReturnType<GanttStore['rows']>, r0: number, r1: 
     const alpha = strong ? 0.95 : 0.35;
     // Creator -> this task at its creation time.
     const p = store.parent[idx];
-    const pRow = p >= 0 ? rows.rowOf.get(p) : undefined;
+    // (A process's row is no creator: no arrow from it.)
+    const pRow = p >= 0 && !store.isGroup(p) ? rows.rowOf.get(p) : undefined;
     if (row !== undefined && pRow !== undefined) {
       const x = xOf(store.created[idx]);
       if (x >= view.labelW && x <= view.width) arrow(x, clampY(rowY(pRow)), x, clampY(rowY(row) - 5), P.muted, alpha);
     }
     if (!strong && !few) continue;
     // This task -> its children.
-    if (row !== undefined) {
+    if (row !== undefined && !store.isGroup(id)) {
       for (const c of store.children(id)) {
         const cRow = rows.rowOf.get(c);
         const ci = store.index.get(c);

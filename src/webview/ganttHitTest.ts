@@ -9,6 +9,7 @@ import { pathHoverLine } from './ganttCriticalPath';
 import { taskDetailLines } from './ganttTaskDetails';
 import { store, ROW_H, AXIS_H, bodyTop, t, view, tOf } from './ganttView';
 import { hitLag } from './ganttLagLane';
+import { hitGroup } from './ganttProcessLanes';
 
 // ---------------------------------------------------------------- hit testing and tooltips
 
@@ -57,7 +58,7 @@ export function waitText(awaitId: number): { text: string; site: number; targets
 
 export function hitTest(x: number, y: number): Hit | null {
   const h = hitAt(x, y);
-  if (h && h.task >= 0 && h.kind !== 'label' && h.kind !== 'exec' && h.kind !== 'lag') {
+  if (h && h.task >= 0 && h.kind !== 'label' && h.kind !== 'exec' && h.kind !== 'lag' && !store.isGroup(h.task)) {
     const line = pathHoverLine(h.task, tOf(x));
     if (line) h.lines.push(line);
   }
@@ -72,6 +73,7 @@ function hitAt(x: number, y: number): Hit | null {
   if (row < 0 || row >= totalRows(rows.count)) return null;
   if (row >= rows.count) return hitExec(row - rows.count, row, x);
   const id = rows.ids[row];
+  if (store.isGroup(id)) return hitGroup(row, id, x);
   const idx = store.index.get(id)!;
   const base = { row, task: id, targets: [] as number[] };
   if (x < view.labelW) {

@@ -73,6 +73,7 @@ function onMessage(m: ToWebview): void {
     case 'sites': store.addSites(m.sites); return;
     case 'awaits': store.addAwaits(m.from, m.entries); return;
     case 'tasks': store.upsertTasks(m.columns); afterData(); return;
+    case 'processes': store.setProcessGroups(m.groups); afterData(); return;
     case 'steps': store.addSteps(m.batch); afterData(); return;
     case 'execs': store.upsertExecs(m.items); afterData(); return;
     case 'markers': store.setMarkers(m.timeouts, m.cancelsFrom, m.cancels, m.blocksFrom, m.blocks); afterData(); return;

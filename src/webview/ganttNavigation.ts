@@ -99,8 +99,10 @@ export function select(id: number | null, notify: boolean, openSite = -1): void 
   if (id !== null) {
     scrollToTask(id);
     const idx = store.index.get(id);
-    if (idx !== undefined) announcer.textContent = `${taskTitle(idx)}, ${stateOf(idx)}`;
-    if (notify) vscode.postMessage({ type: 'select', taskId: id });
+    const group = store.isGroup(id);
+    if (idx !== undefined) announcer.textContent = group ? `${store.name[idx]} · ${store.coro[idx]}` : `${taskTitle(idx)}, ${stateOf(idx)}`;
+    // A process's row is the chart's own: the tree has no task to reveal for it.
+    if (notify && !group) vscode.postMessage({ type: 'select', taskId: id });
     if (openSite >= 0) vscode.postMessage({ type: 'open', taskId: id, siteId: openSite });
   }
   requestDraw();

@@ -8,6 +8,7 @@ import { totalRows } from './ganttExecutors';
 import { pathStats } from './ganttCriticalPath';
 import { lagStats, lagSummary } from './ganttLagLane';
 import { focusWaitStats } from './ganttFocusWait';
+import { groupStats } from './ganttProcessLanes';
 import { vscode, store, ROW_H, bodyTop, t, view, chartH, tOf } from './ganttView';
 
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
@@ -27,7 +28,7 @@ export function collectStats(): GanttStats {
     for (let r = r0; r < r1; r++) {
       const idx = store.index.get(rows.ids[r])!;
       lanes.push({
-        id: rows.ids[r], name: store.name[idx], coro: store.coro[idx], kind: taskKindOf(store.kind[idx]),
+        id: rows.ids[r], name: store.name[idx], coro: store.coro[idx], kind: store.isGroup(rows.ids[r]) ? 'process' : taskKindOf(store.kind[idx]),
         state: END_STATES[store.endState[idx]] || 'alive', depth: rows.depth[r], y: bodyTop() + r * ROW_H - view.scrollTop + ROW_H / 2,
         slices: store.laneStart[idx + 1] - store.laneStart[idx],
       });
@@ -47,6 +48,7 @@ export function collectStats(): GanttStats {
     criticalPath: pathStats(),
     lagLanes: lagStats(),
     focusWait: focusWaitStats(),
+    processGroups: groupStats(rows),
   };
 }
 
@@ -62,7 +64,9 @@ export function report(): void {
     li.dataset.taskId = String(l.id);
     li.dataset.y = String(Math.round(l.y));
     const idx = store.index.get(l.id)!;
-    li.textContent = t('laneSummary', store.name[idx], store.coro[idx], t(taskKindOf(store.kind[idx])), stateOf(idx), l.slices);
+    li.textContent = store.isGroup(l.id)
+      ? t('processLaneSummary', store.name[idx], store.coro[idx], t(store.collapsed.has(l.id) ? 'collapsed' : 'expanded'))
+      : t('laneSummary', store.name[idx], store.coro[idx], t(taskKindOf(store.kind[idx])), stateOf(idx), l.slices);
     if (l.id === view.selected) li.setAttribute('aria-current', 'true');
   }
   for (const l of stats.execLanes ?? []) {

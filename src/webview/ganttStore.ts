@@ -1,7 +1,7 @@
 // The timeline's data inside the webview: tasks, steps in arrival order, and lane-sorted copies of the
 // step columns (rebuilt lazily by a counting sort when steps arrived) that the LOD pass reads.
 import type {
-  AwaitEntry, BlockEntry, CancelEntry, ExecEntry, SiteEntry, StepBatch, TaskColumns, TimeoutEntry,
+  AwaitEntry, BlockEntry, CancelEntry, ExecEntry, ProcessGroupEntry, SiteEntry, StepBatch, TaskColumns, TimeoutEntry,
 } from '../core/ganttProtocol';
 import { childrenIndex, layoutRows, type GanttRows, type LayoutTask } from '../core/ganttLayout';
 import { execLanes, type ExecLane } from '../core/executorText';
@@ -69,6 +69,9 @@ export class GanttStore {
   /** Item id -> index into execLanes. */
   readonly execLaneOf = new Map<number, number>();
 
+  /** Process groups by lane id (a run with child processes): each is a lane of its own, its tasks under it. */
+  readonly groups = new Map<number, ProcessGroupEntry>();
+
   minTs = Infinity;
   maxTs = 0;
 
@@ -97,6 +100,7 @@ export class GanttStore {
     this.cancels.length = 0; this.cancelsByTask.clear();
     this.blocks.length = 0; this.blocksByTask.clear();
     this.execs.clear(); this.execsByTask.clear(); this.execLanes = []; this.execLaneOf.clear();
+    this.groups.clear();
     this.minTs = Infinity;
     this.maxTs = now;
     this.collapsed.clear();
@@ -166,6 +170,31 @@ export class GanttStore {
     this.haystackCache = undefined;
     this.taskVersion++;
   }
+
+  /** The run's process groups (all of them): each a lane spanning the process's life, named by it. */
+  setProcessGroups(groups: readonly ProcessGroupEntry[]): void {
+    // Processes only add up within a run: a group once sent stays.
+    for (const g of groups) {
+      this.groups.set(g.id, g);
+      const known = this.index.has(g.id);
+      const i = this.ensureTask(g.id);
+      if (!known || this.created[i] !== g.start) { this.childIndex = undefined; this.rowsCache = undefined; }
+      this.parent[i] = -1;
+      this.kind[i] = 0;
+      this.created[i] = g.start;
+      this.end[i] = g.end ?? NaN;
+      this.endState[i] = g.state === 'done' ? 1 : g.state === 'failed' ? 3 : 0;
+      this.name[i] = g.label;
+      this.coro[i] = g.description;
+      this.error[i] = '';
+      if (g.start < this.minTs) this.minTs = g.start;
+      if (g.end !== null && g.end > this.maxTs) this.maxTs = g.end;
+    }
+    this.haystackCache = undefined;
+    this.taskVersion++;
+  }
+
+  isGroup(id: number): boolean { return this.groups.has(id); }
 
   addSteps(b: StepBatch): void {
     const task = new Float64Array(b.task);
