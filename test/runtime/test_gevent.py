@@ -175,23 +175,101 @@ class GeventTest(unittest.TestCase):
         waiter = res.by_name("the-waiter")
         self.assertEqual(res.tasks[waiter]["coro"], "waiter")
         holder, reader, main = res.by_name("holder"), res.by_name("reader"), res.by_name("main")
-        pairs = lambda t: list(zip(res.ons(t), res.await_lines(t)))  # noqa: E731
+        # Waits on objects name them (`obj`, declared by an `obj` line): shown here by class.
+        objs = dict((e["id"], e) for e in res.events if e["type"] == "obj")
+        for e in objs.values():
+            self.assertEqual((e["task"], e["site"], e["partial"]), (None, None, True))
+
+        def named(on):
+            on = dict(on)
+            if "obj" in on:
+                on["obj"] = objs[on["obj"]]["class"]
+            return on
+        pairs = lambda t: [(named(o), ln) for o, ln in zip(res.ons(t), res.await_lines(t))]  # noqa: E731
         self.assertEqual(pairs(waiter), [
-            ({"kind": "event"}, line_of(prog, "ready.wait()")),
+            ({"kind": "event", "obj": "gevent.event.Event"}, line_of(prog, "ready.wait()")),
             ({"kind": "yield"}, line_of(prog, "gevent.sleep(0)")),
-            ({"kind": "semaphore"}, line_of(prog, "    with lock:")),
+            ({"kind": "semaphore", "obj": "gevent.lock.BoundedSemaphore"}, line_of(prog, "    with lock:")),
             ({"kind": "sleep", "delay": 0.01}, line_of(prog, "gevent.sleep(0.01)")),
         ])
-        self.assertEqual(pairs(reader), [({"kind": "future"}, line_of(prog, "return result.get()"))])
+        self.assertEqual(pairs(reader), [({"kind": "future", "obj": "gevent.event.AsyncResult"},
+                                          line_of(prog, "return result.get()"))])
         self.assertEqual(pairs(holder), [({"kind": "sleep", "delay": 0.02}, line_of(prog, "gevent.sleep(0.02)"))])
         self.assertEqual(pairs(main)[0], ({"kind": "gather", "tasks": sorted([waiter, holder, reader])},
                                           line_of(prog, "group.join()")))
         # Queue.get(timeout=...) arms a gevent Timeout that fires: main waited on the queue.
-        self.assertEqual(pairs(main)[1], ({"kind": "queue"}, line_of(prog, "empty.get(timeout=0.01)")))
+        self.assertEqual(pairs(main)[1], ({"kind": "queue", "op": "get", "obj": "gevent.queue.Queue"},
+                                          line_of(prog, "empty.get(timeout=0.01)")))
+        # The first wait of each greenlet on an event, a result or a queue is a `use` line.
+        uses = sorted((e["task"], objs[e["obj"]]["class"], e["op"], res.line(e["site"]))
+                      for e in res.events if e["type"] == "use")
+        self.assertEqual(uses, sorted([(waiter, "gevent.event.Event", "wait", line_of(prog, "ready.wait()")),
+                                       (reader, "gevent.event.AsyncResult", "wait", line_of(prog, "return result.get()")),
+                                       (main, "gevent.queue.Queue", "get", line_of(prog, "empty.get(timeout=0.01)"))]))
         (tid, evs), = res.timeouts.items()
         self.assertEqual([e["state"] for e in evs], ["armed", "fired"])
         self.assertEqual((evs[0]["task"], evs[0]["delay"]), (main, 0.01))
         self.assertEqual(res.line(evs[0]["site"]), line_of(prog, "empty.get(timeout=0.01)"))
+
+    def test_join_cycle_and_waits_nobody_can_end(self):
+        """Joins name their greenlet whatever the receiver expression (`box['b'].join()`),
+        `joinall` names all four, an AsyncResult and an Event waited on have an object id; with
+        compiled gevent (read from the call) and pure-Python gevent (read from gevent's frames)."""
+        prog = os.path.join(PROGRAMS, "gevent_stuck.py")
+        plain = run_plain(prog)
+        for mode, env in (("compiled", None), ("pure-Python", {"PURE_PYTHON": "1"})):
+            with self.subTest(mode=mode):
+                res = run_traced(prog, env=env)
+                self.assertEqual((res.code, res.stdout), (plain.code, plain.stdout), res.stderr)
+                main, a, b, c, d = (res.by_name(n) for n in ("main", "a", "b", "c", "d"))
+                objs = dict((e["id"], e) for e in res.events if e["type"] == "obj")
+                pairs = lambda t: list(zip(res.ons(t), res.await_lines(t)))  # noqa: E731
+                self.assertEqual(pairs(main), [({"kind": "gather", "tasks": [a, b, c, d]},
+                                                line_of(prog, "gevent.joinall("))])
+                self.assertEqual(pairs(a)[-1], ({"kind": "task", "task": b}, line_of(prog, "box['b'].join()")))
+                self.assertEqual(pairs(b)[-1], ({"kind": "task", "task": a}, line_of(prog, "box['a'].join()")))
+                (on_c, line_c), = pairs(c)
+                (on_d, line_d), = pairs(d)
+                self.assertEqual((on_c["kind"], line_c), ("future", line_of(prog, "ar.get()")))
+                self.assertEqual((on_d["kind"], line_d), ("event", line_of(prog, "ev.wait()")))
+                self.assertEqual(objs[on_c["obj"]]["class"], "gevent.event.AsyncResult")
+                self.assertEqual(objs[on_d["obj"]]["class"], "gevent.event.Event")
+                self.assertEqual((objs[on_c["obj"]]["kind"], objs[on_d["obj"]]["kind"]), ("future", "event"))
+                uses = sorted((e["obj"], e["task"], e["op"]) for e in res.events if e["type"] == "use")
+                self.assertEqual(uses, sorted([(on_c["obj"], c, "wait"), (on_d["obj"], d, "wait")]))
+                # All four are still waiting when main returns: ended at exit, never done.
+                for t in (a, b, c, d):
+                    self.assertEqual(res.ends[t]["state"], "cancelled")
+
+    def test_pure_python_gevent_names_any_receiver(self):
+        """With gevent's Python code, the joined greenlet and the waited object are read from
+        gevent's own frames: a receiver the call cannot be decoded for (a call) is named too."""
+        src = ("import gevent\n"
+               "from gevent.event import Event\n"
+               "gs = {}\n"
+               "ev = Event()\n"
+               "def pick(k):\n"
+               "    return gs[k]\n"
+               "def events():\n"
+               "    return [ev]\n"
+               "def worker():\n"
+               "    gevent.sleep(0.01)\n"
+               "def joiner():\n"
+               "    pick('w').join()\n"
+               "    events()[0].wait(timeout=0.01)\n"
+               "gs['w'] = gevent.spawn(worker)\n"
+               "j = gevent.spawn(joiner)\n"
+               "gevent.wait([j] + [gs['w']])\n"
+               "print('ok')\n")
+        res = run_traced(src, env={"PURE_PYTHON": "1"})
+        self.assertEqual((res.code, res.stdout), (0, "ok\n"), res.stderr)
+        main, w, j = res.by_name("main"), res.by_name("worker"), res.by_name("joiner")
+        # (gevent.wait wakes once per greenlet that ends.)
+        self.assertEqual(res.ons(main)[0], {"kind": "gather", "tasks": [j, w]})
+        on_join, on_wait = res.ons(j)
+        self.assertEqual(on_join, {"kind": "task", "task": w})
+        self.assertEqual(on_wait["kind"], "event")
+        self.assertIn("obj", on_wait)
 
     def test_spawn_raw_and_its_failure(self):
         src = ("import gevent\n"

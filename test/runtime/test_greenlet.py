@@ -149,6 +149,8 @@ class DecodeCallTest(unittest.TestCase):
         "    pass\n"                       # 10
         "def h(x, y):\n"                   # 11
         "    gevent.joinall([x, y])\n"     # 12 (one superinstruction loads x and y on 3.13)
+        "box['b'].join()\n"                # 13
+        "self.workers[i].g.join()\n"       # 14
     )
 
     def decoded(self):
@@ -176,12 +178,15 @@ class DecodeCallTest(unittest.TestCase):
         self.assertIn(("joinall", None, var("gs")), d[2])
         self.assertIn(("wait", var("self", "evt"), None), d[3])
         self.assertIn(("kill", var("k"), None), d[4])
-        self.assertIn(("get", var("q"), None), d[5])
+        self.assertIn(("get", var("q"), ("const", True)), d[5])
         self.assertIn(("map", var("pool"), var("work")), d[6])
         self.assertIn(("join", ("var", "fast", "a", ()), None), d[8])
         self.assertIn(("__enter__", var("sem"), None), d[9])
         fast = lambda name: ("var", "fast", name, ())  # noqa: E731
         self.assertIn(("joinall", ("var", "global", "gevent", ()), ("list", [fast("x"), fast("y")])), d[12])
+        # Subscripts of the built-in containers, then attributes.
+        self.assertIn(("join", ("sub", var("box"), ("const", "b"), ()), None), d[13])
+        self.assertIn(("join", ("sub", var("self", "workers"), var("i"), ("g",)), None), d[14])
 
 
 def _offset_lines(code):

@@ -25,7 +25,7 @@ This module installs the hooks and ends the run; each concern lives in its own m
 """
 import sys
 
-from .glet import blocks, calls, ends, imports, spawns, state, switches, timeouts, waits
+from .glet import blocks, calls, ends, imports, objects, spawns, state, switches, timeouts, waits
 from .glet.calls import _decode_call  # noqa: F401  (the decoder's unit test reads it here)
 from .glet.ends import _UNKNOWN_ERR, _emit_end, _error_json
 from .glet.imports import _WATCHED, _applied
@@ -35,7 +35,7 @@ from .glet.switches import _make_trace
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
-_MODULES = (blocks, calls, ends, imports, spawns, state, switches, timeouts, waits)
+_MODULES = (blocks, calls, ends, imports, objects, spawns, state, switches, timeouts, waits)
 
 
 def install(rec):

@@ -4,10 +4,19 @@ bytecode once per code location and evaluated in the frame without running progr
 
 
 def _resolve(f, path):
-    """Evaluate a decoded simple expression (`name`, `name.attr`, `[a, b]`) in frame f."""
+    """Evaluate a decoded simple expression in frame f (see _simple_path), or None."""
+    obj = _eval(f, path, 0)
+    return None if obj is _MISSING else obj
+
+
+def _eval(f, path, depth):
+    if path is None or depth > 8:
+        return _MISSING
     kind = path[0]
     if kind == "list":
         return [_resolve(f, p) if p is not None else None for p in path[1]]
+    if kind == "const":
+        return path[1]
     if kind == "var":
         scope, name, attrs = path[1], path[2], path[3]
         if scope == "fast":
@@ -20,17 +29,34 @@ def _resolve(f, path):
             obj = f.f_locals.get(name, _MISSING)
             if obj is _MISSING:
                 obj = f.f_globals.get(name, _MISSING)
-        for a in attrs:
-            if obj is _MISSING:
-                break
-            # Only plain attribute storage: never run properties/descriptors of the program.
-            d = getattr(obj, "__dict__", None)
-            if type(obj).__name__ == "module" or isinstance(d, dict):
-                obj = d.get(a, _MISSING) if isinstance(d, dict) else _MISSING
-            else:
-                obj = _MISSING
-        return None if obj is _MISSING else obj
-    return None
+        return _attrs(obj, attrs)
+    if kind == "sub":
+        # `base[key]`, only on the exact built-in containers with a key whose hash and
+        # comparison are the built-in ones: no program code runs.
+        base = _eval(f, path[1], depth + 1)
+        key = _eval(f, path[2], depth + 1)
+        tb, tk = type(base), type(key)
+        if tb is dict and tk in (str, int, bytes, bool, float) or tb is dict and key is None:
+            obj = base.get(key, _MISSING)
+        elif tb in (list, tuple) and tk is int:
+            obj = base[key] if -len(base) <= key < len(base) else _MISSING
+        else:
+            obj = _MISSING
+        return _attrs(obj, path[3])
+    return _MISSING
+
+
+def _attrs(obj, attrs):
+    for a in attrs:
+        if obj is _MISSING:
+            break
+        # Only plain attribute storage: never run properties/descriptors of the program.
+        d = getattr(obj, "__dict__", None)
+        if type(obj).__name__ == "module" or isinstance(d, dict):
+            obj = d.get(a, _MISSING) if isinstance(d, dict) else _MISSING
+        else:
+            obj = _MISSING
+    return obj
 
 
 _MISSING = object()
@@ -63,6 +89,8 @@ def _decode_call(code, lasti):
     if op in ("BEFORE_WITH", "SETUP_WITH", "BEFORE_ASYNC_WITH"):
         recv = _expr_before(instrs, idx - 1)
         return ("__enter__", recv[0] if recv else None, None)
+    if op == "FOR_ITER":
+        return ("__next__", None, None)  # (`for g in gevent.iwait(gs)`: the iterator is not named)
     if not op.startswith("CALL") or op == "CALL_FUNCTION_EX" or op == "CALL_INTRINSIC_1":
         return None
     argc = ins.arg or 0
@@ -130,12 +158,22 @@ def _expr_before(instrs, j):
     return (_simple_path(instrs, k, j), k)
 
 
+_CONSTS = (str, int, bytes, bool, float, type(None))
+
+
 def _simple_path(instrs, k, j):
-    seq = [i for i in instrs[k:j + 1] if i.opname not in _NEUTRAL]
-    if not seq:
+    """The decoded expression of instrs[k..j] (one value), for what _resolve evaluates without
+    running program code: `name`, `name.attr...`, constants, `base[key]` (then `.attr...`),
+    `[a, b, ...]` / tuples / sets of those. None otherwise."""
+    while j >= k and instrs[j].opname in _NEUTRAL:
+        j -= 1
+    while k < j and instrs[k].opname in _NEUTRAL:
+        k += 1
+    if j < k:
         return None
-    last = seq[-1]
-    if last.opname in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
+    last = instrs[j]
+    op = last.opname
+    if op in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET"):
         items = []
         m = j - 1
         for _ in range(last.arg or 0):
@@ -146,7 +184,21 @@ def _simple_path(instrs, k, j):
             m = e[1] - 1
         items.reverse()
         return ("list", items)
-    scope = _LOADS.get(seq[0].opname)
-    if scope is None or any(i.opname != "LOAD_ATTR" for i in seq[1:]):
-        return None
-    return ("var", scope, seq[0].argval, tuple(i.argval for i in seq[1:]))
+    if op == "LOAD_CONST":
+        return ("const", last.argval) if j == k and type(last.argval) in _CONSTS else None
+    if op in _LOADS:
+        return ("var", _LOADS[op], last.argval, ()) if j == k else None
+    if op == "LOAD_ATTR":
+        base = _simple_path(instrs, k, j - 1)
+        if base is None or base[0] not in ("var", "sub"):
+            return None
+        return base[:3] + (base[3] + (last.argval,),)
+    if op == "BINARY_SUBSCR" or (op == "BINARY_OP" and "[" in str(getattr(last, "argrepr", ""))):
+        key = _expr_before(instrs, j - 1)
+        if key is None or key[0] is None or key[1] <= k:
+            return None
+        base = _simple_path(instrs, k, key[1] - 1)
+        if base is None:
+            return None
+        return ("sub", base, key[0], ())
+    return None

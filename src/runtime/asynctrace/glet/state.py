@@ -20,7 +20,7 @@ def _safe(fn, *args):
 
 class _Info:
     __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref", "memo",
-                 "spawner", "unstarted", "held")
+                 "spawner", "unstarted", "held", "multi")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -44,6 +44,9 @@ class _Info:
         # Step records that name it (a switch into it) before its task line is out: written
         # right after that line (a plain greenlet is declared at its first suspension).
         self.held = None
+        # The objects of its gevent.joinall / wait / iwait read from gevent (waits._multiwait_objects),
+        # for its next suspensions in that same call: (id of the user frame, its lasti, weak refs).
+        self.multi = None
 
 
 class _State:

@@ -1,5 +1,9 @@
 """Why a greenlet went back to the hub: the `on` of its suspension, from gevent's own Python
 functions (sleep, socket methods) or the decoded call of the user frame into compiled gevent."""
+from time import perf_counter_ns as _ns
+from weakref import ref as _weakref
+
+from . import objects as _objects
 from .calls import _decode_call, _resolve
 from .state import _tid_of
 
@@ -25,9 +29,10 @@ _IO_FILES = ("_socket3.py", "_socketcommon.py", "socket.py", "_ssl3.py", "ssl.py
 
 _SKIP, _USER, _SLEEP = 0, 1, 2
 _HUB_ON = '{"kind":"hub"}'
-_code_kind = {}     # id(code) -> (kind, payload, code)   (code kept alive: ids never reused)
+_code_kind = {}     # id(code) -> (kind, payload, code, gevent's code)   (code kept alive: ids never reused)
 _call_cache = {}    # (id(code), lasti) -> decoded call or None
 _yield_at = set()   # (id(code), lasti) of gevent.sleep's zero-delay branch
+_LOCK_FILES = ("lock.py", "thread.py", "_threading.py", "threading.py")
 
 
 def _kind_of_code(code):
@@ -35,34 +40,44 @@ def _kind_of_code(code):
     if r is not None:
         return r
     if _rec.is_user_code(code):
-        r = (_USER, None, code)
+        r = (_USER, None, code, False)
     else:
         fn = code.co_filename.replace("\\", "/")
         name = code.co_name
-        r = (_SKIP, None, code)
-        if "/gevent/" in fn:
+        lib = "/gevent/" in fn
+        r = (_SKIP, None, code, lib)
+        if lib:
             base = fn.rsplit("/", 1)[-1]
             if base == "hub.py" and name == "sleep":
-                r = (_SLEEP, None, code)
+                r = (_SLEEP, None, code, lib)
             elif base == "hub.py" and name == "idle":
-                r = (_SKIP, '{"kind":"yield"}', code)
+                r = (_SKIP, '{"kind":"yield"}', code, lib)
             elif base in _IO_FILES and name in _IO_OPS:
-                r = (_SKIP, '{"kind":"io","op":"%s"}' % _IO_OPS[name], code)
-            elif base in ("lock.py", "thread.py", "_threading.py", "threading.py") and name in ("acquire", "__enter__", "wait", "join"):
-                r = (_SKIP, '{"kind":"%s"}' % ("lock" if name in ("acquire", "__enter__") else "event"), code)
+                r = (_SKIP, '{"kind":"io","op":"%s"}' % _IO_OPS[name], code, lib)
+            elif base in _LOCK_FILES and name in ("acquire", "__enter__", "wait", "join"):
+                # (Not constant: the lock or event it waits on is read from the frames.)
+                r = (_SKIP, '{"kind":"%s"}' % ("lock" if name in ("acquire", "__enter__") else "event"), code, lib)
     _code_kind[id(code)] = r
     return r
+
+
+_SYNC_ONS = ('{"kind":"lock"}', '{"kind":"event"}')
 
 
 def _classify(st, f, inf, now):
     """What a greenlet suspending in frame `f` waits on: (on text, whether the text depends only
     on the code it suspended in)."""
     n = 0
+    entry = None  # the gevent frame the user frame called (gevent's Python code only)
+    sync = None   # a lock/event wait of gevent's Python code (lock.py, threading...), met on the way
     while f is not None and n < 40:
-        kind, payload, code = _kind_of_code(f.f_code)
+        kind, payload, code, lib = _kind_of_code(f.f_code)
         if payload is not None:
-            return payload, True
-        if kind == _SLEEP:
+            if payload not in _SYNC_ONS:
+                return payload, True
+            if sync is None:
+                sync = payload
+        elif kind == _SLEEP:
             # sleep(0) and sleep(t > 0) suspend at different instructions: once a position is
             # known to be the zero branch, skip reading the frame's locals (costly on 3.11).
             key = (id(code), f.f_lasti)
@@ -77,74 +92,205 @@ def _classify(st, f, inf, now):
                 _yield_at.add(key)
                 return '{"kind":"yield"}', True
             return '{"kind":"sleep","delay":%s}' % repr(secs), False
-        if kind == _USER:
-            return _classify_user(st, f, inf, now), False
+        elif kind == _USER:
+            if sync is not None:
+                return _sync_on(st, sync, entry, inf, f), False
+            return _classify_user(st, f, inf, now, entry), False
+        entry = f if lib else None
         f = f.f_back
         n += 1
-    return _HUB_ON, False
+    return sync or _HUB_ON, False
 
 
-def _classify_user(st, f, inf, now):
-    """The user frame called straight into gevent's compiled code: decode that call."""
+def _sync_on(st, payload, entry, inf, user):
+    """A wait in gevent's Python lock code: the lock (or event) is the `self` of the frame the
+    user frame called, when it is one of gevent's or threading's objects."""
     try:
-        code = f.f_code
-        key = (id(code), f.f_lasti)
-        call = _call_cache.get(key, False)
-        if call is False:
-            call = _decode_call(code, f.f_lasti)
-            _call_cache[key] = call
-        if call is None:
-            return _HUB_ON
-        meth, recv_path, arg_path = call
-        recv = _resolve(f, recv_path) if recv_path is not None else None
-        if meth == "__enter__":
-            return _sync_kind(recv) or _HUB_ON
-        gt = st.greenlet_type
-        if recv is not None and isinstance(recv, gt):
-            tinf = st.info.get(id(recv))
-            if meth == "kill":
-                _note_kill(st, recv, tinf, inf, f)
-            t = _tid_of(st, recv)
-            if meth in ("join", "get", "kill") and t is not None:
-                return '{"kind":"task","task":%d}' % t
-            return _HUB_ON
-        if recv is None or (type(recv).__name__ == "module" and getattr(recv, "__name__", "").startswith("gevent")):
-            if meth in ("joinall", "wait", "iwait", "killall", "kill"):
-                arg = _resolve(f, arg_path) if arg_path is not None else None
-                if isinstance(arg, gt):
-                    arg = [arg]
-                if meth == "kill" and arg:
-                    for g in arg:
-                        _note_kill(st, g, st.info.get(id(g)), inf, f)
-                    t = _tid_of(st, arg[0])
-                    return '{"kind":"task","task":%d}' % t if t is not None else _HUB_ON
-                if isinstance(arg, (list, tuple, set, frozenset)):
-                    ids = []
-                    for g in arg:
-                        if isinstance(g, gt):
-                            t = _tid_of(st, g)
-                            if t is not None:
-                                ids.append(str(t))
-                            if meth == "killall":
-                                _note_kill(st, g, st.info.get(id(g)), inf, f)
-                        elif meth == "wait":
-                            k = _sync_kind(g)
-                            if k is not None and not ids:
-                                return k
-                    return '{"kind":"gather","tasks":[%s]}' % ",".join(ids)
-            return _HUB_ON
-        members = _group_members(recv)
-        if members is not None:
-            if meth in ("spawn", "start", "add", "wait_available", "apply_async", "apply_cb", "map_async",
-                        "imap", "imap_unordered"):
-                return '{"kind":"semaphore"}'  # waiting for a free slot in the pool
-            ids = [str(t) for t in (_tid_of(st, g) for g in members) if t is not None]
-            return '{"kind":"gather","tasks":[%s]}' % ",".join(sorted(ids, key=int))
-        k = _sync_kind(recv)
+        o = entry.f_locals.get("self") if entry is not None else None
+        k = _sync_kind(o, entry.f_code.co_name if entry is not None else None, inf, user)
         if k is not None:
             return k
     except Exception:
         pass
+    return payload
+
+
+def _entry_call(entry):
+    """(method, receiver, argument) of a call into gevent's Python code (pure-Python gevent, and
+    gevent's Python classes), read from the called frame: the objects themselves, whatever
+    expression the program wrote."""
+    name = entry.f_code.co_name
+    loc = entry.f_locals
+    if name in ("joinall", "killall"):
+        return name, None, loc.get("greenlets")
+    if name == "wait_on_objects":
+        return "wait", None, loc.get("objects")
+    if name in ("__next__", "next"):
+        d = getattr(loc.get("self"), "__dict__", None)
+        if isinstance(d, dict) and "_objects" in d:  # gevent's _WaitIterator (iwait)
+            return "iwait", None, d.get("_objects")
+    return name, loc.get("self"), loc.get("greenlet")
+
+
+_ARG_METHS = ("joinall", "wait", "iwait", "killall", "kill")
+_MULTI = ("joinall", "wait", "iwait", "__next__")
+_no_multi = set()  # (id(code), lasti) of calls and loops found not to be in a gevent multiple wait
+_budget = [0, None]  # ns spent in _multiwait_objects, clock at its first use
+
+
+def _multiwait_memo(inf, f):
+    """The `on` written for this greenlet's gevent.joinall / wait / iwait read from gevent, when it
+    suspends again in that same call (it wakes at every greenlet that ends): same user frame and
+    instruction, and one of the objects not finished yet (a new call at that line would find them
+    all finished). Amortized O(1): the check resumes at the object that was unfinished last time."""
+    m = inf.multi
+    if m is None or m[0] != id(f) or m[1] != f.f_lasti:
+        return None
+    refs = m[2]
+    i = m[3]
+    gt = _st.greenlet_type
+    while i < len(refs):
+        o = refs[i]()
+        if o is not None and not (isinstance(o, gt) and o.dead):
+            m[3] = i
+            return m[4]
+        i += 1
+    inf.multi = None
+    return None
+
+
+def _remember_multi(inf, f, objs, on):
+    try:
+        inf.multi = [id(f), f.f_lasti, [_weakref(o) for o in objs], 0, on]
+    except TypeError:
+        inf.multi = None
+
+
+def _multiwait_lookup(inf):
+    """The objects a greenlet suspended in gevent.joinall / wait / iwait waits on, read from gevent:
+    its MultipleWaiter (whose `greenlet` is the waiting greenlet) belongs to the _WaitIterator that
+    holds them. Found through the garbage collector's referrers, which walks every tracked object:
+    spent only within a budget (20 ms, then 1 % of the run's time), else None; False when the
+    greenlet is not in such a wait."""
+    import gc
+    t0 = _ns()
+    spent, first = _budget
+    if first is None:
+        first = _budget[1] = t0
+    if spent > 20000000 + (t0 - first) // 100:
+        return None
+    g = inf.ref() if inf.ref is not None else None
+    found = False
+    try:
+        if g is not None:
+            for w in gc.get_referrers(g):
+                if type(w).__name__ != "MultipleWaiter":
+                    continue
+                for it in gc.get_referrers(w):
+                    if type(it).__name__ != "_WaitIterator":
+                        continue
+                    for objs in gc.get_referents(it):
+                        if type(objs) in (list, tuple, set, frozenset):
+                            found = list(objs)
+                            break
+                    break
+                break
+    except Exception:
+        found = None
+    finally:
+        g = w = it = objs = None  # noqa: F841
+        _budget[0] += _ns() - t0
+    return found
+
+
+def _classify_user(st, f, inf, now, entry=None):
+    """The user frame called gevent: the objects of that call, from the called frame when it is
+    Python code, else decoded from the user frame's call."""
+    try:
+        call = None
+        if entry is not None:
+            call = _entry_call(entry)
+            if call[1] is None and call[2] is None:
+                call = None
+        if call is None:
+            code = f.f_code
+            key = (id(code), f.f_lasti)
+            dec = _call_cache.get(key, False)
+            if dec is False:
+                dec = _decode_call(code, f.f_lasti)
+                _call_cache[key] = dec
+            if dec is None:
+                return _HUB_ON
+            meth, recv_path, arg_path = dec
+            recv = _resolve(f, recv_path) if recv_path is not None else None
+            arg = _resolve(f, arg_path) if arg_path is not None and meth in _ARG_METHS else None
+            if meth in _MULTI and (recv is None or type(recv).__name__ == "module") and key not in _no_multi:
+                if not isinstance(arg, (list, tuple, set, frozenset)) or any(x is None for x in arg):
+                    # (`joinall([spawn(f, x) for x in xs])`: not a value the call can be read for.)
+                    on = _multiwait_memo(inf, f)
+                    if on is not None:
+                        return on
+                    found = _multiwait_lookup(inf)
+                    if found is not None:
+                        on = _on_call(st, ("iwait" if meth == "__next__" else meth, recv, found), inf, f)
+                        _remember_multi(inf, f, found, on)
+                        return on
+                    if found is False:
+                        _no_multi.add(key)  # (a `for` over something else: a queue, a generator)
+            call = (meth, recv, arg)
+        return _on_call(st, call, inf, f)
+    except Exception:
+        pass
+    return _HUB_ON
+
+
+def _on_call(st, call, inf, f):
+    meth, recv, arg = call
+    if meth == "__enter__":
+        return _sync_kind(recv, meth, inf, f) or _HUB_ON
+    gt = st.greenlet_type
+    if recv is not None and isinstance(recv, gt):
+        tinf = st.info.get(id(recv))
+        if meth == "kill":
+            _note_kill(st, recv, tinf, inf, f)
+        t = _tid_of(st, recv)
+        if meth in ("join", "get", "kill") and t is not None:
+            return '{"kind":"task","task":%d}' % t
+        return _HUB_ON
+    if recv is None or (type(recv).__name__ == "module" and getattr(recv, "__name__", "").startswith("gevent")):
+        if meth in ("joinall", "wait", "iwait", "killall", "kill"):
+            if isinstance(arg, gt):
+                arg = [arg]
+            if meth == "kill" and arg:
+                for g in arg:
+                    _note_kill(st, g, st.info.get(id(g)), inf, f)
+                t = _tid_of(st, arg[0])
+                return '{"kind":"task","task":%d}' % t if t is not None else _HUB_ON
+            if isinstance(arg, (list, tuple, set, frozenset)):
+                ids = []
+                for g in arg:
+                    if isinstance(g, gt):
+                        t = _tid_of(st, g)
+                        if t is not None:
+                            ids.append(str(t))
+                        if meth == "killall":
+                            _note_kill(st, g, st.info.get(id(g)), inf, f)
+                    elif meth == "wait":
+                        k = _sync_kind(g, "wait", inf, f)
+                        if k is not None and not ids:
+                            return k
+                return '{"kind":"gather","tasks":[%s]}' % ",".join(ids)
+        return _HUB_ON
+    members = _group_members(recv)
+    if members is not None:
+        if meth in ("spawn", "start", "add", "wait_available", "apply_async", "apply_cb", "map_async",
+                    "imap", "imap_unordered"):
+            return '{"kind":"semaphore"}'  # waiting for a free slot in the pool
+        ids = [str(t) for t in (_tid_of(st, g) for g in members) if t is not None]
+        return '{"kind":"gather","tasks":[%s]}' % ",".join(sorted(ids, key=int))
+    k = _sync_kind(recv, meth, inf, f)
+    if k is not None:
+        return k
     return _HUB_ON
 
 
@@ -167,13 +313,24 @@ def _group_members(obj):
     return None
 
 
-def _sync_kind(obj):
+# What a queue method waits for (the `op` of a queue wait).
+_QUEUE_OPS = {"get": "get", "peek": "get", "__next__": "get", "next": "get", "put": "put", "join": "join"}
+
+
+def _sync_kind(obj, meth, inf=None, user=None):
+    """The `on` of a wait on gevent's (or threading's) synchronisation object `obj`, with its
+    `obj` id; None if it is not one."""
     if obj is None:
         return None
     for cls in type(obj).__mro__:
         k = _SYNC.get(cls.__name__)
         if k is not None and (cls.__module__ or "").startswith(("gevent", "threading", "_thread", "queue")):
-            return '{"kind":"%s"}' % k
+            if k == "queue":
+                op = _QUEUE_OPS.get(meth)
+                on = '{"kind":"queue","op":"%s"}' % op if op is not None else '{"kind":"queue"}'
+            else:
+                on = '{"kind":"%s"}' % k
+            return _objects.on_with_obj(on, k, obj, inf.tid if inf is not None else None, user)
     return None
 
 
