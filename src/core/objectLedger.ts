@@ -14,6 +14,8 @@ export interface TracedObject {
   site: number | null;
   /** Holdings in acquisition order: for a lock, the last one open is its holder. */
   holds: Array<Holding & { until?: number; releaseSite?: number | null }>;
+  /** The trace does not say who sets, feeds or releases it (its `obj` line is `partial`): missing `set`/`put` uses mean nothing. */
+  partial?: boolean;
   /** Per op (put, get, set, clear, wait): the tasks that did it (null: a loop callback), first use. */
   uses: Map<string, Array<{ task: number | null; ts: number; site: number | null }>>;
 }
@@ -45,6 +47,7 @@ export class ObjectLedger implements ObjectsView {
     if (typeof e.class === 'string') o.className = e.class;
     o.task = typeof e.task === 'number' ? e.task : null;
     o.site = typeof e.site === 'number' ? e.site : null;
+    if (e.partial === true) o.partial = true;
   }
 
   foldHold(e: HoldEvent): void {

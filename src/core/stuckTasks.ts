@@ -155,7 +155,7 @@ function addHolder(run: TraceRunView, w: WaitLink, at: number): void {
 function neverFed(run: TraceRunView, w: WaitLink): boolean {
   const obj = (w.on as { obj?: unknown } | undefined)?.obj;
   const o = typeof obj === 'number' ? run.objects?.get(obj) : undefined;
-  if (o === undefined) return false;
+  if (o === undefined || o.partial === true) return false;
   if (w.on?.kind === 'event') return (o.uses.get('set') ?? []).length === 0;
   if (w.on?.kind === 'queue' && (w.on as { op?: unknown }).op === 'get') return (o.uses.get('put') ?? []).length === 0;
   return false;
@@ -165,7 +165,7 @@ function neverFed(run: TraceRunView, w: WaitLink): boolean {
 function deadProducers(run: TraceRunView, w: WaitLink, at: number): number[] | undefined {
   const obj = (w.on as { obj?: unknown; op?: unknown } | undefined)?.obj;
   const o = typeof obj === 'number' ? run.objects?.get(obj) : undefined;
-  if (o === undefined) return undefined;
+  if (o === undefined || o.partial === true) return undefined;
   const op = w.on?.kind === 'queue' && (w.on as { op?: unknown }).op === 'get' ? 'put' : w.on?.kind === 'event' ? 'set' : undefined;
   if (op === undefined) return undefined;
   const users = (o.uses.get(op) ?? []).map((u) => u.task);
@@ -226,7 +226,9 @@ function aliveAt(run: TraceRunView, open: ReadonlyMap<number, OpenWait>, at: num
   const c: Census = { waits: [], actors: 0, running: new Set() };
   for (const task of run.tasks.values()) {
     if (task.createdTs > at) continue;
-    if (task.endTs !== undefined && task.endTs < at && !open.has(task.id)) continue;
+    // (A task that ended at that very moment is not alive then: a greenlet program's main ends at
+    // the same time as the greenlets its exit cuts.)
+    if (task.endTs !== undefined && task.endTs <= at && !open.has(task.id)) continue;
     const ow = open.get(task.id);
     const l = ow !== undefined && ow.since <= at ? stripped(ow) : waitAt(run, task, at);
     if (l === undefined) { c.actors++; c.running.add(task.id); continue; }

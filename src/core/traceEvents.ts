@@ -161,6 +161,8 @@ export interface ObjEvent {
   site?: number | null;
   /** A condition's lock (an obj id). */
   lock?: number | null;
+  /** The runtime does not see who sets / feeds / releases it (gevent's compiled classes): no `set`/`put` use lines. */
+  partial?: boolean;
 }
 
 /** A lock or semaphore acquired or released by a task (null: a loop callback). */

@@ -5,6 +5,7 @@ import { criticalPath, pathStages } from '../../src/core/criticalPath';
 import { formatDuration } from '../../src/core/format';
 import { blockingSteps } from '../../src/core/loopBlame';
 import { reportLines, runReport, stuckText } from '../../src/core/runReport';
+import { stuckProblems } from '../../src/core/stuckProblems';
 import { stuckTasks } from '../../src/core/stuckTasks';
 import { plainLocalize as t } from '../../src/core/taskTreeModel';
 import { TraceRun } from '../../src/core/traceModel';
@@ -59,10 +60,40 @@ test('a future nobody holds: the awaiting task is stuck with nobody left', () =>
   assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name, f.wait!.on?.kind, run.sites.get(f.wait!.site!)!.line]), [['orphaned', 'wait_reply', 'future', 5]]);
 });
 
-test('gevent join cycle: both greenlets are reported still waiting at exit (the runtime records their joins as hub waits)', () => {
+test('gevent join cycle: the two greenlets joining each other (subscript receivers) are a deadlock, with both lines', () => {
   const run = load('gevent_join_cycle');
   const found = stuckTasks(run);
-  assert.deepEqual(found.map((f) => [f.kind, run.tasks.get(f.task)!.name, run.sites.get(f.wait!.site!)!.line]), [['pending-at-exit', 'ping', 8], ['pending-at-exit', 'pong', 13]]);
+  assert.deepEqual(found.map((f) => [f.kind, f.chain.map((l) => [run.tasks.get(l.task)!.name, l.on?.kind, run.sites.get(l.site!)!.line])]),
+    [['deadlock', [['ping', 'task', 8], ['pong', 'task', 13]]]]);
+  assert.equal(stuckText(run, found[0], t),
+    `Deadlock for ${fmt(found[0].waited)}: ping waits on task pong at gevent_join_cycle.py:8 → pong waits on task ping at gevent_join_cycle.py:13 → back to ping`);
+});
+
+test('gevent: a join cycle, and an AsyncResult and an Event nobody can set any more (every other greenlet waits too)', () => {
+  const run = load('gevent_stuck');
+  const found = stuckTasks(run);
+  const name = (id: number) => run.tasks.get(id)!.name;
+  assert.deepEqual(found.map((f) => [f.kind, name(f.task), f.wait!.on?.kind, run.sites.get(f.wait!.site!)!.line]), [
+    ['deadlock', 'a', 'task', 11], ['quiescent', 'c', 'future', 24], ['quiescent', 'd', 'event', 28]]);
+  assert.deepEqual(found[0].chain.map((l) => [name(l.task), run.sites.get(l.site!)!.line]), [['a', 11], ['b', 16]]);
+  // The objects are named (obj ids of gevent's AsyncResult and Event) ...
+  const objOf = (i: number) => run.objects.get((found[i].wait!.on as { obj?: number }).obj!)!;
+  assert.deepEqual([objOf(1).className, objOf(2).className], ['gevent.event.AsyncResult', 'gevent.event.Event']);
+  // ... but the runtime does not see gevent's sets: no "nobody ever set it" from missing set lines.
+  assert.deepEqual([objOf(1).partial, objOf(2).partial, found[1].neverFed, found[2].neverFed], [true, true, undefined, undefined]);
+  assert.equal(stuckText(run, found[1], t),
+    `Stuck for ${fmt(found[1].waited)}: c waits on future at gevent_stuck.py:24; nothing can wake it: every other live task waits too `
+    + '(a waits on task b at gevent_stuck.py:11; b waits on task a at gevent_stuck.py:16; d waits on event at gevent_stuck.py:28)');
+  // In Problems: an error at a's join, the cycle's other join as related information.
+  const problems = stuckProblems(run, t);
+  assert.deepEqual(problems.map((p) => [p.severity, p.file.split('/').pop(), p.line, p.related.map((r) => [r.line, r.message])]), [
+    ['error', 'gevent_stuck.py', 11, [[16, 'b waits here']]],
+    ['error', 'gevent_stuck.py', 24, [[11, 'a waits here'], [16, 'b waits here'], [28, 'd waits here']]],
+    ['error', 'gevent_stuck.py', 28, [[11, 'a waits here'], [16, 'b waits here'], [24, 'c waits here']]]]);
+  // main's joinall names all four greenlets (its list holds subscripts).
+  const main = run.tasks.get(byName(run, 'main'))!;
+  const first = run.awaitAt(run.steps.awaitId[main.steps.at(0)])!.on as { tasks?: number[] };
+  assert.deepEqual(first.tasks!.map(name), ['a', 'b', 'c', 'd']);
 });
 
 test('a deadlock cycle through awaited tasks is found from the await graph', () => {
