@@ -1,6 +1,7 @@
 """Runtime benchmark: traced vs untraced whole-process wall time, events/s and peak memory.
 
 Cases (asyncio ones on Python 3.12 when found, else the running Python):
+  startup  a program that only starts asyncio and ends (the runtime's fixed cost per run)
   sleep0   1,000 tasks x 200 `await asyncio.sleep(0)` (nothing but task switches: worst case)
   fanout   a 10,000-task gather fan-out
   queue    a producer/consumer pipeline through asyncio.Queue
@@ -34,6 +35,14 @@ RUNTIME = os.path.join(ROOT, "src", "runtime")
 sys.path.insert(0, HERE)
 
 PROGRAMS = {
+    # Start-up and shutdown only: the runtime's fixed cost (imports, the formatter's start, the
+    # last lines' hand-over), which dominates the ratio of a short program.
+    "startup": ("""
+import asyncio
+async def main():
+    await asyncio.sleep(0)
+asyncio.run(main())
+""", {"ratio": 1.5}),
     "sleep0": ("""
 import asyncio
 async def worker():

@@ -435,7 +435,7 @@ class _Target:
         import io
         with io.open_code(arg) as f:
             data = f.read()
-        if _is_zip(arg):  # also a zipapp with a shebang line before the archive
+        if _is_zip(arg, data):  # also a zipapp with a shebang line before the archive
             return cls(arg, "package", filename=path)
         if arg.endswith((".pyc", ".pyo")) or data[:4] == _magic():
             import marshal
@@ -488,7 +488,11 @@ class _Target:
         exec(code, self.module.__dict__)
 
 
-def _is_zip(path):
+def _is_zip(path, data):
+    # A zip ends with its end-of-central-directory record (a comment of up to 64 KiB may follow):
+    # without its signature, no need to import zipfile (a fifth of the runtime's start-up).
+    if b"PK\x05\x06" not in data[-65557:]:
+        return False
     import zipfile
     try:
         return zipfile.is_zipfile(path)

@@ -13,6 +13,7 @@ from .sinks import FileSink, SocketSink, _check_ours, _identity
 _select = select.select
 _spawn = getattr(os, "posix_spawn", None)
 _waitpid = getattr(os, "waitpid", None)
+_SHELL = "/bin/sh"
 _ns = time.perf_counter_ns
 
 
@@ -45,26 +46,32 @@ def _formatter_wanted():
 
 class _Formatter:
     """The formatter process, as the program's runtime sees it. It is not the program's child:
-    the process spawned for it forks it and exits at once (reaped here before the program
-    runs), so a program that waits for all its children, or execs, never meets it. Its end is
-    known from a pipe it holds: its pid, then its exit status, then end of file when it exits."""
+    the process spawned for it (a shell, or an interpreter) starts it and exits at once (reaped
+    here before the program runs), so a program that waits for all its children, or execs,
+    never meets it. Its end is known from a pipe it holds: its pid, then its exit status, then
+    end of file when it exits."""
 
     def __init__(self, pid, done_fd):
-        self.pid = pid
+        self.pid = pid            # None until read from the pipe (when it is needed)
         self.fd = done_fd
         self.ident = _identity(done_fd)
         self.status = None
 
     @classmethod
-    def detach(cls, spawned, done_fd, timeout=10.0):
+    def detach(cls, spawned, done_fd, timeout=10.0, wait_pid=True):
+        """Reap the spawned process. With `wait_pid`, also wait for the formatter to say its pid
+        (the interpreter that forks it says nothing else); otherwise the pid is read when it is
+        needed, and the program starts without waiting for the formatter's start-up."""
         while True:
             try:
-                _waitpid(spawned, 0)  # exits right after forking the formatter
+                _waitpid(spawned, 0)  # exits right after starting the formatter
                 break
             except InterruptedError:
                 continue
             except ChildProcessError:
                 break
+        if not wait_pid:
+            return cls(None, done_fd)
         data = cls._read(done_fd, 8, timeout)
         if len(data) < 8:
             return None
@@ -129,9 +136,13 @@ class _Formatter:
                 eof = True
                 break
             got += chunk
+        if self.pid is None:
+            if len(got) >= 8:
+                self.pid = int.from_bytes(got[:8], "little")
+            got = got[8:]
         if got:
             self.status = got[-1]
-        if not eof:
+        if not eof and self.pid is not None:
             try:
                 os.kill(self.pid, 9)  # stuck past the deadline
             except OSError:
@@ -163,17 +174,19 @@ class _ChildSide:
         pass
 
 
-def formatter_process(base, spec, done=None, program=None):
-    """Entry point of the formatter process (see _Writer._spawn_formatter): the pipe is its
-    stdin; spec lists the sinks as (kind, descriptor); `done` is the pipe on which it says its
-    pid, then its exit status (see _Formatter)."""
+def formatter_process(base, spec, done=None, program=None, rfd=0, detached=False):
+    """Entry point of the formatter process (see _Writer._spawn_formatter): the pipe is `rfd`;
+    spec lists the sinks as (kind, descriptor); `done` is the pipe on which it says its pid,
+    then its exit status (see _Formatter). `detached`: started by a shell that exited, already
+    not the program's child."""
     if done is not None:
-        # Not the program's child: the spawned process forks the formatter and exits.
-        try:
-            if os.fork() != 0:
-                os._exit(0)
-        except OSError:
-            pass  # no fork: stay the program's child (still correct, only visible)
+        if not detached:
+            # Not the program's child: the spawned process forks the formatter and exits.
+            try:
+                if os.fork() != 0:
+                    os._exit(0)
+            except OSError:
+                pass  # no fork: stay the program's child (still correct, only visible)
         try:
             os.write(done, os.getpid().to_bytes(8, "little"))
         except OSError:
@@ -204,7 +217,7 @@ def formatter_process(base, spec, done=None, program=None):
             pass
     status = 70
     try:
-        status = _formatter_main(0, sinks, base, program)
+        status = _formatter_main(rfd, sinks, base, program)
     finally:
         if done is not None:
             try:

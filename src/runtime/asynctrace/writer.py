@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 
-from .formatter import _Formatter, _encode_raw, _formatter_wanted, _spawn, _waitpid
+from .formatter import _SHELL, _Formatter, _encode_raw, _formatter_wanted, _spawn, _waitpid
 from .lines import _SPECIAL, _encode_lines, format_items
 from .sinks import PipeSink, _select
 
@@ -157,21 +157,32 @@ class _Writer:
             srcs = [s.fileno() for s in self.sinks]
             # Targets above every descriptor in play: a dup2 onto itself would keep close-on-exec.
             first = max(srcs + [r, w, dr, dw, 2]) + 1
-            actions = [(os.POSIX_SPAWN_DUP2, r, 0),
+            # The pipe's read end is passed at a descriptor of its own: a shell gives a command
+            # it starts in the background /dev/null as its standard input.
+            rfd = first + 1 + len(srcs)
+            actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                       (os.POSIX_SPAWN_DUP2, dw, first)]
+                       (os.POSIX_SPAWN_DUP2, dw, first),
+                       (os.POSIX_SPAWN_DUP2, r, rfd)]
             spec = []
             for i, (sink, fd) in enumerate(zip(self.sinks, srcs)):
                 actions.append((os.POSIX_SPAWN_DUP2, fd, first + 1 + i))
                 spec.append((sink.kind, first + 1 + i))
             pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            # Not the program's child (see _Formatter): a shell starts it in the background and
+            # exits at once (a few ms), or, without a shell, the spawned interpreter forks it.
+            via_shell = os.path.exists(_SHELL)
             code = ("import sys;sys.path.insert(0,%r);from asynctrace.formatter import formatter_process;"
-                    "formatter_process(%d,%r,%d,%d)" % (pkg_parent, self.base, spec, first, os.getpid()))
-            pid = _spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], os.environ,
-                         file_actions=actions)
+                    "formatter_process(%d,%r,%d,%d,%d,%r)"
+                    % (pkg_parent, self.base, spec, first, os.getpid(), rfd, via_shell))
+            argv = [sys.executable, "-I", "-S", "-c", code]
+            if via_shell:
+                pid = _spawn(_SHELL, [_SHELL, "-c", '"$@" &', "sh"] + argv, os.environ, file_actions=actions)
+            else:
+                pid = _spawn(sys.executable, argv, os.environ, file_actions=actions)
             os.close(dw)
             dw = None
-            handle = _Formatter.detach(pid, dr)
+            handle = _Formatter.detach(pid, dr, wait_pid=not via_shell)
         except Exception:
             handle = None
         if handle is None:
