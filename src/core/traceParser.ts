@@ -215,7 +215,8 @@ export class TraceParser {
       this.startSkipping();
       return;
     }
-    this.byteCarry.push(bytes.slice());
+    // (A copy: a Node Buffer's slice() is a view, and the caller may reuse its buffer.)
+    this.byteCarry.push(new Uint8Array(bytes));
     this.byteCarryLength += bytes.length;
   }
 

@@ -44,6 +44,25 @@ test('bytes split at every position (inside multibyte characters too) give the s
   }
 });
 
+test('chunks read into one reused Node Buffer (as a file reader does) give the same events', () => {
+  const text = readFileSync(join(__dirname, 'fixtures', '08_gevent_spawn.jsonl'), 'utf8');
+  const data = Buffer.from(text, 'utf8');
+  const want = parseTrace(text).events;
+  for (const size of [7, 64, 333]) {
+    const p = new TraceParser();
+    const buf = Buffer.allocUnsafe(size);
+    const got: TraceEvent[] = [];
+    for (let o = 0; o < data.length; o += size) {
+      const n = data.copy(buf, 0, o, Math.min(o + size, data.length));
+      got.push(...p.push(buf.subarray(0, n)));
+      buf.fill(0x7b); // the reader overwrites its buffer with the next chunk
+    }
+    got.push(...p.end());
+    assert.deepEqual(got, want, `chunks of ${size} bytes`);
+    assert.equal(p.issues.badLines, 0);
+  }
+});
+
 test('three-way byte splits and one-byte chunks', () => {
   const bytes = new TextEncoder().encode(SAMPLE);
   const expected = parseTrace(SAMPLE).events;
