@@ -3,6 +3,7 @@
 // run with a million steps costs one pass spread over its updates; the rest (tasks, timeouts,
 // blocks, cancels) is small and recomputed per snapshot.
 import type { AwaitOn } from './traceEvents';
+import { gatherCount } from './gatherCount';
 import type { CancelInfo, ExecItemInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemText, execRunTime, execWaitText } from './executorText';
@@ -611,7 +612,7 @@ function describeOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Translat
   switch (on.kind) {
     case 'sleep': return typeof on.delay === 'number' ? t('sleep {0}', formatSeconds(on.delay)) : t('sleep');
     case 'task': return t('task {0}', taskName(run, on.task as number));
-    case 'gather': return t('gather of {0} tasks', Array.isArray(on.tasks) ? on.tasks.length : 0);
+    case 'gather': return t('gather of {0} tasks', gatherCount(on));
     case 'io': return ioWaitText(on.op, t);
     case 'switch': return t('switch to {0}', taskName(run, on.to as number));
     case 'executor': return execWaitText(run, on.item, t);

@@ -1,6 +1,7 @@
 // What the task tree shows, as plain data: labels, descriptions, detail rows, paging and refresh
 // planning. Pure (no `vscode`) so it is unit-tested; taskTreeProvider.ts turns it into TreeItems.
 import type { AwaitOn } from './traceEvents';
+import { gatherCount } from './gatherCount';
 import type { BlockInfo, RunDelta, TaskInfo, TaskStatus, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemsOf, execItemText, execWaitText } from './executorText';
@@ -82,8 +83,7 @@ function awaitOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Localize): 
     case 'sleep': return typeof o.delay === 'number' ? t('sleep {0}', formatSeconds(o.delay)) : t('sleep');
     case 'task': return t('task {0}', taskName(run, o.task as number));
     case 'gather': {
-      const n = Array.isArray(o.tasks) ? o.tasks.length : 0;
-      return t('gather of {0} tasks', n);
+      return t('gather of {0} tasks', gatherCount(on));
     }
     case 'io': return plainText(ioWaitText(o.op, t));
     case 'switch': return t('switch to {0}', taskName(run, o.to as number));

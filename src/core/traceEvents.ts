@@ -66,7 +66,8 @@ export interface NameEvent { type: 'name'; task: number; name: string }
 export type AwaitOn =
   | { kind: 'sleep'; delay: number }
   | { kind: 'task'; task: number }
-  | { kind: 'gather'; tasks: number[] }
+  /** `more` (v1 addition): tasks of the wait not listed in `tasks` (a gevent joinall of many greenlets). */
+  | { kind: 'gather'; tasks: number[]; more?: number }
   | { kind: 'io'; op: string }
   | { kind: 'switch'; to: number }
   | { kind: string; [field: string]: unknown };

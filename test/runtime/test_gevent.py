@@ -271,6 +271,31 @@ class GeventTest(unittest.TestCase):
         self.assertEqual(on_wait["kind"], "event")
         self.assertIn("obj", on_wait)
 
+    def test_joinall_of_many_lists_those_still_running(self):
+        """joinall over a list computed in the call (read from gevent), of more greenlets than a
+        step lists: the first 100 still running, `more` for the rest; each wake lists only those
+        it still waits on (a trace that grows with greenlets x wakes would be quadratic)."""
+        src = ("import gevent\n"
+               "def work(i):\n"
+               "    gevent.sleep(0.001 * (i % 10))\n"
+               "gevent.joinall([gevent.spawn(work, i) for i in range(150)])\n"
+               "print('ok')\n")
+        res = run_traced(src)
+        self.assertEqual((res.code, res.stdout), (0, "ok\n"), res.stderr)
+        main = res.by_name("main")
+        works = sorted(t for t in res.tasks if t != main)
+        ons = res.ons(main)
+        self.assertEqual(ons[0], {"kind": "gather", "tasks": works[:100], "more": 50})
+        for s in res.steps_by_task[main][1:]:
+            on = s["await"]["on"] if "await" in s else None
+            if on is None:
+                break
+            # Only greenlets not ended when main suspended again; fewer and fewer.
+            for t in on["tasks"]:
+                self.assertGreaterEqual(res.ends[t]["ts"], s["ts"] + s["dur"])
+            self.assertLessEqual(len(on["tasks"]) + on.get("more", 0), 150)
+        self.assertTrue(all(res.ends[t]["state"] == "done" for t in works))
+
     def test_spawn_raw_and_its_failure(self):
         src = ("import gevent\n"
                "def f(x):\n"

@@ -7,7 +7,7 @@ import { blockingSteps } from '../../src/core/loopBlame';
 import { reportLines, runReport, stuckText } from '../../src/core/runReport';
 import { stuckProblems } from '../../src/core/stuckProblems';
 import { stuckTasks } from '../../src/core/stuckTasks';
-import { plainLocalize as t } from '../../src/core/taskTreeModel';
+import { awaitOnText, plainLocalize as t } from '../../src/core/taskTreeModel';
 import { TraceRun } from '../../src/core/traceModel';
 import { siteWaits } from '../../src/core/waitDistributions';
 import { byName, fixture, load } from './insightsFixtures';
@@ -94,6 +94,21 @@ test('gevent: a join cycle, and an AsyncResult and an Event nobody can set any m
   const main = run.tasks.get(byName(run, 'main'))!;
   const first = run.awaitAt(run.steps.awaitId[main.steps.at(0)])!.on as { tasks?: number[] };
   assert.deepEqual(first.tasks!.map(name), ['a', 'b', 'c', 'd']);
+});
+
+test('a gevent joinall listing 100 greenlets and `more`: counted as all of them; its listed tasks are followed', () => {
+  const run = new TraceRun('more', 'more');
+  run.ingest(['{"type":"run","v":1,"pid":1,"python":"3.11.2","argv":["p.py"],"cwd":"/w","started":"2026-12-05T00:00:00.000Z"}',
+    '{"type":"site","id":1,"file":"/w/p.py","line":4,"func":"<module>"}',
+    '{"type":"task","id":1,"ts":0,"kind":"greenlet","name":"main","coro":null,"parent":null,"site":null,"thread":1}',
+    '{"type":"task","id":2,"ts":5,"kind":"greenlet","name":"w","coro":"w","parent":1,"site":1,"thread":1}',
+    '{"type":"step","task":1,"ts":0,"dur":10,"await":{"stack":[1],"on":{"kind":"gather","tasks":[2],"more":149}}}',
+    ''].join('\n'));
+  run.finish();
+  const main = run.tasks.get(1)!;
+  const on = run.awaitAt(run.steps.awaitId[main.steps.at(0)])!.on;
+  assert.equal(awaitOnText(run, on, t), 'gather of 150 tasks');
+  assert.equal(awaitOnText(run, { kind: 'gather', tasks: [2], more: -3 } as never, t), 'gather of 1 tasks');
 });
 
 test('a deadlock cycle through awaited tasks is found from the await graph', () => {

@@ -44,8 +44,8 @@ class _Info:
         # Step records that name it (a switch into it) before its task line is out: written
         # right after that line (a plain greenlet is declared at its first suspension).
         self.held = None
-        # The objects of its gevent.joinall / wait / iwait read from gevent (waits._multiwait_objects),
-        # for its next suspensions in that same call: (id of the user frame, its lasti, weak refs).
+        # The greenlets its gevent.joinall / wait / iwait still waits on, kept for its next
+        # suspensions in that same call (see waits._gather_on).
         self.multi = None
 
 

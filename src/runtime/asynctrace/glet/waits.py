@@ -138,32 +138,53 @@ _no_multi = set()  # (id(code), lasti) of calls and loops found not to be in a g
 _budget = [0, None]  # ns spent in _multiwait_objects, clock at its first use
 
 
-def _multiwait_memo(inf, f):
-    """The `on` written for this greenlet's gevent.joinall / wait / iwait read from gevent, when it
-    suspends again in that same call (it wakes at every greenlet that ends): same user frame and
-    instruction, and one of the objects not finished yet (a new call at that line would find them
-    all finished). Amortized O(1): the check resumes at the object that was unfinished last time."""
+_GATHER_MAX = 100  # greenlets listed in a joinall's `on` (the others are counted in `more`)
+
+
+def _gather_on(st, inf, f, meth, objs, key):
+    """The `on` of a gevent.joinall / wait / iwait / killall of `objs`: the greenlets it still waits
+    on. It wakes at every greenlet that ends and suspends again in the same call: the call's
+    greenlets are kept (weakly) for that (inf.multi, valid for the same user frame, instruction
+    and, `key`, the same list object), with the finished ones dropped as they are met, so a wake
+    costs O(_GATHER_MAX), not O(greenlets). With `objs` None: only that memo (else None)."""
     m = inf.multi
-    if m is None or m[0] != id(f) or m[1] != f.f_lasti:
+    if m is not None and m[0] == id(f) and m[1] == f.f_lasti and (key is None or m[2] == key) and m[3]:
+        pending = m[3]
+    elif objs is None:
         return None
-    refs = m[2]
-    i = m[3]
-    gt = _st.greenlet_type
-    while i < len(refs):
-        o = refs[i]()
-        if o is not None and not (isinstance(o, gt) and o.dead):
-            m[3] = i
-            return m[4]
-        i += 1
-    inf.multi = None
-    return None
-
-
-def _remember_multi(inf, f, objs, on):
-    try:
-        inf.multi = [id(f), f.f_lasti, [_weakref(o) for o in objs], 0, on]
-    except TypeError:
+    else:
         inf.multi = None
+        gt = st.greenlet_type
+        pending = []
+        first_sync = None
+        for g in objs:
+            if isinstance(g, gt):
+                if meth == "killall":
+                    _note_kill(st, g, st.info.get(id(g)), inf, f)
+                t = _tid_of(st, g)
+                if t is not None and not g.dead:
+                    pending.append((t, _weakref(g)))
+            elif meth == "wait" and first_sync is None and not pending and g is not None:
+                first_sync = g
+        if not pending and first_sync is not None:
+            k = _sync_kind(first_sync, "wait", inf, f)
+            if k is not None:
+                return k
+        inf.multi = [id(f), f.f_lasti, key, pending]
+    listed = []
+    i = 0
+    n = len(pending)
+    while i < n and len(listed) < _GATHER_MAX:
+        g = pending[i][1]()
+        if g is not None and not g.dead:
+            listed.append(pending[i])
+        i += 1
+    pending[:i] = listed
+    ids = ",".join([str(t) for t, _ in listed])
+    more = len(pending) - len(listed)
+    if more:
+        return '{"kind":"gather","tasks":[%s],"more":%d}' % (ids, more)
+    return '{"kind":"gather","tasks":[%s]}' % ids
 
 
 def _multiwait_lookup(inf):
@@ -227,16 +248,17 @@ def _classify_user(st, f, inf, now, entry=None):
             if meth in _MULTI and (recv is None or type(recv).__name__ == "module") and key not in _no_multi:
                 if not isinstance(arg, (list, tuple, set, frozenset)) or any(x is None for x in arg):
                     # (`joinall([spawn(f, x) for x in xs])`: not a value the call can be read for.)
-                    on = _multiwait_memo(inf, f)
+                    on = _gather_on(st, inf, f, meth, None, None)
                     if on is not None:
                         return on
                     found = _multiwait_lookup(inf)
                     if found is not None:
-                        on = _on_call(st, ("iwait" if meth == "__next__" else meth, recv, found), inf, f)
-                        _remember_multi(inf, f, found, on)
-                        return on
+                        return _gather_on(st, inf, f, meth, found, None)
                     if found is False:
                         _no_multi.add(key)  # (a `for` over something else: a queue, a generator)
+            if arg is not None and arg_path[0] != "list":
+                call = (meth, recv, arg, id(arg))  # (the program's own list: the same while it waits)
+                return _on_call(st, call, inf, f)
             call = (meth, recv, arg)
         return _on_call(st, call, inf, f)
     except Exception:
@@ -245,7 +267,8 @@ def _classify_user(st, f, inf, now, entry=None):
 
 
 def _on_call(st, call, inf, f):
-    meth, recv, arg = call
+    meth, recv, arg = call[:3]
+    key = call[3] if len(call) > 3 else None
     if meth == "__enter__":
         return _sync_kind(recv, meth, inf, f) or _HUB_ON
     gt = st.greenlet_type
@@ -267,19 +290,7 @@ def _on_call(st, call, inf, f):
                 t = _tid_of(st, arg[0])
                 return '{"kind":"task","task":%d}' % t if t is not None else _HUB_ON
             if isinstance(arg, (list, tuple, set, frozenset)):
-                ids = []
-                for g in arg:
-                    if isinstance(g, gt):
-                        t = _tid_of(st, g)
-                        if t is not None:
-                            ids.append(str(t))
-                        if meth == "killall":
-                            _note_kill(st, g, st.info.get(id(g)), inf, f)
-                    elif meth == "wait":
-                        k = _sync_kind(g, "wait", inf, f)
-                        if k is not None and not ids:
-                            return k
-                return '{"kind":"gather","tasks":[%s]}' % ",".join(ids)
+                return _gather_on(st, inf, f, meth, arg, key)
         return _HUB_ON
     members = _group_members(recv)
     if members is not None:
