@@ -140,6 +140,12 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return s;
   }
 
+  /** Redraws every row from the model (drops every cached row). */
+  refreshAll(): void {
+    for (const s of this.states.values()) s.items.clear();
+    this.changeEmitter.fire(undefined);
+  }
+
   /** Runs were added/removed/selected: forget removed runs, redraw the roots. */
   runsChanged(): void {
     const live = new Set(this.runs.runs);
@@ -289,8 +295,12 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private processItem(s: RunState, node: ProcessNode): vscode.TreeItem {
     const p = s.run.processes?.get(node.process);
     if (!p) return new vscode.TreeItem(`#${node.process}`);
-    const item = new vscode.TreeItem(processLabel(p, t), vscode.TreeItemCollapsibleState.Expanded);
-    item.id = node.id;
+    // A process seen live before its first task: no twistie, and another row id, so that the row with
+    // tasks is a new row the workbench fetches (it does not fetch again the children of a row first
+    // drawn expanded with none, even when its parent is refreshed).
+    const hasTasks = visibleChildren(s.run, null, s.visible).some((id) => { const task = s.run.tasks.get(id); return task !== undefined && processOf(task) === node.process; });
+    const item = new vscode.TreeItem(processLabel(p, t), hasTasks ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = hasTasks ? node.id : `${node.id}/no-tasks-yet`;
     item.description = processDescription(s.run, p, t);
     item.contextValue = 'process';
     item.iconPath = p.exitCode === undefined ? themeIcon(p.live && s.run.live ? { icon: 'sync~spin', color: 'asyncTrace.running' } : { icon: 'debug-disconnect', color: 'asyncTrace.cancelled' })
@@ -474,6 +484,10 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
     treeDataProvider: provider, showCollapseAll: true, canSelectMany: false,
   });
   context.subscriptions.push(provider, view);
+  // Shown again after a run changed while it was hidden: redraw it whole. The workbench replays the
+  // refreshes it deferred, and those of rows since replaced (a process row that got its first
+  // tasks) could leave expanded rows empty.
+  context.subscriptions.push(view.onDidChangeVisibility((e) => { if (e.visible) provider.refreshAll(); }));
 
   // Reveal-driven selections must not echo back to the other views as a tree selection.
   let echo: { run: TraceRunView; taskId: number } | undefined;

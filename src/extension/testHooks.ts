@@ -135,8 +135,15 @@ function summarizeRun(run: TraceRunView): Record<string, unknown> {
     counts: run.counts,
     issues: run.issues,
     roots: run.roots,
+    processes: [...(run.processes?.values() ?? [])].map((p) => ({
+      key: p.key, pid: p.pid, ppid: p.ppid ?? null, start: p.start, startTs: p.startTs, endTs: p.endTs ?? null,
+      exitCode: p.exitCode ?? null, live: p.live,
+    })),
     tasks: [...run.tasks.values()].map((t) => ({
       id: t.id,
+      process: t.process ?? 0,
+      createdTs: t.createdTs,
+      endTs: t.endTs ?? null,
       kind: t.kind,
       name: t.name,
       coro: t.coro,
