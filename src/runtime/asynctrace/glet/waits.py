@@ -246,7 +246,8 @@ def _classify_user(st, f, inf, now, entry=None):
             recv = _resolve(f, recv_path) if recv_path is not None else None
             arg = _resolve(f, arg_path) if arg_path is not None and meth in _ARG_METHS else None
             if meth in _MULTI and (recv is None or type(recv).__name__ == "module") and key not in _no_multi:
-                if not isinstance(arg, (list, tuple, set, frozenset)) or any(x is None for x in arg):
+                if not isinstance(arg, (list, tuple, set, frozenset)) or (
+                        arg_path[0] == "list" and any(x is None for x in arg)):  # (a display: short)
                     # (`joinall([spawn(f, x) for x in xs])`: not a value the call can be read for.)
                     on = _gather_on(st, inf, f, meth, None, None)
                     if on is not None:
