@@ -291,6 +291,7 @@ class GeventTest(unittest.TestCase):
             if on is None:
                 break
             # Only greenlets not ended when main suspended again; fewer and fewer.
+            self.assertEqual(on["kind"], "gather", on)
             for t in on["tasks"]:
                 self.assertGreaterEqual(res.ends[t]["ts"], s["ts"] + s["dur"])
             self.assertLessEqual(len(on["tasks"]) + on.get("more", 0), 150)

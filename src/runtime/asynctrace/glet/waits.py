@@ -1,6 +1,10 @@
 """Why a greenlet went back to the hub: the `on` of its suspension, from gevent's own Python
 functions (sleep, socket methods) or the decoded call of the user frame into compiled gevent."""
 from time import perf_counter_ns as _ns
+try:
+    from time import thread_time_ns as _cpu_ns
+except ImportError:  # (a platform without a per-thread clock)
+    from time import perf_counter_ns as _cpu_ns
 from weakref import ref as _weakref
 
 from . import objects as _objects
@@ -135,7 +139,7 @@ def _entry_call(entry):
 _ARG_METHS = ("joinall", "wait", "iwait", "killall", "kill")
 _MULTI = ("joinall", "wait", "iwait", "__next__")
 _no_multi = set()  # (id(code), lasti) of calls and loops found not to be in a gevent multiple wait
-_budget = [0, None]  # ns spent in _multiwait_objects, clock at its first use
+_budget = [0, None]  # CPU ns spent in _multiwait_lookup, clock at its first use
 
 
 _GATHER_MAX = 100  # greenlets listed in a joinall's `on` (the others are counted in `more`)
@@ -194,12 +198,13 @@ def _multiwait_lookup(inf):
     spent only within a budget (20 ms, then 1 % of the run's time), else None; False when the
     greenlet is not in such a wait."""
     import gc
-    t0 = _ns()
+    now = _ns()
     spent, first = _budget
     if first is None:
-        first = _budget[1] = t0
-    if spent > 20000000 + (t0 - first) // 100:
+        first = _budget[1] = now
+    if spent > 20000000 + (now - first) // 100:
         return None
+    t0 = _cpu_ns()  # (the budget counts this thread's CPU time: a loaded machine does not spend it)
     g = inf.ref() if inf.ref is not None else None
     found = False
     try:
@@ -220,7 +225,7 @@ def _multiwait_lookup(inf):
         found = None
     finally:
         g = w = it = objs = None  # noqa: F841
-        _budget[0] += _ns() - t0
+        _budget[0] += _cpu_ns() - t0
     return found
 
 
