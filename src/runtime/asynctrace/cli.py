@@ -349,11 +349,7 @@ def main(argv=None):
             pass
 
     _hook_asyncio(rec)
-    try:
-        from . import greenlet_hooks
-        greenlet_hooks.install(rec)
-    except Exception:
-        pass
+    _hook_greenlet(rec)
     _hook_other_libraries(rec)
 
     # Registered first so it runs last: re-raise Ctrl-C as the signal, like Python does.
@@ -534,14 +530,35 @@ def _hook_asyncio(rec):
     import_watch.when_imported("asyncio", lambda _module: install())
 
 
+def _hook_greenlet(rec):
+    """greenlet/gevent: the hook modules are imported when the program imports one of them (a
+    program that never does pays nothing for them)."""
+    from . import import_watch
+    from .glet.imports import _WATCHED
+
+    def seen(module, name):
+        from . import greenlet_hooks
+        greenlet_hooks.on_imported(rec, name, module)
+
+    for name in _WATCHED:  # (greenlet first: gevent's setup needs it)
+        import_watch.when_imported(name, lambda module, name=name: seen(module, name))
+
+
 def _hook_other_libraries(rec):
     """trio (and anyio on trio) and the event loops the runtime does not record: hooked when
-    the program imports them."""
-    for name in ("trio_hooks", "foreign_loops"):
-        try:
-            __import__(__package__ + "." + name, fromlist=["install"]).install(rec)
-        except Exception:
-            pass
+    the program imports them (trio's hook modules are imported only then)."""
+    from . import import_watch
+
+    def trio_seen(_module):
+        from . import trio_hooks
+        trio_hooks.install(rec)  # (trio has executed: hooked at once)
+
+    import_watch.when_imported("trio", trio_seen)
+    try:
+        from . import foreign_loops
+        foreign_loops.install(rec)
+    except Exception:
+        pass
 
 
 def _report(e):

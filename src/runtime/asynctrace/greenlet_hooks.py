@@ -40,17 +40,30 @@ _MODULES = (blocks, calls, ends, imports, objects, spawns, state, switches, time
 
 def install(rec):
     """Hook greenlet/gevent now if already imported, otherwise when the program imports them."""
+    if not _setup(rec):
+        return
+    from . import import_watch
+    for name in _WATCHED:  # (greenlet first: gevent's setup needs it)
+        import_watch.when_imported(name, lambda module, name=name: _safe(_on_import, name, module))
+
+
+def on_imported(rec, name, module):
+    """The runtime's own watch saw `name` (one of WATCHED) execute: this module is imported only
+    then, so a program that never uses greenlet does not pay for importing it."""
+    _setup(rec)
+    _safe(_on_import, name, module)
+
+
+def _setup(rec):
     global _rec
     if _rec is not None:
-        return
+        return False
     _rec = rec
     for mod in _MODULES:
         mod._rec = rec
     rec.add_current_task_provider(_current_tid)
     rec.add_finalizer(_finalize)
-    from . import import_watch
-    for name in _WATCHED:  # (greenlet first: gevent's setup needs it)
-        import_watch.when_imported(name, lambda module, name=name: _safe(_on_import, name, module))
+    return True
 
 
 def _on_import(name, module):

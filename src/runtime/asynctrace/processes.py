@@ -391,11 +391,7 @@ def _trace_exec_child(cfg):
     rec.start()
     _header(rec, _argv())
     cli._hook_asyncio(rec)
-    try:
-        from . import greenlet_hooks
-        greenlet_hooks.install(rec)
-    except Exception:
-        pass
+    cli._hook_greenlet(rec)
     cli._hook_other_libraries(rec)
     atexit.register(rec.finish)
     # (no signal handlers: the program keeps the dispositions it would have untraced)
