@@ -39,13 +39,27 @@ def start(tmp, src, traced=True, env=None):
     return p, out
 
 
+def _processes_holding_runtime():
+    try:
+        out = subprocess.run(["ps", "-eo", "pid,ppid,stat,etime,wchan:24,args"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=10).stdout.decode("utf-8", "replace")
+        return "\n".join(ln[:240] for ln in out.splitlines() if "asynctrace" in ln and "unittest" not in ln)
+    except Exception as e:
+        return "(ps failed: %s)" % e
+
+
 def finish(p, timeout=60):
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        # Which process hangs: the program, or one that still holds its output (the formatter).
+        ended = p.poll()
+        others = _processes_holding_runtime()
         p.kill()
         out, err = p.communicate()
-        raise AssertionError("the program did not end (deadlock?): %s" % err.decode("utf-8", "replace")[-2000:])
+        raise AssertionError("the program did not end (deadlock?): program %s; runtime processes: %s; stderr: %s" % (
+            "still running" if ended is None else "ended with %s" % ended, others,
+            err.decode("utf-8", "replace")[-2000:]))
     return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
