@@ -40,7 +40,8 @@ describe('processes', () => {
     const run = await endedRun(h);
     assert.equal(run.exit.code, 0);
     const main = run.processes.find((p) => p.key === 0);
-    const workers = run.processes.filter((p) => p.start === 'fork' && p.ppid === main.pid);
+    // In the views' order: as they started.
+    const workers = run.processes.filter((p) => p.start === 'fork' && p.ppid === main.pid).sort((a, b) => a.startTs - b.startTs || a.key - b.key);
     assert.equal(workers.length, 2, JSON.stringify(run.processes));
     // Each worker ran its own asyncio job: work() and its two fetches, on the run's one clock.
     for (const w of workers) {

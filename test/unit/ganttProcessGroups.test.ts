@@ -133,3 +133,26 @@ test('live: a worker that appears mid-run turns grouping on; the main process\'s
   assert.ok(end && end.type === 'processes');
   assert.deepEqual(end.groups.map((g) => g.state), ['done', 'failed']);
 });
+
+test('lag lanes of a run with child processes are named by their process', async () => {
+  const { lagLaneEntries } = await import('../../src/core/loopLagOverlay');
+  // A multiprocessing Pool of 2 forked workers, each running an asyncio job; the parent runs one after.
+  const pool = path.join(DIR, 'pool');
+  const run = new TraceRun('pool', 'pool');
+  run.ingest(readFileSync(path.join(pool, 'main.jsonl')));
+  for (const f of ['worker-2365.jsonl', 'worker-2366.jsonl']) { run.ingestProcess(f, readFileSync(path.join(pool, f))); run.finishProcess(f); }
+  run.finish();
+  const labels = lagLaneEntries(run, t).map((l) => l.label);
+  const pids = [...run.processes.values()].map((p) => p.pid);
+  assert.deepEqual(labels, [
+    `Event loop lag (main pid ${pids[0]}, loop 1)`, `Event loop lag (worker pid ${pids[1]}, loop 1)`, `Event loop lag (worker pid ${pids[2]}, loop 1)`,
+  ]);
+  // And the timeline groups them: main first, then the workers as they started, each with work() and its two fetches.
+  const groups = processGroups(run, t);
+  assert.deepEqual(groups.map((g) => g.label.replace(/\d+/, 'N')), ['main pid N', 'worker pid N', 'worker pid N']);
+  assert.ok(groups.every((g) => g.state === 'done' && / · exit 0$/.test(g.description)), JSON.stringify(groups));
+  const store = new GanttStore();
+  apply(store, new GanttEncoder(run, t).initial({}));
+  const rows = visible(store);
+  assert.deepEqual(rows.map((r) => r.depth), [0, 1, 0, 1, 2, 2, 0, 1, 2, 2]);
+});
