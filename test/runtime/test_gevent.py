@@ -297,6 +297,26 @@ class GeventTest(unittest.TestCase):
             self.assertLessEqual(len(on["tasks"]) + on.get("more", 0), 150)
         self.assertTrue(all(res.ends[t]["state"] == "done" for t in works))
 
+    def test_joinall_in_a_loop_names_each_batch(self):
+        """The same joinall line called again over new greenlets (a loop): each call names its own."""
+        src = ("import gevent\n"
+               "def work(i):\n"
+               "    gevent.sleep(0.001 * (i % 3))\n"
+               "for batch in range(3):\n"
+               "    gevent.joinall([gevent.spawn(work, i) for i in range(4)])\n"
+               "print('ok')\n")
+        res = run_traced(src)
+        self.assertEqual((res.code, res.stdout), (0, "ok\n"), res.stderr)
+        main = res.by_name("main")
+        works = sorted(t for t in res.tasks if t != main)
+        batches = [works[0:4], works[4:8], works[8:12]]
+        firsts = []
+        for on in res.ons(main):
+            self.assertEqual(on["kind"], "gather", on)
+            if on["tasks"] and (not firsts or not set(on["tasks"]) <= set(firsts[-1])):
+                firsts.append(on["tasks"])
+        self.assertEqual(firsts, batches)
+
     def test_spawn_raw_and_its_failure(self):
         src = ("import gevent\n"
                "def f(x):\n"

@@ -76,6 +76,7 @@ class _State:
         self.firing = None        # greenlet a gevent Timeout is being thrown into
         self.trap = None          # the armed _Trap, if any
         self.active = True
+        self.created = 0          # greenlets registered so far (waits._gather_on tells calls apart by it)
         self.hub = None           # the hub last seen (one per thread; tested first, by identity)
         self.fhub = None          # the hub while the fast paths apply, else None (_set_fast)
         import _thread
@@ -129,6 +130,7 @@ def _current_tid():
 
 def _new_info(g, ts, parent_tid, site, raw):
     inf = _Info(_rec.new_task_id(), raw)
+    _st.created += 1
     inf.fields = (ts, parent_tid, site)
     inf.site = site
     info = _st.info

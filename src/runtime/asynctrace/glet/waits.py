@@ -152,29 +152,41 @@ def _gather_on(st, inf, f, meth, objs, key):
     and, `key`, the same list object), with the finished ones dropped as they are met, so a wake
     costs O(_GATHER_MAX), not O(greenlets). With `objs` None: only that memo (else None)."""
     m = inf.multi
-    if m is not None and m[0] == id(f) and m[1] == f.f_lasti and (key is None or m[2] == key) and m[3]:
-        pending = m[3]
-    elif objs is None:
+    if m is not None and m[0] == id(f) and m[1] == f.f_lasti and (key is None or m[2] == key):
+        if m[3]:
+            on = _listed(m[3])
+            if on is not None:
+                return on
+        if m[4] == st.created:
+            # All of them finished, and no greenlet was made since: the same call, still waking
+            # for the ends gevent has not told it yet (a new call here would be over new ones).
+            return '{"kind":"gather","tasks":[]}'
+    if objs is None:
         return None
-    else:
-        inf.multi = None
-        gt = st.greenlet_type
-        pending = []
-        first_sync = None
-        for g in objs:
-            if isinstance(g, gt):
-                if meth == "killall":
-                    _note_kill(st, g, st.info.get(id(g)), inf, f)
-                t = _tid_of(st, g)
-                if t is not None and not g.dead:
-                    pending.append((t, _weakref(g)))
-            elif meth == "wait" and first_sync is None and not pending and g is not None:
-                first_sync = g
-        if not pending and first_sync is not None:
-            k = _sync_kind(first_sync, "wait", inf, f)
-            if k is not None:
-                return k
-        inf.multi = [id(f), f.f_lasti, key, pending]
+    inf.multi = None
+    gt = st.greenlet_type
+    pending = []
+    first_sync = None
+    for g in objs:
+        if isinstance(g, gt):
+            if meth == "killall":
+                _note_kill(st, g, st.info.get(id(g)), inf, f)
+            t = _tid_of(st, g)
+            if t is not None and not g.dead:
+                pending.append((t, _weakref(g)))
+        elif meth == "wait" and first_sync is None and not pending and g is not None:
+            first_sync = g
+    if not pending and first_sync is not None:
+        k = _sync_kind(first_sync, "wait", inf, f)
+        if k is not None:
+            return k
+    inf.multi = [id(f), f.f_lasti, key, pending, st.created]
+    return _listed(pending) or '{"kind":"gather","tasks":[]}'
+
+
+def _listed(pending):
+    """The gather `on` of the first _GATHER_MAX greenlets of `pending` still running (the finished
+    ones met are dropped from it), or None when none is left."""
     listed = []
     i = 0
     n = len(pending)
@@ -184,6 +196,8 @@ def _gather_on(st, inf, f, meth, objs, key):
             listed.append(pending[i])
         i += 1
     pending[:i] = listed
+    if not pending:
+        return None
     ids = ",".join([str(t) for t, _ in listed])
     more = len(pending) - len(listed)
     if more:
