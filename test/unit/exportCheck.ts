@@ -68,15 +68,15 @@ export function checkChrome(events: ChromeEvent[]): { flows: number; slices: num
 // --- Perfetto: a schema-driven protobuf decoder --------------------------------------------------
 // Field numbers and types as in Perfetto's protos (see the header); only what the export writes,
 // plus the fields a decoder must skip.
-export type FieldType = 'uint64' | 'int32' | 'int64' | 'fixed64' | 'double' | 'string' | 'bool' | { message: string };
+export type FieldType = 'uint64' | 'uint32' | 'int32' | 'int64' | 'fixed64' | 'double' | 'string' | 'bool' | { message: string };
 interface FieldDef { name: string; type: FieldType; repeated?: boolean }
 export const SCHEMA: Record<string, Record<number, FieldDef>> = {
   Trace: { 1: { name: 'packet', type: { message: 'TracePacket' }, repeated: true } },
   TracePacket: {
     8: { name: 'timestamp', type: 'uint64' },
-    10: { name: 'trusted_packet_sequence_id', type: 'uint64' },
+    10: { name: 'trusted_packet_sequence_id', type: 'uint32' },
     11: { name: 'track_event', type: { message: 'TrackEvent' } },
-    13: { name: 'sequence_flags', type: 'uint64' },
+    13: { name: 'sequence_flags', type: 'uint32' },
     60: { name: 'track_descriptor', type: { message: 'TrackDescriptor' } },
   },
   TrackDescriptor: {
@@ -87,7 +87,7 @@ export const SCHEMA: Record<string, Record<number, FieldDef>> = {
     5: { name: 'parent_uuid', type: 'uint64' },
   },
   ProcessDescriptor: { 1: { name: 'pid', type: 'int32' }, 6: { name: 'process_name', type: 'string' } },
-  ThreadDescriptor: { 1: { name: 'pid', type: 'int32' }, 2: { name: 'tid', type: 'int32' }, 5: { name: 'thread_name', type: 'string' } },
+  ThreadDescriptor: { 1: { name: 'pid', type: 'int32' }, 2: { name: 'tid', type: 'int64' }, 5: { name: 'thread_name', type: 'string' } },
   TrackEvent: {
     4: { name: 'debug_annotations', type: { message: 'DebugAnnotation' }, repeated: true },
     9: { name: 'type', type: 'int32' },
@@ -104,7 +104,7 @@ export const SCHEMA: Record<string, Record<number, FieldDef>> = {
     10: { name: 'name', type: 'string' },
   },
 };
-const WIRE: Record<string, number> = { uint64: 0, int32: 0, int64: 0, bool: 0, fixed64: 1, double: 1, string: 2 };
+const WIRE: Record<string, number> = { uint64: 0, uint32: 0, int32: 0, int64: 0, bool: 0, fixed64: 1, double: 1, string: 2 };
 
 export type Msg = Record<string, unknown>;
 
@@ -144,6 +144,7 @@ export function decode(type: string, buf: Uint8Array, start = 0, end = buf.lengt
     const expectedWire = typeof def.type === 'object' ? 2 : WIRE[def.type];
     assert.equal(wire, expectedWire, `${type}.${def.name}: wire type ${wire}, schema says ${expectedWire}`);
     if (def.type === 'int32') assert.ok((value as bigint) < 2n ** 31n, `${type}.${def.name} out of int32 range`);
+    if (def.type === 'uint32') assert.ok((value as bigint) < 2n ** 32n, `${type}.${def.name} out of uint32 range`);
     if (def.repeated) ((out[def.name] ??= []) as unknown[]).push(value);
     else out[def.name] = value;
   }
