@@ -109,7 +109,8 @@ export class GanttStore {
     this.taskVersion++;
   }
 
-  get taskCount(): number { return this.id.length; }
+  /** Tasks (the process group lanes are no tasks). */
+  get taskCount(): number { return this.id.length - this.groups.size; }
 
   /** Indices of tasks whose name or coroutine contains `q` (lowercase). */
   search(q: string): number[] {

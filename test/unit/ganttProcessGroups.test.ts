@@ -76,6 +76,7 @@ test('the timeline of a run with a child process: group rows, tasks nested, coll
   apply(store, msgs);
   const rows = visible(store);
   assert.equal(rows.length, run.tasks.size + 2);
+  assert.equal(store.taskCount, run.tasks.size);
   const g0 = processGroupId(0), g1 = processGroupId(1);
   assert.deepEqual(rows.filter((r) => r.depth === 0).map((r) => r.id), [g0, g1]);
   const at1 = rows.findIndex((r) => r.id === g1);
