@@ -9,9 +9,10 @@ import * as vscode from 'vscode';
 import { isRegularFile, readSourceFile } from './sourceFiles';
 import type { TraceRunView } from '../core/modelTypes';
 import {
-  LineAnnotator, collectProblems, lineEditOf, lineHints, mapTraceLine,
-  type FileAnnotations, type LineEdit, type LineHint, type LineInfo, type Problem, type RunAnnotations, type TaskAwaitStats,
+  LineAnnotator, lineHints, type FileAnnotations, type LineHint, type LineInfo, type RunAnnotations, type TaskAwaitStats,
 } from '../core/lineAnnotations';
+import { lineEditOf, mapTraceLine, type LineEdit } from '../core/lineEdits';
+import { collectProblems, type Problem } from '../core/lineProblems';
 import { AnnotationDecorations, primaryKind, type LineDecoration } from './annotationDecorations';
 import { registerAnnotationHovers } from './annotationHovers';
 import { TraceDiagnostics, type ResolvedProblem } from './traceDiagnostics';

@@ -1,6 +1,6 @@
 // The Problems panel side of the source annotations: one DiagnosticCollection, source "Async Trace".
 import * as vscode from 'vscode';
-import type { Problem } from '../core/lineAnnotations';
+import type { Problem } from '../core/lineProblems';
 
 export const DIAGNOSTIC_SOURCE = 'Async Trace';
 

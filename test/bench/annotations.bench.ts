@@ -4,7 +4,8 @@
 // the hint texts of every annotated line, and the problems.
 import { generateTrace } from '../../src/core/syntheticTrace';
 import { TraceRun } from '../../src/core/traceModel';
-import { LineAnnotator, collectProblems, lineHints } from '../../src/core/lineAnnotations';
+import { LineAnnotator, lineHints } from '../../src/core/lineAnnotations';
+import { collectProblems } from '../../src/core/lineProblems';
 
 const STEPS = 1_000_000;
 const CHUNK = 64 * 1024;

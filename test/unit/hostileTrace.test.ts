@@ -11,7 +11,8 @@ import {
   BlockIndex, issueLines, plainLocalize as t, programLabel, runDescription, runTooltipRows, taskDescription,
   taskDetails, taskTooltipRows, treeParent, visibleChildren,
 } from '../../src/core/taskTreeModel';
-import { collectProblems, computeLineAnnotations, describeOn, lineHints } from '../../src/core/lineAnnotations';
+import { computeLineAnnotations, describeOn, lineHints } from '../../src/core/lineAnnotations';
+import { collectProblems } from '../../src/core/lineProblems';
 
 const RUN = '{"type":"run","v":1,"pid":1,"python":"3.12","argv":["p.py"],"cwd":"/w","started":"2026-01-01T00:00:00Z"}';
 

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TraceRun } from '../../src/core/traceModel';
-import {
-  LineAnnotator, collectProblems, computeLineAnnotations, heatOf, lineEditOf, lineHints, mapTraceLine,
-  type LineEdit,
-} from '../../src/core/lineAnnotations';
+import { LineAnnotator, computeLineAnnotations, heatOf, lineHints } from '../../src/core/lineAnnotations';
+import { lineEditOf, mapTraceLine, type LineEdit } from '../../src/core/lineEdits';
+import { collectProblems } from '../../src/core/lineProblems';
 
 const F = '/proj/prog.py';
 const G = '/proj/lib.py';

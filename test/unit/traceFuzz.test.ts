@@ -32,6 +32,7 @@ const { TraceRun } = require('../../src/core/traceModel') as typeof import('../.
 const { hasLinkSyntax } = require('../../src/core/untrusted') as typeof import('../../src/core/untrusted');
 const tree = require('../../src/core/taskTreeModel') as typeof import('../../src/core/taskTreeModel');
 const ann = require('../../src/core/lineAnnotations') as typeof import('../../src/core/lineAnnotations');
+const { collectProblems } = require('../../src/core/lineProblems') as typeof import('../../src/core/lineProblems');
 const { visibleTaskIds } = require('../../src/core/taskFilter') as typeof import('../../src/core/taskFilter');
 const { hoverMarkdown } = require('../../src/extension/annotationHovers') as typeof import('../../src/extension/annotationHovers');
 const { markdownText } = require('../../src/extension/untrustedMarkdown') as typeof import('../../src/extension/untrustedMarkdown');
@@ -237,7 +238,7 @@ test(`fuzz: ${TRACES} hostile traces through the reader and every builder of wha
           assert.ok(!markdownHasLink(md.value), `trace #${n}: hover has a link: ${md.value.slice(0, 500)}`);
         }
       }
-      for (const p of ann.collectProblems(run, snap)) {
+      for (const p of collectProblems(run, snap)) {
         neutral(p.message, 'problem', n);
         for (const rel of p.related) neutral(rel.message, 'related problem', n);
       }
