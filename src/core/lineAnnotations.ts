@@ -4,6 +4,7 @@
 // blocks, cancels) is small and recomputed per snapshot.
 import type { AwaitOn } from './traceEvents';
 import { gatherCount } from './gatherCount';
+import { futureWaitText } from './objectWaitText';
 import type { CancelInfo, ExecItemInfo, TaskInfo, TimeoutInfo, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemText, execRunTime, execWaitText } from './executorText';
@@ -616,7 +617,7 @@ function describeOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Translat
     case 'io': return ioWaitText(on.op, t);
     case 'switch': return t('switch to {0}', taskName(run, on.to as number));
     case 'executor': return execWaitText(run, on.item, t);
-    default: return String(on.kind);
+    default: return futureWaitText(run, on, t) ?? String(on.kind);
   }
 }
 

@@ -2,6 +2,7 @@
 // planning. Pure (no `vscode`) so it is unit-tested; taskTreeProvider.ts turns it into TreeItems.
 import type { AwaitOn } from './traceEvents';
 import { gatherCount } from './gatherCount';
+import { futureWaitText } from './objectWaitText';
 import type { BlockInfo, RunDelta, TaskInfo, TaskStatus, TraceRunView } from './modelTypes';
 import { formatDuration, formatSeconds } from './format';
 import { execFuncLabel, execItemsOf, execItemText, execWaitText } from './executorText';
@@ -89,7 +90,7 @@ function awaitOnWords(run: TraceRunView, on: AwaitOn | undefined, t: Localize): 
     case 'switch': return t('switch to {0}', taskName(run, o.to as number));
     case 'yield': return t('yield');
     case 'executor': return execWaitText(run, o.item, t);
-    default: return plainText(on.kind);
+    default: return plainText(futureWaitText(run, on, t) ?? on.kind);
   }
 }
 

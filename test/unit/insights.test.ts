@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { main } from '../../src/cli/asyncTrace';
 import { criticalPath, pathStages } from '../../src/core/criticalPath';
 import { formatDuration } from '../../src/core/format';
+import { describeOn } from '../../src/core/lineAnnotations';
 import { blockingSteps } from '../../src/core/loopBlame';
 import { reportLines, runReport, stuckText } from '../../src/core/runReport';
 import { stuckProblems } from '../../src/core/stuckProblems';
@@ -81,9 +82,14 @@ test('gevent: a join cycle, and an AsyncResult and an Event nobody can set any m
   assert.deepEqual([objOf(1).className, objOf(2).className], ['gevent.event.AsyncResult', 'gevent.event.Event']);
   // ... but the runtime does not see gevent's sets: no "nobody ever set it" from missing set lines.
   assert.deepEqual([objOf(1).partial, objOf(2).partial, found[1].neverFed, found[2].neverFed], [true, true, undefined, undefined]);
+  // The source annotations name the AsyncResult too (an asyncio future has no object: "future").
+  assert.deepEqual([describeOn(run, found[1].wait!.on, t), describeOn(run, { kind: 'future' }, t)], ['future (AsyncResult)', 'future']);
   assert.equal(stuckText(run, found[1], t),
-    `Stuck for ${fmt(found[1].waited)}: c waits on future at gevent_stuck.py:24; nothing can wake it: every other live task waits too `
+    `Stuck for ${fmt(found[1].waited)}: c waits on future (AsyncResult) at gevent_stuck.py:24; nothing can wake it: every other live task waits too `
     + '(a waits on task b at gevent_stuck.py:11; b waits on task a at gevent_stuck.py:16; d waits on event at gevent_stuck.py:28)');
+  assert.equal(stuckText(run, found[2], t),
+    `Stuck for ${fmt(found[2].waited)}: d waits on event at gevent_stuck.py:28; nothing can wake it: every other live task waits too `
+    + '(a waits on task b at gevent_stuck.py:11; b waits on task a at gevent_stuck.py:16; c waits on future (AsyncResult) at gevent_stuck.py:24)');
   // In Problems: an error at a's join, the cycle's other join as related information.
   const problems = stuckProblems(run, t);
   assert.deepEqual(problems.map((p) => [p.severity, p.file.split('/').pop(), p.line, p.related.map((r) => [r.line, r.message])]), [
