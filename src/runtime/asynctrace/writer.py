@@ -429,14 +429,25 @@ class _Writer:
         Falls back to relieve() when the pipe is full and the buffer nears its bound."""
         if self.child is None:
             return self.relieve()  # a forked child writes in process (see processes.py)
-        if self.broken or not self.sinks or not self._wlock.acquire(False):
+        if self.broken or not self.sinks:
             return
-        try:
-            mask = _block_signals()
-        except BaseException:
-            self._wlock.release()
-            raise
+        # Marked as the lock's owner before taking it, and until after letting it go: a signal
+        # handler of the program that runs in between (its os._exit finishing the trace) must
+        # see that this thread may hold the lock, and never wait on it.
         self._inline_owner = _get_ident()
+        held = False
+        try:
+            if not self._wlock.acquire(False):
+                return
+            try:
+                mask = _block_signals()
+            except BaseException:
+                self._wlock.release()
+                raise
+            held = True
+        finally:
+            if not held:
+                self._inline_owner = None
         try:
             sink = self.sinks[0]
             if sink.pending is not None and not sink.try_write(None):
@@ -451,8 +462,8 @@ class _Writer:
             ok = True
             self._sink_failed(sink, e)
         finally:
-            self._inline_owner = None
             self._wlock.release()
+            self._inline_owner = None
             _restore_signals(mask)
         if not ok and len(self.buf) > self.limit // 2:
             self.relieve()
