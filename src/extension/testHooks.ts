@@ -111,6 +111,7 @@ export function collectState(runs: TraceRuns): Record<string, unknown> {
         message: d.message,
         source: d.source ?? null,
         code: typeof d.code === 'object' ? String(d.code.value) : (d.code ?? null),
+        related: (d.relatedInformation ?? []).map((r) => ({ file: r.location.uri.fsPath, line: r.location.range.start.line + 1, message: r.message })),
       })),
     ),
     workspaceTrusted: vscode.workspace.isTrusted,
