@@ -8,7 +8,11 @@
 //     workspace  folder to open, absolute or relative to the repository root (default 'examples').
 //                It is copied into a fresh temp dir first, so tests may write to it freely.
 //     settings   extra user settings, merged over the defaults below (asyncTrace.pythonPath is
-//                set to a Python >= 3.9 found at run time: pyenv 3.12 if present, else python3).
+//                written there too, a Python >= 3.9 found at run time: pyenv 3.12 if present, else
+//                python3). Caution: code-server's extension host is a remote one and ignores
+//                machine-overridable settings (asyncTrace.pythonPath) of the User settings, so runs
+//                use python3 from PATH; a test that needs one interpreter writes it to the folder's
+//                .vscode/settings.json (see geventStuck.e2e.mjs).
 //     trusted    true (default): workspace trust is off, the folder is trusted as after a user
 //                clicks "Trust". false: trust is on and the folder stays in Restricted Mode.
 //     vsix       optional path of a packaged .vsix to install (as a user would) instead of
