@@ -10,6 +10,15 @@ except ImportError:  # pragma: no cover
 STEP_FMT = '{"type":"step","task":%d,"ts":%d,"dur":%d%s'
 
 
+def _woke_rest(d, base):
+    """The rest of a step line whose record carries its wake link unformatted (the asyncio step
+    hook's): ((ns when it became ready, origin), rest); origin is the waking task's id or a
+    wokeBy text (see aio/wakes.py)."""
+    (wns, o), rest = d
+    return ',"woke":%d,"wokeBy":%s%s' % (
+        (wns - base) // 1000, '{"kind":"task","task":%d}' % o if type(o) is int else o, rest)
+
+
 def _jstr(s):
     try:
         return _encode_str(s if type(s) is str else str(s))
@@ -40,7 +49,8 @@ _SPECIAL = {"task": _fmt_task, "done": _fmt_done}
 def format_items(items, base):
     """The lines of a chunk of the buffer. The buffer holds records of four items: a whole line
     is (text, None, None, None); a step is (task id, start ns, end ns, the rest of the line
-    after "dur"); a few frequent lines have records of their own (see _SPECIAL). The hooks
+    after "dur", or that rest with the step's wake link: see _woke_rest); a few frequent lines
+    have records of their own (see _SPECIAL). The hooks
     append records instead of lines so the formatting happens elsewhere: in the formatter
     process when there is one. Only ints, str, None and tuples of them: marshal carries them."""
     out = []
@@ -52,7 +62,7 @@ def format_items(items, base):
         if b is None:
             app(a)
         elif type(a) is int:
-            app(fmt % (a, (b - base) // 1000, (c - b) // 1000, d))
+            app(fmt % (a, (b - base) // 1000, (c - b) // 1000, d if type(d) is str else _woke_rest(d, base)))
         else:
             try:
                 app(special[a](b, c, d, base))

@@ -75,7 +75,8 @@ def _make_call_soon(orig):
         if isinstance(t, type):
             fut_types.add(t)
 
-    def call_soon(self, callback, *args, **kwargs):
+    # BaseEventLoop.call_soon's own signature: no **kwargs dict to build on every call.
+    def call_soon(self, callback, *args, context=None):
         if args and type(args[0]) in fut_types:
             try:
                 f = args[0]
@@ -87,7 +88,7 @@ def _make_call_soon(orig):
                             _cancel_line(tid, _current_tid(), _user_site(sys._getframe(1)), "cancel")
             except Exception:
                 pass
-        handle = orig(self, callback, *args, **kwargs)
+        handle = orig(self, callback, *args, context=context)
         stb = handle._source_traceback
         if stb:
             # Debug mode records where the callback was scheduled: not in this module.

@@ -190,7 +190,7 @@ def _make_run(orig):
                             suffix = ',"await":{"stack":[%s],"on":%s}}' % (
                                 hit[0], _on_text(task, hit[4], _frame_of_kind(task, hit[4])))
                         if wk is not None:
-                            suffix = woke_text(wk) + suffix
+                            suffix = (wk, suffix)  # formatted by the writer (lines._woke_rest)
                         emit_step((m[2], t0, t1, suffix))
                         c = None
                 if c is not None:
@@ -270,7 +270,7 @@ def _make_run(orig):
                                 suffix = ',"await":{"stack":[%s],"on":%s}}' % (
                                     hit[0], _on_text(task, kind, _frame_of_kind(task, kind)))
                             if wk is not None:
-                                suffix = woke_text(wk) + suffix
+                                suffix = (wk, suffix)  # formatted by the writer (lines._woke_rest)
                             emit_step((tid, t0, t1, suffix))
             except Exception:
                 pass
