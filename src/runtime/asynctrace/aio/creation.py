@@ -28,6 +28,9 @@ def _creation_site(frame):
     return _user_site(frame, _STOP_CODES)
 
 
+_EAGER_POSSIBLE = _PY >= (3, 12)  # a task factory may run a task's first step (eager tasks)
+
+
 def _make_create_task(orig, foreign=False):
     """`foreign`: the create_task of a loop that runs its tasks past Handle._run (uvloop): its
     tasks' ends come from a done callback, and an unseen current task is announced on the spot."""
@@ -49,9 +52,8 @@ def _make_create_task(orig, foreign=False):
                 ptid = _rec.current_task_id()
         except Exception:
             ptid = None
-        factory = getattr(self, "_task_factory", None)
         ctx = None
-        if factory is not None and _PY >= (3, 12):
+        if _EAGER_POSSIBLE and getattr(self, "_task_factory", None) is not None:
             # The factory may start the task eagerly: what is known of it is kept where a step
             # of it (creating tasks, arming timeouts) finds it (see state._announce_eager).
             try:
@@ -88,7 +90,7 @@ def _make_create_task(orig, foreign=False):
             if ctx is not None:
                 site, internal = ctx[2], ctx[3]
             else:
-                site, internal = _creation_site(f), _is_internal(coro, f)
+                site, internal = _user_site(f, _STOP_CODES), _is_internal(coro, f)  # (_creation_site)
                 if foreign and cur is None and site is not None and self.is_running():
                     # A callback of a compiled loop (a server's connection handler): no frame of
                     # its dispatch stops the walk, the lines that run the loop (asyncio.run) do.

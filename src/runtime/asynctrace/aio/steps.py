@@ -68,21 +68,22 @@ def _check_names():
             pass
 
 
-def _after_step(task, tid, t0, t1, wtext=""):
+def _after_step(task, tid, t0, t1, wk=None):
     """Everything after a step, general version (eager tasks, unusual coroutine types).
-    `wtext`: the step's wake link fragment (see wakes.woke_text), or ""."""
+    `wk`: the step's wake link (a wakes.woke entry), or None."""
     base = _rec._t0
     ts = (t0 - base) // 1000
     dur = (t1 - t0) // 1000
     if task.done():
-        _rec.emit_step((tid, t0, t1, wtext + "}"))
+        # (the wake link formatted by the writer: lines._woke_rest)
+        _rec.emit_step((tid, t0, t1, "}" if wk is None else (wk, "}")))
         _end(task, tid, ts + dur)
         site = None
     else:
         stack, site, on = _describe(task)
         _memo[id(task)] = (-1, None, tid, (stack, site))
         _rec.emit_line('{"type":"step","task":%d,"ts":%d,"dur":%d%s,"await":{"stack":[%s],"on":%s}}'
-                       % (tid, ts, dur, wtext, stack, on))
+                       % (tid, ts, dur, "" if wk is None else wakes.woke_text(wk), stack, on))
     if dur > _rec.block_us:
         _block(tid, t0, ts, dur, site)
 
@@ -133,7 +134,6 @@ def _make_run(orig):
     woke_pop = woke.pop
     callback_origin = wakes.callback_origin
     note_ready = wakes.note_ready
-    woke_text = wakes.woke_text
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
@@ -199,7 +199,7 @@ def _make_run(orig):
                         tid = _tid_of(task)
                     if type(c) is not CoroT or t1 - t0 > block_ns or (fr := c.cr_frame) is None:
                         # finished, blocking, or unusual
-                        _after_step(task, tid, t0, t1, "" if wk is None else woke_text(wk))
+                        _after_step(task, tid, t0, t1, wk)
                     else:
                         key = None
                         k = id(c.cr_code)
@@ -252,7 +252,7 @@ def _make_run(orig):
                                     break
                             if not keys and kind is None and task.done():
                                 # Finished (never "return" here: it would swallow SystemExit).
-                                _after_step(task, tid, t0, t1, "" if wk is None else woke_text(wk))
+                                _after_step(task, tid, t0, t1, wk)
                             else:
                                 keys.append(kind)
                                 key = tuple(keys)

@@ -70,7 +70,8 @@ def note_ready(ready, n0, runner, origin, t):
         return
     TaskC = _TaskFast[0]
     try:
-        for h in islice(reversed(ready), k):
+        # (mostly one: no iterators to build then)
+        for h in (ready[-1],) if k == 1 else islice(reversed(ready), k):
             cb = h._callback
             o, tr = origin, t
             if thread_callbacks:
