@@ -28,7 +28,7 @@ import sys
 from .glet import blocks, calls, ends, imports, objects, spawns, state, switches, timeouts, waits
 from .glet.calls import _decode_call  # noqa: F401  (the decoder's unit test reads it here)
 from .glet.ends import _UNKNOWN_ERR, _emit_end, _error_json
-from .glet.imports import _WATCHED, _applied
+from .glet.imports import _applied
 from .glet.spawns import _patch_gevent, _patch_pool
 from .glet.state import _State, _current_tid, _declare, _safe, _set_fast
 from .glet.switches import _make_trace
@@ -38,32 +38,17 @@ _st = None           # _State once greenlet is hooked
 _MODULES = (blocks, calls, ends, imports, objects, spawns, state, switches, timeouts, waits)
 
 
-def install(rec):
-    """Hook greenlet/gevent now if already imported, otherwise when the program imports them."""
-    if not _setup(rec):
-        return
-    from . import import_watch
-    for name in _WATCHED:  # (greenlet first: gevent's setup needs it)
-        import_watch.when_imported(name, lambda module, name=name: _safe(_on_import, name, module))
-
-
 def on_imported(rec, name, module):
-    """The runtime's own watch saw `name` (one of WATCHED) execute: this module is imported only
-    then, so a program that never uses greenlet does not pay for importing it."""
-    _setup(rec)
-    _safe(_on_import, name, module)
-
-
-def _setup(rec):
+    """The runtime's own watch (cli._hook_greenlet) saw `name` (one of WATCHED) execute: this
+    module is imported only then, so a program that never uses greenlet does not pay for it."""
     global _rec
-    if _rec is not None:
-        return False
-    _rec = rec
-    for mod in _MODULES:
-        mod._rec = rec
-    rec.add_current_task_provider(_current_tid)
-    rec.add_finalizer(_finalize)
-    return True
+    if _rec is None:
+        _rec = rec
+        for mod in _MODULES:
+            mod._rec = rec
+        rec.add_current_task_provider(_current_tid)
+        rec.add_finalizer(_finalize)
+    _safe(_on_import, name, module)
 
 
 def _on_import(name, module):

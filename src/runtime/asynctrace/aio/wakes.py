@@ -12,6 +12,7 @@ No wrapper on call_soon: the scan costs two len() per step when nothing was sche
 from asyncio import base_events, events
 from itertools import islice
 
+from ..lines import _woke_rest
 from .state import _OUR_FILES, _TaskFast, _is_task_type, _ns, _woke
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
@@ -37,15 +38,10 @@ TimerHandle = events.TimerHandle
 _clock_offset = [0]
 
 
-def origin_text(origin):
-    if type(origin) is int:
-        return '{"kind":"task","task":%d}' % origin
-    return origin
-
-
 def woke_text(entry):
-    """The `,"woke":T,"wokeBy":{...}` fragment of a step line, from a `woke` entry."""
-    return ',"woke":%d,"wokeBy":%s' % ((entry[0] - _rec._t0) // 1000, origin_text(entry[1]))
+    """The `,"woke":T,"wokeBy":{...}` fragment of a step line, from a `woke` entry (formatted
+    as the writer formats the entries it is handed, see lines._woke_rest)."""
+    return _woke_rest((entry, ""), _rec._t0)
 
 
 def _thread_origin(task):
