@@ -19,6 +19,14 @@ export function isProcessGroupId(id: number): boolean {
   return id >= PROCESS_GROUP_BASE;
 }
 
+/**
+ * The group lane that stands for a process of `run` (what selecting its row in the tree selects on
+ * the timeline); undefined when the run is not grouped (one process: no group lanes) or has no such process.
+ */
+export function groupLaneOf(run: TraceRunView, key: number): number | undefined {
+  return hasChildProcesses(run) && run.processes?.has(key) ? processGroupId(key) : undefined;
+}
+
 /** One group lane, as the webview draws it. */
 export interface ProcessGroupEntry {
   /** Chart id of its lane (processGroupId(key)). */

@@ -187,6 +187,8 @@ export type ToWebview =
   /** The end of the initial load (after it, messages are live deltas). */
   | { type: 'loaded' }
   | { type: 'select'; taskId: number }
+  /** Select a process's group lane (by the process's key) and scroll it into view: its row was selected in the tree. */
+  | { type: 'selectProcess'; process: number }
   /** Show one wait of a task: select the task, zoom to the wait and mark it. */
   | { type: 'revealWait'; taskId: number; from: number; to: number }
   /** The answer to a `taskDetails` request: lines for the hover of a task's name (its time split). */
@@ -237,6 +239,8 @@ export interface GanttStats {
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'select'; taskId: number }
+  /** The user selected a process's group lane (by the process's key): the tree reveals its process row. */
+  | { type: 'selectProcess'; process: number }
   | { type: 'open'; taskId: number; siteId: number }
   | { type: 'reveal'; taskId: number }
   /** Asks for the hover lines of a task's name (computed by the extension: they walk the whole run). */

@@ -7,6 +7,7 @@ import { criticalPath } from '../core/criticalPath';
 import { pathOverlay } from '../core/criticalPathOverlay';
 import { lagLaneEntries } from '../core/loopLagOverlay';
 import { timeSplitRows } from '../core/timeSplitText';
+import { groupLaneOf } from '../core/ganttProcessGroups';
 import type { FromWebview, GanttStats, GanttStrings, GanttViewState, ToWebview } from '../core/ganttProtocol';
 import { GanttEncoder } from './ganttData';
 import { GanttCompareEncoder, type CompareSideLabels } from './ganttCompare';
@@ -85,6 +86,8 @@ class GanttController implements vscode.Disposable {
   private loading = false;
   /** The run's selected task, re-sent when the webview reloads (it is not retained while hidden). */
   private selectedTask: number | undefined;
+  /** Or the selected process (its key): its group lane is selected, re-sent like the task. */
+  private selectedProcess: number | undefined;
   /** The highlighted critical path: of this task, of the run (null), or none (undefined). Re-sent when the webview reloads. */
   private pathTask: number | null | undefined;
   /** When the lag lanes were last sent (a live run's are recomputed at most every LAG_INTERVAL_MS). */
@@ -103,6 +106,11 @@ class GanttController implements vscode.Disposable {
         if (sel.source === 'timeline' || !this.panel) return;
         if (sel.run !== this.run) this.setRun(sel.run);
         this.selectTask(sel.taskId);
+      }),
+      runs.onDidSelectProcess((sel) => {
+        if (sel.source === 'timeline' || !this.panel) return;
+        if (sel.run !== this.run) this.setRun(sel.run);
+        this.selectProcess(sel.process);
       }),
     );
   }
@@ -144,6 +152,7 @@ class GanttController implements vscode.Disposable {
     if (run !== this.runs.selected) this.runs.select(run);
     this.setRun(run);
     this.selectedTask = taskId;
+    this.selectedProcess = undefined;
     const focus = { taskId, from: wait.from, to: wait.to };
     if (this.ready && this.encoder && !this.loading) {
       this.post({ type: 'select', taskId });
@@ -192,6 +201,7 @@ class GanttController implements vscode.Disposable {
     this.pendingSelect = undefined;
     this.pendingWait = undefined;
     this.selectedTask = undefined;
+    this.selectedProcess = undefined;
     this.pathTask = undefined;
     this.comparisonRuns = { before, after, labels };
     this.comparison = new GanttCompareEncoder(before, after, labels);
@@ -286,6 +296,7 @@ class GanttController implements vscode.Disposable {
     this.pendingSelect = undefined;
     this.pendingWait = undefined;
     this.selectedTask = undefined;
+    this.selectedProcess = undefined;
     this.pathTask = undefined;
     this.panel.title = run ? vscode.l10n.t('Timeline: {0}', plainText(run.label)) : vscode.l10n.t('Async Trace Timeline');
     if (this.ready) this.sendInitial();
@@ -294,12 +305,22 @@ class GanttController implements vscode.Disposable {
   private selectTask(taskId: number, zoom = false): void {
     if (!this.panel) return;
     this.selectedTask = taskId;
+    this.selectedProcess = undefined;
     if (this.ready && this.encoder && !this.loading) {
       this.post({ type: 'select', taskId });
       if (zoom) this.post({ type: 'command', command: 'zoomToTask', taskId });
     } else if (zoom) {
       this.pendingSelect = taskId;
     }
+  }
+
+  /** Selects a process's group lane (a run of one process has none: the chart keeps its selection). */
+  private selectProcess(key: number): void {
+    if (!this.panel || !this.run || groupLaneOf(this.run, key) === undefined) return;
+    this.selectedProcess = key;
+    this.selectedTask = undefined;
+    // While the run loads, the end of the load sends it.
+    if (this.ready && this.encoder && !this.loading) this.post({ type: 'selectProcess', process: key });
   }
 
   private sendInitial(): void {
@@ -361,6 +382,8 @@ class GanttController implements vscode.Disposable {
       this.post({ type: 'command', command: 'zoomToTask', taskId: id });
     } else if (this.selectedTask !== undefined) {
       this.post({ type: 'select', taskId: this.selectedTask });
+    } else if (this.selectedProcess !== undefined) {
+      this.post({ type: 'selectProcess', process: this.selectedProcess });
     }
     if (this.encoder && this.encoder === source && this.pathTask !== undefined) this.postPath();
     if (this.encoder && this.encoder === source && this.encoder.pending) this.scheduleFlush();
@@ -388,7 +411,7 @@ class GanttController implements vscode.Disposable {
 
   private onMessage(m: FromWebview): void {
     const run = this.run;
-    if (this.comparison && (m.type === 'select' || m.type === 'reveal' || m.type === 'open')) {
+    if (this.comparison && (m.type === 'select' || m.type === 'selectProcess' || m.type === 'reveal' || m.type === 'open')) {
       if (m.type === 'select') this.selectedTask = m.taskId;
       else if (m.type === 'open') this.openComparisonSite(this.comparison, m.siteId);
       return;
@@ -402,7 +425,16 @@ class GanttController implements vscode.Disposable {
         // The tree reveals (without taking focus) on onDidSelectTask, so keyboard moves stay here.
         if (run) {
           this.selectedTask = m.taskId;
+          this.selectedProcess = undefined;
           this.runs.selectTask({ run, taskId: m.taskId, source: 'timeline' });
+        }
+        return;
+      case 'selectProcess':
+        // Like a task: the tree reveals the process's row without taking focus.
+        if (run && groupLaneOf(run, m.process) !== undefined) {
+          this.selectedProcess = m.process;
+          this.selectedTask = undefined;
+          this.runs.selectProcess({ run, process: m.process, source: 'timeline' });
         }
         return;
       case 'reveal':

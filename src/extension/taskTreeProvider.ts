@@ -412,6 +412,12 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return s.taskNode(taskId);
   }
 
+  /** The row of a process of a run that is grouped by process; undefined when it is not (one process) or has no such process. */
+  nodeForProcess(run: TraceRunView, key: number): ProcessNode | undefined {
+    if (!this.runs.runs.includes(run) || !hasChildProcesses(run) || !run.processes?.has(key)) return undefined;
+    return this.state(run).processNode(key);
+  }
+
   /** A plain picture of what the tree lists (expanded or not), for end-to-end tests. */
   snapshot(maxTasks = 200): unknown {
     let budget = maxTasks;
@@ -490,14 +496,13 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
   context.subscriptions.push(view.onDidChangeVisibility((e) => { if (e.visible) provider.refreshAll(); }));
 
   // Reveal-driven selections must not echo back to the other views as a tree selection.
-  let echo: { run: TraceRunView; taskId: number } | undefined;
+  let echo: string | undefined;
 
-  const reveal = async (run: TraceRunView, taskId: number, focus = false): Promise<boolean> => {
-    const node = provider.nodeForReveal(run, taskId);
-    if (!node) return false;
-    echo = { run, taskId };
+  const revealNode = async (node: TaskNode | ProcessNode, focus: boolean): Promise<boolean> => {
+    echo = node.id;
     try {
-      await view.reveal(node, { select: true, focus, expand: true });
+      // A task row opens to show its children and details; a process row is only selected (it starts open).
+      await view.reveal(node, { select: true, focus, expand: node.kind === 'task' });
     } catch {
       // The element may have vanished between lookup and reveal (run removed): nothing to show.
       return false;
@@ -505,6 +510,11 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
       setTimeout(() => { echo = undefined; }, 0);
     }
     return true;
+  };
+
+  const reveal = async (run: TraceRunView, taskId: number, focus = false): Promise<boolean> => {
+    const node = provider.nodeForReveal(run, taskId);
+    return node ? revealNode(node, focus) : false;
   };
 
   const updateFilterUi = (): void => {
@@ -526,12 +536,18 @@ export function registerTaskTree(context: vscode.ExtensionContext, runs: TraceRu
       if (sel.source === 'tree') return;
       void reveal(sel.run, sel.taskId);
     }),
+    runs.onDidSelectProcess((sel) => {
+      if (sel.source === 'tree') return;
+      const node = provider.nodeForProcess(sel.run, sel.process);
+      if (node) void revealNode(node, false);
+    }),
     view.onDidChangeSelection((e) => {
       const node = e.selection[0];
       if (!node) return;
-      if (node.kind === 'run' || node.kind === 'process') { runs.select(node.run); return; }
+      if (node.kind === 'run') { runs.select(node.run); return; }
+      if (echo === node.id) return;
+      if (node.kind === 'process') { runs.selectProcess({ run: node.run, process: node.process, source: 'tree' }); return; }
       if (node.kind !== 'task' && node.kind !== 'detail') return;
-      if (echo && echo.run === node.run && echo.taskId === node.taskId) return;
       runs.selectTask({ run: node.run, taskId: node.taskId, source: 'tree' });
     }),
     vscode.commands.registerCommand('asyncTrace.tree.showMore', (id: string) => provider.showMore(id)),

@@ -1,5 +1,5 @@
-// The runs the user has open (live or loaded from files), the selected one, and the selected task.
-// Every view (tree, timeline, source annotations, status bar) listens here instead of to each other.
+// The runs the user has open (live or loaded from files), the selected one, and the selected task or
+// process. Every view (tree, timeline, source annotations, status bar) listens here instead of to each other.
 import * as vscode from 'vscode';
 import type { RunDelta, TraceRunView } from '../core/modelTypes';
 
@@ -8,6 +8,14 @@ export interface TaskSelection {
   taskId: number;
   /** Who selected it, so a view does not react to its own selection. */
   source: 'tree' | 'timeline' | 'annotations' | 'command';
+}
+
+/** A process of a run with child processes (its row in the tree, its group lane on the timeline). */
+export interface ProcessSelection {
+  run: TraceRunView;
+  /** The process's key (a key of run.processes). */
+  process: number;
+  source: 'tree' | 'timeline';
 }
 
 export class TraceRuns implements vscode.Disposable {
@@ -25,6 +33,9 @@ export class TraceRuns implements vscode.Disposable {
 
   private readonly selectTaskEmitter = new vscode.EventEmitter<TaskSelection>();
   readonly onDidSelectTask = this.selectTaskEmitter.event;
+
+  private readonly selectProcessEmitter = new vscode.EventEmitter<ProcessSelection>();
+  readonly onDidSelectProcess = this.selectProcessEmitter.event;
 
   get runs(): readonly TraceRunView[] { return this.list; }
   get selected(): TraceRunView | undefined { return this.selectedRun; }
@@ -67,11 +78,17 @@ export class TraceRuns implements vscode.Disposable {
     this.selectTaskEmitter.fire(selection);
   }
 
+  selectProcess(selection: ProcessSelection): void {
+    if (this.selectedRun !== selection.run) this.select(selection.run);
+    this.selectProcessEmitter.fire(selection);
+  }
+
   dispose(): void {
     for (const off of this.unsubscribe.values()) off();
     this.changeEmitter.dispose();
     this.updateEmitter.dispose();
     this.selectTaskEmitter.dispose();
+    this.selectProcessEmitter.dispose();
   }
 }
 

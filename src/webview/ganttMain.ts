@@ -3,6 +3,7 @@
 // typed messages of ganttProtocol.ts; every string shown comes from the extension and is escaped
 // (textContent / canvas text only, never innerHTML with data).
 import type { GanttStats, GanttViewState, ToWebview } from '../core/ganttProtocol';
+import { processGroupId } from '../core/ganttProcessGroups';
 import { runTitle, liveBadge, btnFollow, canvas, emptyBox, applyStrings, setFollowButton } from './ganttDom';
 import { readPalette, buildLegend } from './ganttPalette';
 import { requestDraw, draw } from './ganttDraw';
@@ -95,6 +96,11 @@ function onMessage(m: ToWebview): void {
     case 'select':
       if (store.index.has(m.taskId)) select(m.taskId, false);
       return;
+    case 'selectProcess': {
+      const id = processGroupId(m.process);
+      if (store.isGroup(id)) select(id, false);
+      return;
+    }
     case 'criticalPath':
       setPath(m.path);
       return;

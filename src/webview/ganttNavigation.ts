@@ -101,8 +101,9 @@ export function select(id: number | null, notify: boolean, openSite = -1): void 
     const idx = store.index.get(id);
     const group = store.isGroup(id);
     if (idx !== undefined) announcer.textContent = group ? `${store.name[idx]} · ${store.coro[idx]}` : `${taskTitle(idx)}, ${stateOf(idx)}`;
-    // A process's row is the chart's own: the tree has no task to reveal for it.
-    if (notify && !group) vscode.postMessage({ type: 'select', taskId: id });
+    // A process's row: the tree reveals that process's row (by its key), not a task.
+    const process = group ? store.groups.get(id)!.key : undefined;
+    if (notify) vscode.postMessage(process !== undefined ? { type: 'selectProcess', process } : { type: 'select', taskId: id });
     if (openSite >= 0) vscode.postMessage({ type: 'open', taskId: id, siteId: openSite });
   }
   requestDraw();

@@ -2,7 +2,9 @@
 // workers, each running a small asyncio job) with "Trace Async Run"; the Tasks tree shows the
 // processes as the run's rows with their tasks under them, the timeline shows one group lane per
 // process on the run's clock, and collapsing a group (its twistie, or Space) hides its lanes and
-// expanding shows them again. Every wait is on a condition (the machine may be loaded).
+// expanding shows them again. Selecting a group selects its process row in the tree, and selecting a
+// process row in the tree selects its group and brings it into view. Every wait is on a condition
+// (the machine may be loaded).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launch } from './harness.mjs';
@@ -113,6 +115,14 @@ describe('processes', () => {
     // Keyboard: select the group (click its name), Space expands it again, Space collapses it.
     await page.mouse.click(box.x + 60, box.y + collapsed.processGroups[1].y);
     await h.waitFor(async () => (await h.state()).timeline?.drawn?.selected === worker.id, 10000, 'the worker group selected');
+    // Selecting a group on the timeline selects its process's row in the tree (and only that row).
+    const workerRowId = `run:${run.key}/process:${workers[0].key}`;
+    await onFailureShot(h, 'the worker row selected in the tree', () => h.waitFor(async () => {
+      const sel = (await h.state()).tree?.selection;
+      return sel?.length === 1 && sel[0] === workerRowId;
+    }, 10000, 'the tree to select the worker process row'));
+    await waitForRows(h, (rs) => rs.some((r) => r.level === 2 && r.label === labels[1] && r.selected)
+      && rs.filter((r) => r.selected).length === 1, 'the worker process row shown selected in the tree');
     await frame.locator('canvas.canvas').focus();
     await page.keyboard.press(' ');
     const expanded = await groupsWhen(h, run, (gs) => !gs[1].collapsed && gs[1].lanesUnder === 3, 'Space expands the worker group');
@@ -121,5 +131,28 @@ describe('processes', () => {
     await groupsWhen(h, run, (gs) => gs[1].collapsed && gs[1].lanesUnder === 0, 'Space collapses it again');
     await page.keyboard.press(' ');
     await groupsWhen(h, run, (gs) => !gs[1].collapsed && gs[1].lanesUnder === 3, 'and Space expands it');
+
+    // And the other way: the chart zoomed in and panned past the second worker's life, selecting its
+    // row in the tree selects its group on the timeline and brings its life back into view.
+    const second = drawn.processGroups[2];
+    const span = await frame.evaluate((id) => {
+      const g = window.asyncTraceGantt;
+      const s = g.taskSpan(id);
+      g.zoom(0.2, 0);
+      const v = g.view();
+      g.center(s[1] + 2 * (v.width - v.labelW) * v.upp, 0);
+      g.draw();
+      return s;
+    }, second.id);
+    const away = await frame.evaluate(() => window.asyncTraceGantt.stats());
+    assert.ok(away.t0 > span[1], JSON.stringify({ span, t0: away.t0 }));
+    const secondRow = page.locator('.part.sidebar .monaco-list-row[aria-level="2"]')
+      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${labels[2]}$`) }) }).first();
+    await secondRow.locator('.label-name').click();
+    const revealed = await groupsWhen(h, run, (gs, d) => d.selected === second.id && gs[2].y !== null && d.t0 <= span[1] && d.t1 >= span[0],
+      'the second worker\'s group selected and in view after selecting its tree row');
+    assert.ok(revealed.usPerPx < drawn.usPerPx, 'the zoom is kept');
+    // No echo: the tree keeps the row the user selected.
+    assert.deepEqual((await h.state()).tree.selection, [`run:${run.key}/process:${workers[1].key}`]);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { TraceRun } from '../../src/core/traceModel';
 import { GanttEncoder } from '../../src/extension/ganttData';
 import { GanttStore } from '../../src/webview/ganttStore';
-import { isProcessGroupId, processGroupId, processGroups, timelineParent } from '../../src/core/ganttProcessGroups';
+import { groupLaneOf, isProcessGroupId, processGroupId, processGroups, timelineParent } from '../../src/core/ganttProcessGroups';
 import { plainLocalize as t } from '../../src/core/taskTreeModel';
 import type { RunDelta } from '../../src/core/modelTypes';
 import type { ToWebview } from '../../src/core/ganttProtocol';
@@ -156,4 +156,23 @@ test('lag lanes of a run with child processes are named by their process', async
   apply(store, new GanttEncoder(run, t).initial({}));
   const rows = visible(store);
   assert.deepEqual(rows.map((r) => r.depth), [0, 1, 0, 1, 2, 2, 0, 1, 2, 2]);
+});
+
+test('the group lane of a process: what selecting its tree row selects on the timeline', () => {
+  const run = twoProcesses();
+  const keys = [...run.processes!.keys()];
+  assert.equal(keys.length, 2);
+  // The very lanes the encoder sends.
+  const groups = processGroups(run, t);
+  for (const key of keys) {
+    const id = groupLaneOf(run, key);
+    assert.equal(id, groups.find((g) => g.key === key)?.id);
+    assert.ok(id !== undefined && isProcessGroupId(id));
+  }
+  assert.equal(groupLaneOf(run, 12345), undefined);
+  // A run of one process has no group lanes (drawn as it always was): nothing to select.
+  const one = new TraceRun('one', 'one');
+  one.ingest(MAIN);
+  one.finish();
+  assert.equal(groupLaneOf(one, 0), undefined);
 });

@@ -164,3 +164,48 @@ test('tooltips are escaped Markdown, built on hover', () => {
   // Every punctuation escaped (`:` too, so no autolink), and `](` broken by plainText.
   assert.ok(md.includes('evil \\*\\[x\\]\u200b\\(command\\:rm\\)\\*'), md);
 });
+
+test('a process row is found for the timeline\'s group selection, and selecting it selects its run', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  // A multiprocessing Pool of 2 forked workers (recorded), each running an asyncio job.
+  const pool = path.join(__dirname, 'fixtures', 'processes', 'pool');
+  const runs = new TraceRuns();
+  const run = new TraceRun('pool', 'pool');
+  run.ingest(readFileSync(path.join(pool, 'main.jsonl')));
+  for (const f of ['worker-2365.jsonl', 'worker-2366.jsonl']) { run.ingestProcess(f, readFileSync(path.join(pool, f))); run.finishProcess(f); }
+  run.finish();
+  const single = new TraceRun('one', 'one');
+  single.ingest([header, task(1, null)].join('\n') + '\n');
+  runs.add(single);
+  runs.add(run);
+  const provider = new TaskTreeProvider(runs);
+
+  // The very element the tree lists under the run (reveal needs the same object), its parent the run.
+  const [runNode] = provider.getChildren().filter((n) => n.run === run);
+  const listed = provider.getChildren(runNode);
+  const keys = [...run.processes.keys()];
+  assert.equal(listed.length, 3);
+  for (const key of keys) {
+    const node = provider.nodeForProcess(run, key);
+    assert.ok(node && node.kind === 'process' && node.process === key);
+    assert.ok(listed.includes(node));
+    assert.equal(provider.getParent(node), runNode);
+  }
+  // A run of one process has no process rows; nor has a run a process it never recorded.
+  assert.equal(provider.nodeForProcess(single, 0), undefined);
+  assert.equal(provider.nodeForProcess(run, 99), undefined);
+
+  // The selection reaches the other views with its run selected first.
+  const seen: Array<{ process: number; source: string; selected: string | undefined }> = [];
+  runs.onDidSelectProcess((sel) => seen.push({ process: sel.process, source: sel.source, selected: runs.selected?.key }));
+  runs.select(single);
+  runs.selectProcess({ run, process: keys[1], source: 'timeline' });
+  assert.deepEqual(seen, [{ process: keys[1], source: 'timeline', selected: 'pool' }]);
+
+  // A removed run's processes are no longer revealed.
+  runs.remove(run);
+  provider.runsChanged();
+  assert.equal(provider.nodeForProcess(run, keys[1]), undefined);
+});
