@@ -3,14 +3,14 @@
 // (it gives up by itself after a joinall timeout). The Problems panel has the deadlock at one join
 // line with the other join line as related information, and the AsyncResult wait as stuck; the
 // Tasks tree shows those greenlets stuck; the hover of the join line tells the chain.
-// Needs a Python with gevent (Debian: python3-gevent, for /usr/bin/python3): skipped with a
-// message when the machine has none.
+// Needs a Python with gevent (Debian: python3-gevent, for /usr/bin/python3), found among the
+// machine's interpreters and pinned in the folder's asyncTrace.pythonPath: skipped with a message
+// when none has it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findPython, launch } from './harness.mjs';
+import { launch } from './harness.mjs';
+import { pythonWith } from './pythons.mjs';
 import { onFailureShot, openTasksView, waitForRows } from './treeDom.mjs';
 
 const PROGRAM = 'gevent_stuck_jobs.py';
@@ -18,27 +18,6 @@ const PROGRAM = 'gevent_stuck_jobs.py';
 const FETCHER_JOIN = 12;
 const PARSER_JOIN = 17;
 const RESULT_GET = 21;
-
-/**
- * A Python >= 3.9 that imports gevent, found at run time: the e2e default first, then every
- * python3* of every PATH directory (not only the first python3: a pyenv shim often shadows the
- * system interpreter, where Debian's python3-gevent lives).
- */
-function geventPython() {
-  const cands = [];
-  try { cands.push(findPython()); } catch { /* none: PATH below */ }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    for (const name of ['python3', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python3.9']) {
-      const exe = path.join(dir, name);
-      if (existsSync(exe) && !cands.includes(exe)) cands.push(exe);
-    }
-  }
-  for (const exe of cands) {
-    const r = spawnSync(exe, ['-c', 'import sys, gevent; assert sys.version_info >= (3, 9)'], { stdio: 'ignore', timeout: 30000 });
-    if (r.status === 0) return exe;
-  }
-  return undefined;
-}
 
 /** Hovers the code of a line (the span holding `word`) and returns the hover widget's text. */
 async function hoverLine(page, line, word) {
@@ -58,17 +37,12 @@ async function hoverLine(page, line, word) {
   return hover.innerText();
 }
 
-const python = geventPython();
+const python = pythonWith(['gevent']);
 
-describe('gevent stuck greenlets', { skip: python ? false : 'needs a Python with gevent (Debian: python3-gevent)' }, () => {
+describe('gevent stuck greenlets', { skip: python ? false : 'needs a Python >= 3.9 with gevent (Debian: python3-gevent); none of the interpreters found has it' }, () => {
   let h;
   before(async () => {
-    h = await launch({ workspace: 'test/e2e/workspace' });
-    // The interpreter goes in the folder's settings, as a user would put it: code-server's extension
-    // host runs as a remote one, which ignores machine-overridable settings of the User settings.
-    mkdirSync(path.join(h.workspaceDir, '.vscode'), { recursive: true });
-    writeFileSync(path.join(h.workspaceDir, '.vscode', 'settings.json'), JSON.stringify({ 'asyncTrace.pythonPath': python }, null, 2));
-    await h.waitFor(async () => (await h.state()).runner?.settings?.pythonPath === python, 30000, 'the folder setting asyncTrace.pythonPath to apply');
+    h = await launch({ workspace: 'test/e2e/workspace', pythonPath: python });
   });
   after(async () => {
     await h?.close();
@@ -80,6 +54,8 @@ describe('gevent stuck greenlets', { skip: python ? false : 'needs a Python with
     await h.palette('Async Trace: Trace Async Run');
     const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.label === PROGRAM && r.exit && !r.live), 60000, 'the traced run to end');
     if (run.exit.code !== 0) assert.fail(`the program should give up by itself (joinall timeout) and exit 0 (${python}): ${JSON.stringify({ exit: run.exit, runner: (await h.state()).runner })}`);
+    const finished = (await h.state()).runner.finished.find((f) => f.key === run.key);
+    assert.deepEqual(finished?.interpreter, { command: python, source: 'setting' }, 'the run uses the pinned interpreter');
 
     // The analysis of the ended run: the join cycle (one entry for the cycle, at the join line of
     // whichever worker it starts from) and the AsyncResult wait nothing can wake.

@@ -4,15 +4,19 @@
 // API (stable; the e2e tests of every feature use exactly this):
 //
 //   import { launch } from './harness.mjs';
-//   const h = await launch({ workspace, settings, trusted, vsix });
+//   const h = await launch({ workspace, settings, pythonPath, trusted, vsix });
 //     workspace  folder to open, absolute or relative to the repository root (default 'examples').
 //                It is copied into a fresh temp dir first, so tests may write to it freely.
 //     settings   extra user settings, merged over the defaults below (asyncTrace.pythonPath is
 //                written there too, a Python >= 3.9 found at run time: pyenv 3.12 if present, else
 //                python3). Caution: code-server's extension host is a remote one and ignores
 //                machine-overridable settings (asyncTrace.pythonPath) of the User settings, so runs
-//                use python3 from PATH; a test that needs one interpreter writes it to the folder's
-//                .vscode/settings.json (see geventStuck.e2e.mjs).
+//                use python3 from PATH unless pythonPath is given.
+//     pythonPath the interpreter traced runs must use (a test that needs trio or gevent finds one
+//                with pythonWith() of pythons.mjs): written to the workspace folder's
+//                .vscode/settings.json as `asyncTrace.pythonPath`, as a user sets it, before VS Code
+//                starts; launch() returns once the extension reads it. Needs trusted (Restricted
+//                Mode ignores the setting). h.python is then this interpreter.
 //     trusted    true (default): workspace trust is off, the folder is trusted as after a user
 //                clicks "Trust". false: trust is on and the folder stays in Restricted Mode.
 //     vsix       optional path of a packaged .vsix to install (as a user would) instead of
@@ -379,7 +383,19 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-export async function launch({ workspace = 'examples', settings = {}, trusted = true, vsix, env = {} } = {}) {
+/**
+ * Pins the interpreter of traced runs in the folder's own settings (merged into a settings.json the
+ * workspace may bring): the setting a user writes, and one code-server's remote extension host reads.
+ */
+function pinFolderPython(workspaceDir, pythonPath) {
+  const dir = path.join(workspaceDir, '.vscode');
+  const file = path.join(dir, 'settings.json');
+  mkdirSync(dir, { recursive: true });
+  const current = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  writeFileSync(file, JSON.stringify({ ...current, 'asyncTrace.pythonPath': pythonPath }, null, 2));
+}
+
+export async function launch({ workspace = 'examples', settings = {}, pythonPath, trusted = true, vsix, env = {} } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'asynctrace-e2e-'));
   liveTmp.add(tmp);
   const src = path.resolve(ROOT, workspace);
@@ -398,7 +414,9 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
   };
   try {
     cpSync(src, workspaceDir, { recursive: true, filter: (s) => !s.includes('__pycache__') });
-    const python = findPython();
+    if (pythonPath !== undefined && !trusted) throw new Error('launch({ pythonPath }) needs a trusted folder: Restricted Mode ignores asyncTrace.pythonPath');
+    const python = pythonPath ?? findPython();
+    if (pythonPath !== undefined) pinFolderPython(workspaceDir, pythonPath);
     mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
     writeFileSync(
       path.join(userDataDir, 'User', 'settings.json'),
@@ -448,6 +466,11 @@ export async function launch({ workspace = 'examples', settings = {}, trusted = 
       const { port, token } = currentHooks();
       return httpJsonRaw(`http://127.0.0.1:${port}${route}`, { ...init, headers: { ...init.headers, 'x-async-trace-token': token } });
     };
+
+    if (pythonPath !== undefined) {
+      await waitFor(async () => (await httpJson('/state')).runner?.settings?.pythonPath === pythonPath,
+        30000, `the folder setting asyncTrace.pythonPath (${pythonPath}) to apply`);
+    }
 
     const h = {
       page,

@@ -2,38 +2,23 @@
 // channel, a deadline that fires, a task cancelled by its nursery) with "Trace Async Run"; the
 // Tasks tree shows its tasks under the main task with their states, the kind "trio task" in a
 // task's tooltip, and the timeline draws their lanes as trio tasks.
-// Needs a Python with trio (Debian: python3-trio, for /usr/bin/python3): skipped with a message
-// when the machine has none.
+// Needs a Python with trio (Debian: python3-trio, for /usr/bin/python3), found among the machine's
+// interpreters and pinned in the folder's asyncTrace.pythonPath: skipped with a message when none has it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { findPython, launch } from './harness.mjs';
+import { launch } from './harness.mjs';
+import { pythonWith } from './pythons.mjs';
 import { onFailureShot, openTasksView, waitForRows } from './treeDom.mjs';
 
 const PROGRAM = 'trio_workers.py';
 const CHILDREN = ['producer', 'worker-0', 'worker-1', 'victim'];
 
-/** A Python >= 3.9 that imports trio, found at run time (the e2e default first, then PATH). */
-function trioPython() {
-  const cands = [];
-  try { cands.push(findPython()); } catch { /* none: PATH below */ }
-  for (const name of ['python3', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python3.9', 'python']) {
-    const w = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (w.status === 0 && w.stdout.trim()) cands.push(w.stdout.trim());
-  }
-  for (const exe of cands) {
-    const r = spawnSync(exe, ['-c', 'import sys, trio; assert sys.version_info >= (3, 9)'], { stdio: 'ignore' });
-    if (r.status === 0) return exe;
-  }
-  return undefined;
-}
+const python = pythonWith(['trio']);
 
-const python = trioPython();
-
-describe('trio', { skip: python ? false : 'needs a Python with trio (Debian: python3-trio)' }, () => {
+describe('trio', { skip: python ? false : 'needs a Python >= 3.9 with trio (Debian: python3-trio); none of the interpreters found has it' }, () => {
   let h;
   before(async () => {
-    h = await launch({ workspace: 'test/e2e/workspace', settings: { 'asyncTrace.pythonPath': python } });
+    h = await launch({ workspace: 'test/e2e/workspace', pythonPath: python });
   });
   after(async () => {
     await h?.close();
@@ -45,6 +30,9 @@ describe('trio', { skip: python ? false : 'needs a Python with trio (Debian: pyt
     await h.palette('Async Trace: Trace Async Run');
     const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.exit && !r.live), 60000, 'the traced run to end');
     assert.equal(run.exit.code, 0);
+    // It ran on the pinned interpreter, from the folder's setting (not whatever python3 PATH had first).
+    const finished = await h.waitFor(async () => (await h.state()).runner.finished.find((f) => f.key === run.key), 10000, 'the run\'s record');
+    assert.deepEqual(finished.interpreter, { command: python, source: 'setting' });
     // trio's own tasks (its init task, its run_sync_soon task) are hidden: the program's main task is the root.
     assert.equal(run.roots.length, 1);
     const main = run.tasks.find((x) => x.id === run.roots[0]);
