@@ -178,7 +178,10 @@ class GeventTest(unittest.TestCase):
         # Waits on objects name them (`obj`, declared by an `obj` line): shown here by class.
         objs = dict((e["id"], e) for e in res.events if e["type"] == "obj")
         for e in objs.values():
-            self.assertEqual((e["task"], e["site"], e["partial"]), (None, None, True))
+            # (The runtime sees the waits on gevent's objects, not who sets or feeds them; but for
+            # its locks, whose holdings are recorded: see test_lock_holders.)
+            partial = e["class"] != "gevent.lock.BoundedSemaphore"
+            self.assertEqual((e["task"], e["site"], e.get("partial", False)), (None, None, partial))
 
         def named(on):
             on = dict(on)
@@ -210,6 +213,15 @@ class GeventTest(unittest.TestCase):
         self.assertEqual([e["state"] for e in evs], ["armed", "fired"])
         self.assertEqual((evs[0]["task"], evs[0]["delay"]), (main, 0.01))
         self.assertEqual(res.line(evs[0]["site"]), line_of(prog, "empty.get(timeout=0.01)"))
+        # The lock the waiter waited on: who held it (holder, from its `with lock:` line) and,
+        # from then on, every holding of it; nothing for the uncontended acquires before.
+        lock_id = [i for i, e in objs.items() if e["class"] == "gevent.lock.BoundedSemaphore"]
+        holds = [(e["task"], e["state"], res.line(e["site"])) for e in res.events if e["type"] == "hold"]
+        in_holder = line_of(prog, "ready.set()") - 1  # (its `with lock:`)
+        in_waiter = line_of(prog, "    with lock:")
+        self.assertEqual(holds, [(holder, "acquired", in_holder), (holder, "released", in_holder),
+                                 (waiter, "acquired", in_waiter), (waiter, "released", in_waiter)])
+        self.assertEqual({e["obj"] for e in res.events if e["type"] == "hold"}, set(lock_id))
 
     def test_join_cycle_and_waits_nobody_can_end(self):
         """Joins name their greenlet whatever the receiver expression (`box['b'].join()`),

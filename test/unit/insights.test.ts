@@ -102,6 +102,28 @@ test('gevent: a join cycle, and an AsyncResult and an Event nobody can set any m
   assert.deepEqual(first.tasks!.map(name), ['a', 'b', 'c', 'd']);
 });
 
+test('gevent lock-order deadlock (RLocks, recorded): a cycle through the holders, with the lines each took its lock at', () => {
+  const run = load('gevent_lock_deadlock');
+  const found = stuckTasks(run);
+  const name = (id: number) => run.tasks.get(id)!.name;
+  const line = (site: number | null | undefined) => run.sites.get(site!)!.line;
+  assert.deepEqual(found.map((f) => [f.kind, name(f.task)]), [['deadlock', 'left']]);
+  // Each waits at `with second:` (line 10) on the lock the other took at `with first:` (line 8).
+  assert.deepEqual(found[0].chain.map((l) => [name(l.task), l.on?.kind, line(l.site), name(l.holder!), line(l.heldAt)]),
+    [['left', 'lock', 10, 'right', 8], ['right', 'lock', 10, 'left', 8]]);
+  // Held since it was taken, before the waits began.
+  for (const l of found[0].chain) assert.ok(l.heldSince! < l.since, `${l.heldSince} < ${l.since}`);
+  const objOf = (i: number) => run.objects.get((found[0].chain[i].on as { obj?: number }).obj!)!;
+  assert.deepEqual([objOf(0).className, objOf(1).className, objOf(0).partial], ['gevent.lock.RLock', 'gevent.lock.RLock', undefined]);
+  assert.notEqual(objOf(0).id, objOf(1).id);
+  assert.equal(stuckText(run, found[0], t),
+    `Deadlock for ${fmt(found[0].waited)}: left waits on lock at gevent_lock_deadlock.py:10 (held by right, taken at gevent_lock_deadlock.py:8) → `
+    + 'right waits on lock at gevent_lock_deadlock.py:10 (held by left, taken at gevent_lock_deadlock.py:8) → back to left');
+  const problems = stuckProblems(run, t);
+  assert.deepEqual(problems.map((p) => [p.severity, p.file.split('/').pop(), p.line]), [['error', 'gevent_lock_deadlock.py', 10]]);
+  assert.ok(found[0].waited > 400_000 && found[0].waited < 600_000, String(found[0].waited));
+});
+
 test('a gevent joinall listing 100 greenlets and `more`: counted as all of them; its listed tasks are followed', () => {
   const run = new TraceRun('more', 'more');
   run.ingest(['{"type":"run","v":1,"pid":1,"python":"3.11.2","argv":["p.py"],"cwd":"/w","started":"2026-12-05T00:00:00.000Z"}',

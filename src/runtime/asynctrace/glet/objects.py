@@ -4,10 +4,13 @@ greenlet first waits on it, and a `use` line the first time a greenlet waits on 
 
 gevent's classes are compiled (immutable types): their set/put/release cannot be wrapped, so who
 sets or feeds an object is not seen. Their `obj` lines say so (`"partial":true`): a reader must
-not conclude from missing `set`/`put` lines that nobody ever set it."""
+not conclude from missing `set`/`put` lines that nobody ever set it. Locks are the exception: who
+holds them is recorded (see locks)."""
 import os
 import sys
 import weakref
+
+from . import locks as _locks
 
 _rec = None
 _st = None
@@ -49,9 +52,17 @@ def obj_id(o, kind):
     oid = _rec.new_obj_id()
     _ids[k] = oid
     _refs[k] = r
-    _rec.emit('{"type":"obj","id":%d,"kind":"%s","class":%s,"ts":%d,"task":null,"site":null,"partial":true}'
-              % (oid, kind, _rec.jstr(_class_name(type(o))), _rec.now_us()))
+    # (Partial: who sets, feeds or releases it is not seen; but for the locks whose holdings
+    # are recorded, see locks.)
+    _rec.emit('{"type":"obj","id":%d,"kind":"%s","class":%s,"ts":%d,"task":null,"site":null%s}'
+              % (oid, kind, _rec.jstr(_class_name(type(o))), _rec.now_us(),
+                 "" if _locks.is_traced(o) else ',"partial":true'))
     return oid
+
+
+def known_id(o):
+    """The obj id of `o` if it was declared."""
+    return _ids.get(id(o))
 
 
 def on_with_obj(on, kind, o, tid, frame):

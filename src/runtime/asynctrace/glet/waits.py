@@ -7,6 +7,7 @@ except ImportError:  # (a platform without a per-thread clock)
     from time import perf_counter_ns as _cpu_ns
 from weakref import ref as _weakref
 
+from . import locks as _locks
 from . import objects as _objects
 from .calls import _decode_call, _resolve
 from .state import _tid_of
@@ -31,7 +32,7 @@ _IO_FILES = ("_socket3.py", "_socketcommon.py", "socket.py", "_ssl3.py", "ssl.py
              "_sslgte279.py", "os.py", "select.py", "subprocess.py", "_socket2.py",
              "fileobject.py", "_fileobjectposix.py", "_fileobjectcommon.py", "selectors.py")
 
-_SKIP, _USER, _SLEEP = 0, 1, 2
+_SKIP, _USER, _SLEEP, _LOCKW = 0, 1, 2, 3
 _HUB_ON = '{"kind":"hub"}'
 _code_kind = {}     # id(code) -> (kind, payload, code, gevent's code)   (code kept alive: ids never reused)
 _call_cache = {}    # (id(code), lasti) -> decoded call or None
@@ -45,6 +46,8 @@ def _kind_of_code(code):
         return r
     if _rec.is_user_code(code):
         r = (_USER, None, code, False)
+    elif id(code) in _locks.wrapper_codes:
+        r = (_LOCKW, None, code, False)
     else:
         fn = code.co_filename.replace("\\", "/")
         name = code.co_name
@@ -96,6 +99,10 @@ def _classify(st, f, inf, now):
                 _yield_at.add(key)
                 return '{"kind":"yield"}', True
             return '{"kind":"sleep","delay":%s}' % repr(secs), False
+        elif kind == _LOCKW:
+            on = _lock_wait_on(st, f, inf)
+            if on is not None:
+                return on, False
         elif kind == _USER:
             if sync is not None:
                 return _sync_on(st, sync, entry, inf, f), False
@@ -104,6 +111,23 @@ def _classify(st, f, inf, now):
         f = f.f_back
         n += 1
     return sync or _HUB_ON, False
+
+
+def _lock_wait_on(st, f, inf):
+    """A wait in the acquire of a traced gevent lock (frame `f`): the lock (or the RLock around
+    it) with its obj id, and the holdings of the lock written for it (`hold` lines)."""
+    try:
+        found = _locks.waited_lock(f)
+        if found is None:
+            return None
+        named, lock = found
+        on = _sync_kind(named, "acquire", inf, None)
+        oid = _objects.known_id(named) if on is not None else None
+        if oid is not None:
+            _locks.publish(lock, oid)
+        return on
+    except Exception:
+        return None
 
 
 def _sync_on(st, payload, entry, inf, user):
@@ -329,7 +353,7 @@ _SYNC = {
     "Event": "event", "AsyncResult": "future", "Queue": "queue", "JoinableQueue": "queue",
     "PriorityQueue": "queue", "LifoQueue": "queue", "Channel": "queue", "SimpleQueue": "queue",
     "UnboundQueue": "queue", "Semaphore": "semaphore", "BoundedSemaphore": "semaphore",
-    "DummySemaphore": "semaphore", "RLock": "lock", "LockType": "lock", "_AtomicSemaphore": "lock",
+    "DummySemaphore": "semaphore", "RLock": "lock", "_RLock": "lock", "LockType": "lock", "_AtomicSemaphore": "lock",
     "Condition": "condition",
 }
 
