@@ -42,8 +42,19 @@ def _fmt_done(ts_us, tid, _d, base):
     return '{"type":"end","task":%d,"ts":%d,"state":"done"}' % (tid, ts_us)
 
 
+def _fmt_timeout_armed(ts_ns, ids, secs, base):
+    # ids: (timeout id, task id, site id or None); secs: float or None
+    return ('{"type":"timeout","id":%d,"task":%d,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
+            % (ids[0], ids[1], (ts_ns - base) // 1000, _null(ids[2]), "null" if secs is None else repr(secs)))
+
+
+def _fmt_timeout_cleared(ts_ns, tid, task, base):
+    return ('{"type":"timeout","id":%d,"task":%d,"ts":%d,"state":"cleared"}'
+            % (tid, task, (ts_ns - base) // 1000))
+
+
 # Records other than steps and lines: (name, a, b, c) -> formatter(a, b, c, base).
-_SPECIAL = {"task": _fmt_task, "done": _fmt_done}
+_SPECIAL = {"task": _fmt_task, "done": _fmt_done, "tarm": _fmt_timeout_armed, "tclr": _fmt_timeout_cleared}
 
 
 def format_items(items, base):

@@ -7,13 +7,15 @@ import sys
 import time
 
 from .formatter import _SHELL, _Formatter, _encode_raw, _formatter_wanted, _spawn, _waitpid
-from .lines import _SPECIAL, _encode_lines, format_items
+from .lines import _encode_lines, format_items
 from .sinks import PipeSink, _select
 
 # Record types (the text after '{"type":"', four characters) kept when old lines are dropped.
 _KEEP = frozenset(("site", "task", "loop", "name", 'end"'))
 # ... of which those that declare what later lines name: kept without bound.
 _DECLARE = frozenset(("site", "task", "loop"))
+# Records of their own (lines._SPECIAL) kept like their lines: a task's start and plain end.
+_KEEP_RECORDS = frozenset(("task", "done"))
 
 
 try:
@@ -244,9 +246,9 @@ class _Writer:
         room = self.limit >> 2
         lines = 0
         for a, b, c, d in zip(it, it, it, it):
-            # (a line: b is None; a task's start or plain end: a is the _SPECIAL name; a step: a is an int)
+            # (a line: b is None; a record of its own: a is its lines._SPECIAL name; a step: a is an int)
             if (a[9:13] in _DECLARE if b is None else a == "task") or (
-                    (a[9:13] in _KEEP if b is None else a in _SPECIAL) and len(keep) < room):
+                    (a[9:13] in _KEEP if b is None else a in _KEEP_RECORDS) and len(keep) < room):
                 keep.extend((a, b, c, d))
             else:
                 lines += 1

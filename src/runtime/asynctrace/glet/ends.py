@@ -66,7 +66,6 @@ def _on_death(st, g, inf, start, now, event, trap=None):
         _check_name(g, inf)
     if not inf.declared:
         _declare(inf, g)
-    inf.memo = None
     t0 = _st.t0
     _rec.emit_step((inf.tid, t0 + start * 1000, t0 + now * 1000, "}"))
     if now - start > st.block_us:

@@ -19,7 +19,7 @@ def _safe(fn, *args):
 
 
 class _Info:
-    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref", "memo",
+    __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref",
                  "spawner", "unstarted", "held", "multi")
 
     def __init__(self, tid, raw):
@@ -33,10 +33,6 @@ class _Info:
         self.name = None          # the name in its task line
         self.steps = 0
         self.ref = None           # weak reference to the greenlet
-        # Its last suspension to the hub, reused when it suspends there again (see _make_trace):
-        # (innermost code, its lasti, depth of the innermost user frame, that frame, its lasti,
-        # task id, the step line's end).
-        self.memo = None
         # A gevent greenlet spawned but not yet run is listed in its spawner's `unstarted`
         # (task id -> _Info): killed before it starts, it dies without a switch (see _reap_unstarted).
         self.spawner = None

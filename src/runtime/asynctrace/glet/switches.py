@@ -32,6 +32,7 @@ def _make_trace(st):
     buf = rec.buf
     flush_at = rec.flush_at
     flush = rec.flush
+    chains = _chains
 
     def trace(event, args):
         # st.fhub is the hub while the fast paths apply (None otherwise: see _set_fast).
@@ -43,23 +44,27 @@ def _make_trace(st):
                 return
         elif target is hub:
             oinf = info.get(id(origin))
-            if oinf is not None:
-                m = oinf.memo
-                if m is not None and event == "switch":
-                    code, lasti, d, user, ulasti, tid, tail = m
-                    f = origin.gr_frame
-                    if f is not None and f.f_code is code and f.f_lasti == lasti:
-                        if d == 1:  # (mostly: a library call made right in user code)
-                            f = f.f_back
+            # (Its first suspension, and one with greenlets it spawned still unstarted, take
+            # the slow path: they have bookkeeping to do.)
+            if oinf is not None and oinf.steps and not oinf.unstarted and event == "switch":
+                f = origin.gr_frame
+                cands = chains.get((id(f.f_code), f.f_lasti)) if f is not None else None
+                if cands is not None:
+                    for codes, lastis, tail in cands:
+                        # The same code at the same instruction at every level of the stack,
+                        # down to its bottom: the same sites and the same wait.
+                        g = f
+                        for c, l in zip(codes, lastis):
+                            if g is None or g.f_code is not c or g.f_lasti != l:
+                                break
+                            g = g.f_back
                         else:
-                            while d:
-                                f = f.f_back
-                                d -= 1
-                        if f is user and f.f_lasti == ulasti:
-                            now = ns()
-                            start = st.cur_start
-                            if now - start <= block_ns:
-                                emit_step((tid, start, now, tail))
+                            if g is None:
+                                now = ns()
+                                start = st.cur_start
+                                if now - start > block_ns:
+                                    break
+                                emit_step((oinf.tid, start, now, tail))
                                 st.cur_start = now
                                 if len(buf) > flush_at:
                                     flush()
@@ -122,16 +127,18 @@ def _on_switch(st, event, args):
             cache = _site_at
             g = f
             n = 0
-            user = None
+            codes = []
+            lastis = []
             while g is not None and n < 64:
                 code = g.f_code
-                sid = cache.get((id(code), g.f_lasti), _MISSING)
+                lasti = g.f_lasti
+                codes.append(code)
+                lastis.append(lasti)
+                sid = cache.get((id(code), lasti), _MISSING)
                 if sid is _MISSING:
                     sid = _site_for(code, g)
                 if sid is not None:
                     out.append(sid)
-                    if user is None:
-                        user = (n, g, g.f_lasti)  # the innermost user frame, n frames out
                 g = g.f_back
                 n += 1
             if len(out) > 1:
@@ -155,14 +162,36 @@ def _on_switch(st, event, args):
                 _rec.emit_step(record)
             # Remembered only when what it waits on depends on nothing but the code (an I/O
             # operation, a bare yield): a sleep's delay or a join's target is read every time.
-            oinf.memo = ((f.f_code, f.f_lasti, user[0], user[1], user[2], oinf.tid, tail)
-                         if const and user is not None and id(target) in st.hubs else None)
+            if const and g is None and id(target) in st.hubs:
+                _remember(codes, lastis, tail)
             if now - start > st.block_us and start != st.t_hook:
                 # (the main greenlet's first step ran before there was a hub to hold up)
                 _block(st, oinf.tid, start, now, out[-1] if out else None)
             if oinf.unstarted:
                 _reap_unstarted(st, oinf, now)
     st.cur_start = st.t0 + now * 1000
+
+
+# The suspensions seen, for the fast path: (id(top code), its instruction) -> candidates
+# (codes, instructions, tail) of whole stacks, of any greenlet. Codes and instructions, not
+# frames: holding a frame would keep its locals alive past its end; the codes held keep their
+# ids unique.
+_chains = {}
+_CHAINS_MAX = 4096
+_CANDIDATES_MAX = 8
+
+
+def _remember(codes, lastis, tail):
+    key = (id(codes[0]), lastis[0])
+    cands = _chains.get(key)
+    entry = (tuple(codes), tuple(lastis), tail)
+    if cands is None:
+        if len(_chains) < _CHAINS_MAX:
+            _chains[key] = (entry,)
+    elif entry not in cands:
+        # Newest first; past the bound the oldest goes (a suspension point reached from more
+        # places than that pays the slow path for the rarer ones).
+        _chains[key] = ((entry,) + cands)[:_CANDIDATES_MAX]
 
 
 # (id(code), lasti) -> site id text, or None for library code; the recorder keeps the codes

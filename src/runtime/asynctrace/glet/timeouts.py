@@ -1,5 +1,6 @@
 """gevent.Timeout: armed (site, delay), fired (and the cancel it causes), cleared."""
 import sys
+from time import perf_counter_ns as _ns
 
 from .state import _current_info, _declare, _safe
 
@@ -14,7 +15,12 @@ def _patch_timeout(T):
 
     def start(self):
         o_start(self)
-        _safe(_timeout_armed, self, sys._getframe(1))
+        st = _st
+        if st is not None and st.active:
+            try:
+                _timeout_armed(st, self, sys._getframe(1))
+            except Exception:
+                pass
 
     def _on_expiration(self, prev_greenlet, ex):
         st = _st
@@ -31,11 +37,15 @@ def _patch_timeout(T):
                 st.firing = old
 
     def cancel(self):
-        _safe(_timeout_cleared, self)
+        st = _st
+        if st is not None and id(self) in st.timeouts:
+            _safe(_timeout_cleared, st, self)
         return o_cancel(self)
 
     def close(self):
-        _safe(_timeout_cleared, self)
+        st = _st
+        if st is not None and id(self) in st.timeouts:
+            _safe(_timeout_cleared, st, self)
         return o_close(self)
 
     for fn, orig in ((start, o_start), (_on_expiration, o_exp), (cancel, o_cancel), (close, o_close)):
@@ -47,30 +57,44 @@ def _patch_timeout(T):
     T._asynctrace_patched = True
 
 
-def _timeout_armed(t, frame):
-    st = _st
-    if st is None or not st.active or t.seconds is None or not t.pending:
+def _timeout_armed(st, t, frame):
+    secs = t.seconds
+    if secs is None or not t.pending:
         return
     cur = st.getcurrent()
-    inf = _current_info(st, cur)
+    inf = st.info.get(id(cur))
     if inf is None:
-        return  # armed by the hub itself (or an untracked thread): no task to show it on
+        inf = _current_info(st, cur)
+        if inf is None:
+            return  # armed by the hub itself (or an untracked thread): no task to show it on
     if not inf.declared:
         _declare(inf, cur)
     old = st.timeouts.pop(id(t), None)
     tid = _rec.new_timeout_id() if old is None else old[0]
-    site = _rec.site_of_frame(frame)
-    st.timeouts[id(t)] = [tid, inf.tid if inf is not None else None, t, site]
-    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"site":%s,"delay":%s,"state":"armed"}'
-              % (tid, "null" if inf is None else inf.tid, _rec.now_us(),
-                 "null" if site is None else site, _num(t.seconds)))
-
-
-def _num(x):
+    site = _site_of_frame(frame)
+    st.timeouts[id(t)] = [tid, inf.tid, t, site]
     try:
-        return repr(float(x))
+        secs = float(secs)
     except Exception:
-        return "null"
+        secs = None
+    # Formatted by the writer (or the formatter process): see lines._fmt_timeout_armed.
+    _rec.emit_step(("tarm", _ns(), (tid, inf.tid, site), secs))
+
+
+def _site_of_frame(frame):
+    """The recorder's site_of_frame, with the user-code test inlined (a timeout armed per
+    request walks the same few library frames every time)."""
+    known = _rec._user_cache
+    is_user = _rec.is_user_code
+    while frame is not None:
+        code = frame.f_code
+        u = known.get(id(code))
+        if u is None:
+            u = is_user(code)
+        if u:
+            return _rec.site_of_code(code, frame.f_lineno)
+        frame = frame.f_back
+    return None
 
 
 def _timeout_fired(ent, g):
@@ -85,12 +109,8 @@ def _timeout_fired(ent, g):
                   % (ginf.tid, now, "null" if ent[3] is None else ent[3], tid))
 
 
-def _timeout_cleared(t):
-    st = _st
-    if st is None:
-        return
+def _timeout_cleared(st, t):
     ent = st.timeouts.pop(id(t), None)
     if ent is None or ent[2] is not t:
         return
-    _rec.emit('{"type":"timeout","id":%d,"task":%s,"ts":%d,"state":"cleared"}'
-              % (ent[0], "null" if ent[1] is None else ent[1], _rec.now_us()))
+    _rec.emit_step(("tclr", _ns(), ent[0], ent[1]))
