@@ -83,5 +83,10 @@ def format_items(items, base):
 
 
 def _encode_lines(lines):
-    # backslashreplace turns a lone surrogate into its JSON escape: the output stays UTF-8
-    return ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
+    # backslashreplace turns a lone surrogate into its JSON escape: the output stays UTF-8.
+    # (The last newline from an empty last item: `text + "\n"` would copy megabytes again.)
+    lines.append("")
+    try:
+        return "\n".join(lines).encode("utf-8", "backslashreplace")
+    finally:
+        lines.pop()

@@ -59,6 +59,18 @@ _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 
 
+def _formatter_env(environ):
+    """The formatter's environment: the program's, with glibc's malloc told to keep the memory
+    it frees. Each chunk makes a few strings of megabytes; by default glibc gives them back to
+    the system when freed and faults the pages in again for the next chunk, which cost the
+    formatter half its time (1.1 -> 0.6 us per line). (Other C libraries ignore these; values
+    the user set are kept.)"""
+    env = dict(environ)
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", "33554432")
+    env.setdefault("MALLOC_TRIM_THRESHOLD_", "134217728")
+    return env
+
+
 class _Writer:
     """Moves the buffer's items to the sinks on its own thread.
 
@@ -178,10 +190,11 @@ class _Writer:
                     "formatter_process(%d,%r,%d,%d,%d,%r)"
                     % (pkg_parent, self.base, spec, first, os.getpid(), rfd, via_shell))
             argv = [sys.executable, "-I", "-S", "-c", code]
+            env = _formatter_env(os.environ)
             if via_shell:
-                pid = _spawn(_SHELL, [_SHELL, "-c", '"$@" &', "sh"] + argv, os.environ, file_actions=actions)
+                pid = _spawn(_SHELL, [_SHELL, "-c", '"$@" &', "sh"] + argv, env, file_actions=actions)
             else:
-                pid = _spawn(sys.executable, argv, os.environ, file_actions=actions)
+                pid = _spawn(sys.executable, argv, env, file_actions=actions)
             os.close(dw)
             dw = None
             handle = _Formatter.detach(pid, dr, wait_pid=not via_shell)
