@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Coroutine
 
 from .state import (
-    _CoroType, _LEAF_KINDS, _info, _memo, _name_check, _ns, _running,
+    _CoroType, _LEAF_KINDS, _MISS, _code_info, _info, _memo, _name_check, _ns, _running,
     _stack_cache, _state, _tids)
 from .awaits import _describe_slow, _on_waiter, _stack_entry
 from . import steps
@@ -21,7 +21,43 @@ _rec = None  # the recorder (set by asyncio_hooks.install)
 _block_ns = [float("inf")]  # the blocking threshold (ns), once the recorder is known
 
 
+def _shape_memo(proxy, task, tid, c, ncode, lasti):
+    """The common shape, the program's coroutine `c` suspended at instruction `lasti` awaiting a
+    library leaf (sleep, a stream read, a queue get...) of code `ncode` directly: the stack entry
+    of that suspension point, keyed as the step hook keys it on the standard loop
+    ((id(code), lasti, the leaf's kind): no walk of the chain), remembered on the proxy (a task
+    that suspends where it did last time looks nothing up) and as the task's last suspension
+    (_memo); the one before is kept too (_m2: a loop alternating between two awaits, a server's
+    read and its handler's work). None for any other shape."""
+    kind = _info.get(id(ncode), _MISS)
+    if kind is _MISS:
+        kind = _code_info(ncode)
+    if kind not in _LEAF_KINDS:
+        return None
+    code = c.cr_code
+    u = _info.get(id(code), _MISS)
+    if u is _MISS:
+        u = _code_info(code)
+    if u is not True:
+        return None
+    key = (id(code), lasti, kind)
+    hit = _stack_cache.get(key)
+    if hit is None:
+        _k, frames, _kd, _kf = _describe_slow(task, c)
+        hit = _stack_entry(key, frames, kind)
+    last = (-1, None, tid, hit)
+    _memo[id(task)] = last
+    m = (lasti, ncode, hit, last)
+    old = proxy._m
+    if old is not None and (old[0] != lasti or old[1] is not ncode):
+        proxy._m2 = old
+    proxy._m = m
+    return m
+
+
 def _record(proxy, t0, t1, result, finished):
+    """A step line, general version (a step that ended the coroutine or blocked, another shape
+    of suspension, a task not known yet)."""
     if not _state["on"]:
         return
     try:
@@ -41,10 +77,12 @@ def _record(proxy, t0, t1, result, finished):
             w = result if getattr(result, "_asyncio_future_blocking", False) else None
             c = proxy._c
             nxt = c.cr_await
-            m = proxy._m
-            if m is not None and type(nxt) is _CoroType and nxt.cr_code is m[1] and c.cr_frame.f_lasti == m[0]:
-                # Suspended where it was last time (the program's coroutine awaiting a library
-                # leaf directly): nothing to walk.
+            m = None
+            if type(nxt) is _CoroType:
+                fr = c.cr_frame
+                if fr is not None:
+                    m = _shape_memo(proxy, task, tid, c, nxt.cr_code, fr.f_lasti)
+            if m is not None:
                 hit = m[2]
                 kind = hit[4]
                 kframe = None
@@ -53,11 +91,6 @@ def _record(proxy, t0, t1, result, finished):
                 hit = _stack_cache.get(key)
                 if hit is None:
                     hit = _stack_entry(key, frames, kind)
-                if (type(nxt) is _CoroType and _info.get(id(c.cr_code)) is True
-                        and _info.get(id(nxt.cr_code)) in _LEAF_KINDS):
-                    proxy._m = (c.cr_frame.f_lasti, nxt.cr_code, hit)
-                else:
-                    proxy._m = None
                 _memo[id(task)] = (-1, None, tid, hit)
             site = hit[1]
             suffix = hit[2] if w is not None else hit[3]
@@ -77,19 +110,22 @@ def _record(proxy, t0, t1, result, finished):
 
 class StepProxy(Coroutine):
     """The program's coroutine, stepped through Python so that each step is seen."""
-    __slots__ = ("_c", "_task", "_tid", "_m", "__weakref__")
+    __slots__ = ("_c", "_task", "_tid", "_m", "_m2", "__weakref__")
 
     def __init__(self, coro):
         self._c = coro
         self._task = None
         self._tid = None
-        self._m = None  # (outer lasti, awaited leaf's code, stack entry) of its last suspension
+        # (lasti, awaited leaf's code, stack entry, _memo entry) of its last suspension and of
+        # the one before (see _shape_memo)
+        self._m = self._m2 = None
 
     def send(self, value):
-        running = _running
-        prev = running[0]
+        # The hottest path on such a loop: written flat, the general case in _record.
         ref = self._task
-        running[0] = ref() if ref is not None else None
+        task = ref() if ref is not None else None
+        prev = _running[0]
+        _running[0] = task
         t0 = _ns()
         try:
             r = self._c.send(value)
@@ -98,18 +134,40 @@ class StepProxy(Coroutine):
             del e
             raise
         t1 = _ns()
-        running[0] = prev
-        m = self._m
-        if m is not None and t1 - t0 <= _block_ns[0] and _state["on"]:
-            # Suspended where it was last time: the step line from the remembered entry.
+        _running[0] = prev
+        if t1 - t0 <= _block_ns[0] and _state["on"]:
             c = self._c
             nxt = c.cr_await
-            if type(nxt) is _CoroType and nxt.cr_code is m[1] and c.cr_frame.f_lasti == m[0]:
-                hit = m[2]
-                suffix = hit[2] if getattr(r, "_asyncio_future_blocking", False) else hit[3]
-                if suffix is not None:
+            tid = self._tid
+            if type(nxt) is _CoroType and tid is not None:
+                ncode = nxt.cr_code
+                lasti = c.cr_frame.f_lasti
+                m = self._m
+                if m is None or m[1] is not ncode or m[0] != lasti:
+                    m = self._m2
+                    if m is not None and m[1] is ncode and m[0] == lasti and task is not None:
+                        # Where it suspended the time before (a loop alternating two awaits).
+                        self._m2 = self._m
+                        self._m = m
+                        _memo[id(task)] = m[3]
+                    elif task is not None:
+                        m = _shape_memo(self, task, tid, c, ncode, lasti)
+                    else:
+                        m = None
+                if m is not None:
+                    hit = m[2]
+                    if r is not None and getattr(r, "_asyncio_future_blocking", False):
+                        suffix = hit[2]
+                        if suffix is None:
+                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (
+                                hit[0], _on_waiter(task, r, hit[4], None, c))
+                    else:
+                        suffix = hit[3]
+                        if suffix is None:
+                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (
+                                hit[0], _on_waiter(task, None, hit[4], None, c))
                     rec = _rec
-                    rec.emit_step((self._tid, t0, t1, suffix))
+                    rec.emit_step((tid, t0, t1, suffix))
                     if _name_check:
                         steps._check_names()
                     if len(rec.buf) > rec.flush_at:
