@@ -8,8 +8,11 @@ Cases (asyncio ones on Python 3.12 when found, else the running Python):
   to_thread  10,000 tiny functions through asyncio.to_thread (executor work items)
   trio     trio_sleep0 and trio_chan (bench_trio.py), with a Python that has trio
   echo     the gevent echo server under 50 clients (from bench_gevent.py, with a Python that has gevent)
-  aiohttp  an aiohttp server under a local load of 20 aiohttp clients for 3 s: requests served per
-           second traced/untraced (target >= 0.85x), with a Python that has aiohttp
+  aiohttp  an aiohttp server under a local load of 20 aiohttp clients for 3 s, both in the traced
+           process: requests served per second traced/untraced (target >= 0.85x); then the
+           server alone traced under the load of a separate, untraced client process
+           (bench_aiohttp_server.py: throughput and server CPU per request), with a Python that
+           has aiohttp
   uvloop   on uvloop (with a Python that has it): an asyncio-streams echo server under 20 local
            clients for 3 s, round trips per second traced/untraced (target >= 0.85x), and the
            sleep0 program (whole-process wall time, as sleep0's target)
@@ -404,6 +407,15 @@ def main():
                 except Exception as e:
                     print("aiohttp  failed to run: %s" % e)
                     failed.append("aiohttp")
+                try:
+                    import bench_aiohttp_server
+                    clients, rounds = 20, 500
+                    res = bench_aiohttp_server.run(apy, reps, os.path.join(tmp, "aiohttp-server"), clients, rounds)
+                    if not bench_aiohttp_server.report(res, clients, rounds, apy):
+                        failed.append("aiohttp-server")
+                except Exception as e:
+                    print("aiohttp-server failed to run: %s" % e)
+                    failed.append("aiohttp-server")
         if "uvloop" in cases:
             _bench_uvloop(reps, tmp, failed)
         if "echo" in cases:
