@@ -25,17 +25,31 @@ wrapper_codes = set()  # ids of our acquire wrappers' code objects (waits._class
 
 
 def _user_site(f):
-    """The site of the first user frame from `f`, cached by the code location of `f` when `f` is
-    user code (the usual `with lock:`); walked each time from library callers (an RLock)."""
-    code = f.f_code
-    if _rec.is_user_code(code):
-        site = _rec.site_of_code(code, f.f_lineno)
-        _site_at[(id(code), f.f_lasti)] = site
-        return site
-    return _rec.site_of_frame(f)
+    """The site of the first user frame from `f` (the caller of acquire/release: the program's
+    `with lock:`, or library code such as an RLock's acquire), each frame's kind cached by its
+    code location."""
+    site_at = _site_at
+    n = 0
+    while f is not None and n < 16:
+        code = f.f_code
+        key = (id(code), f.f_lasti)
+        site = site_at.get(key, _MISSING)
+        if site is _MISSING:
+            if _rec.is_user_code(code):
+                site = site_at[key] = _rec.site_of_code(code, f.f_lineno)
+                return site
+            site_at[key] = _LIB
+        elif site is not _LIB:
+            return site
+        f = f.f_back
+        n += 1
+    return None
 
 
-_site_at = {}  # (id(code), lasti) of a user frame that took a lock -> site id (codes kept by the recorder)
+# (id(code), lasti) of a frame that took or released a lock -> its site id, or _LIB for library
+# code (the codes are kept alive by the recorder's user-code cache).
+_site_at = {}
+_LIB = object()
 
 
 def _released(lock, holds, frame):
@@ -56,7 +70,7 @@ def _released(lock, holds, frame):
             inf = h[0]
             _rec.emit('{"type":"hold","obj":%d,"task":%s,"ts":%d,"state":"released","site":%s}'
                       % (h[3], "null" if inf is None else inf.tid, _rec.now_us(),
-                         _null(_rec.site_of_frame(frame))))
+                         _null(_user_site(frame))))
     except Exception:
         pass
 
@@ -153,7 +167,7 @@ def _traced_class(base, name):
                 try:
                     f = _getframe(1)
                     site = site_at.get((id(f.f_code), f.f_lasti), _MISSING)
-                    if site is _MISSING:
+                    if site is _MISSING or site is _LIB:
                         site = _user_site(f)
                     g = st.getcurrent()
                     inf = st.info.get(id(g))
