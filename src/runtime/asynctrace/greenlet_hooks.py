@@ -21,11 +21,11 @@ its parent attribute as creator and that first switch as its site.
 Only the thread that imported greenlet is traced (greenlet.settrace is per thread).
 
 This module installs the hooks and ends the run; each concern lives in its own module of ``glet``
-(imports, state, switches, waits, calls, ends, blocks, spawns, timeouts, locks).
+(imports, state, switches, waits, calls, ends, blocks, spawns, timeouts, locks, wakes).
 """
 import sys
 
-from .glet import blocks, calls, ends, imports, locks, objects, spawns, state, switches, timeouts, waits
+from .glet import blocks, calls, ends, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes
 from .glet.calls import _decode_call  # noqa: F401  (the decoder's unit test reads it here)
 from .glet.ends import _UNKNOWN_ERR, _emit_end, _error_json
 from .glet.imports import _applied
@@ -35,7 +35,7 @@ from .glet.switches import _make_trace
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
-_MODULES = (blocks, calls, ends, imports, locks, objects, spawns, state, switches, timeouts, waits)
+_MODULES = (blocks, calls, ends, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes)
 
 
 def on_imported(rec, name, module):

@@ -4,6 +4,7 @@ import sys
 from itertools import islice as _islice
 
 from ..recorder import _null
+from . import wakes as _wakes
 from .blocks import _block
 from .state import _declare, _set_fast
 
@@ -67,7 +68,11 @@ def _on_death(st, g, inf, start, now, event, trap=None):
     if not inf.declared:
         _declare(inf, g)
     t0 = _st.t0
-    _rec.emit_step((inf.tid, t0 + start * 1000, t0 + now * 1000, "}"))
+    start_ns, end_ns = t0 + start * 1000, t0 + now * 1000
+    inf.end_ns = end_ns
+    woke = _wakes.link(st, inf, start_ns, end_ns) if inf.wake is not None else None
+    st.last_death = (inf.tid, end_ns)
+    _rec.emit_step((inf.tid, start_ns, end_ns, "}" if woke is None else (woke, "}")))
     if now - start > st.block_us:
         _block(st, inf.tid, start, now)
     if trap is not None and _Trap(trap, inf.tid, now).arm():

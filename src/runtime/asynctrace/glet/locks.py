@@ -14,6 +14,7 @@ untraced."""
 from sys import _getframe
 from time import perf_counter_ns as _ns
 
+from . import wakes as _wakes
 from .state import _current_info, _declare
 
 _rec = None
@@ -66,6 +67,9 @@ def _released(lock, holds, frame):
                     break
             else:
                 h = holds.pop(0)
+        if st is not None and st.active and lock._asynctrace_oid:
+            # (A greenlet waited on it: its next step reads who released it, see wakes.)
+            _wakes.released(lock, st.info.get(id(st.getcurrent())))
         if h[3] and st is not None and st.active:
             inf = h[0]
             _rec.emit('{"type":"hold","obj":%d,"task":%s,"ts":%d,"state":"released","site":%s}'
@@ -208,6 +212,7 @@ def _traced_class(base, name):
         fn.__qualname__ = "%s.%s" % (name, fn.__name__)
     wrapper_codes.add(id(acquire.__code__))  # (kept alive by the class)
     ns = {"acquire": acquire, "release": release, "_asynctrace_holds": None, "_asynctrace_oid": 0,
+          "_asynctrace_rel": None,
           "__doc__": base.__doc__,
           "__module__": base.__module__, "__qualname__": base.__qualname__}
     return ns

@@ -20,7 +20,8 @@ def _safe(fn, *args):
 
 class _Info:
     __slots__ = ("tid", "raw", "declared", "fields", "thrown", "kill", "site", "name", "steps", "ref",
-                 "spawner", "unstarted", "held", "multi")
+                 "spawner", "unstarted", "held", "multi",
+                 "wake", "marks", "end_ns")
 
     def __init__(self, tid, raw):
         self.tid = tid
@@ -43,6 +44,11 @@ class _Info:
         # The greenlets its gevent.joinall / wait / iwait still waits on, kept for its next
         # suspensions in that same call (see waits._gather_on).
         self.multi = None
+        # What could wake it from its current wait, and the marks of lock releases its running
+        # step made (see wakes); when it ended (perf_counter ns), for the greenlets joining it.
+        self.wake = None
+        self.marks = None
+        self.end_ns = None
 
 
 class _State:
@@ -73,6 +79,7 @@ class _State:
         self.trap = None          # the armed _Trap, if any
         self.active = True
         self.created = 0          # greenlets registered so far (waits._gather_on tells calls apart by it)
+        self.last_death = None    # (task id, ns) of the greenlet that ended last (wakes of a joinall)
         self.hub = None           # the hub last seen (one per thread; tested first, by identity)
         self.fhub = None          # the hub while the fast paths apply, else None (_set_fast)
         import _thread

@@ -3,6 +3,7 @@ it leaves (with its suspension stack and what it waits on) and starts the next o
 import sys
 from time import perf_counter_ns as _ns
 
+from . import wakes as _wakes
 from .blocks import _block
 from .calls import _MISSING
 from .ends import _UNKNOWN_ERR, _check_name, _on_death, _reap_unstarted, _started
@@ -33,6 +34,7 @@ def _make_trace(st):
     flush_at = rec.flush_at
     flush = rec.flush
     chains = _chains
+    link = _wakes.link
 
     def trace(event, args):
         # st.fhub is the hub while the fast paths apply (None otherwise: see _set_fast).
@@ -64,7 +66,11 @@ def _make_trace(st):
                                 start = st.cur_start
                                 if now - start > block_ns:
                                     break
-                                emit_step((oinf.tid, start, now, tail))
+                                if oinf.wake is None:
+                                    emit_step((oinf.tid, start, now, tail))
+                                else:  # (woken by what its previous wait noted: see wakes)
+                                    w = link(st, oinf, start, now)
+                                    emit_step((oinf.tid, start, now, tail if w is None else (w, tail)))
                                 st.cur_start = now
                                 if len(buf) > flush_at:
                                     flush()
@@ -145,13 +151,16 @@ def _on_switch(st, event, args):
                 out.reverse()
             stack = ",".join(out)
             const = False
+            t0 = st.t0
+            start_ns, now_ns = t0 + start * 1000, t0 + now * 1000
+            # (Read before the classification notes what could end this new wait.)
+            woke = _wakes.link(st, oinf, start_ns, now_ns) if oinf.wake is not None else None
             if tinf is not None:
                 on = '{"kind":"switch","to":%d}' % tinf.tid
             else:
                 on, const = _classify(st, f, oinf, now)
             tail = ',"await":{"stack":[%s],"on":%s}}' % (stack, on)
-            t0 = st.t0
-            record = (oinf.tid, t0 + start * 1000, t0 + now * 1000, tail)
+            record = (oinf.tid, start_ns, now_ns, tail if woke is None else (woke, tail))
             if tinf is not None and not tinf.declared:
                 # A new plain greenlet: its task line waits for its first suspension (its
                 # function is known then); this step, which names it, follows that line.
@@ -210,6 +219,8 @@ def _on_throw(st, g, inf, origin, now):
     """Something is thrown into `g`: a gevent Timeout (patched, flagged in st.firing), a kill
     (gevent's kill() throws from the hub; a plain greenlet's throw() comes from its caller)."""
     inf.thrown = True
+    if inf.wake is not None:
+        inf.wake = None  # (not woken by what it waited on: a kill, a Timeout)
     if st.firing is g:
         return
     by = site = None

@@ -8,6 +8,7 @@ except ImportError:  # (a platform without a per-thread clock)
 from weakref import ref as _weakref
 
 from . import locks as _locks
+from . import wakes as _wakes
 from . import objects as _objects
 from .calls import _decode_call, _resolve
 from .state import _tid_of
@@ -98,6 +99,8 @@ def _classify(st, f, inf, now):
             if secs <= 0:
                 _yield_at.add(key)
                 return '{"kind":"yield"}', True
+            since = st.t0 + now * 1000
+            _wakes.note(inf, _wakes.TIMER, since + int(secs * 1e9), since)
             return '{"kind":"sleep","delay":%s}' % repr(secs), False
         elif kind == _LOCKW:
             on = _lock_wait_on(st, f, inf)
@@ -125,6 +128,7 @@ def _lock_wait_on(st, f, inf):
         oid = _objects.known_id(named) if on is not None else None
         if oid is not None:
             _locks.publish(lock, oid)
+            _wakes.note(inf, _wakes.LOCK, lock, _ns())
         return on
     except Exception:
         return None
@@ -180,6 +184,7 @@ def _gather_on(st, inf, f, meth, objs, key):
         if m[3]:
             on = _listed(m[3])
             if on is not None:
+                _wakes.note(inf, _wakes.GATHER, m[3], _ns())
                 return on
         if m[4] == st.created:
             # All of them finished, and no greenlet was made since: the same call, still waking
@@ -205,7 +210,11 @@ def _gather_on(st, inf, f, meth, objs, key):
         if k is not None:
             return k
     inf.multi = [id(f), f.f_lasti, key, pending, st.created]
-    return _listed(pending) or '{"kind":"gather","tasks":[]}'
+    on = _listed(pending)
+    if on is None:
+        return '{"kind":"gather","tasks":[]}'
+    _wakes.note(inf, _wakes.GATHER, pending, _ns())
+    return on
 
 
 def _listed(pending):
@@ -322,6 +331,8 @@ def _on_call(st, call, inf, f):
             _note_kill(st, recv, tinf, inf, f)
         t = _tid_of(st, recv)
         if meth in ("join", "get", "kill") and t is not None:
+            if tinf is not None:
+                _wakes.note(inf, _wakes.JOIN, tinf, _ns())
             return '{"kind":"task","task":%d}' % t
         return _HUB_ON
     if recv is None or (type(recv).__name__ == "module" and getattr(recv, "__name__", "").startswith("gevent")):

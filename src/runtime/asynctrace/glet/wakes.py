@@ -1,0 +1,90 @@
+"""Greenlet wake links: what made a waiting greenlet ready (`woke` / `wokeBy` of its next step).
+
+A greenlet's suspension notes what could wake it (inf.wake): a sleep's timer (due time), a
+joined greenlet (its end), a joinall's greenlets (the last one that ended), a traced lock (its
+releaser, see locks). The step that follows, written at the greenlet's next suspension (or its
+death), carries the link when the waker did act between the two; nothing is done when it resumes,
+and a greenlet with a noted wake takes the slow path of the switch callback once.
+
+A releaser's own step end (when the woken greenlet could run at the earliest) is known only at
+its next suspension: the release leaves a mark [releaser _Info, release ns, step end ns] on the
+lock (its last few) and in the releaser's inf.marks, filled then."""
+from time import perf_counter_ns as _ns
+
+_rec = None
+_st = None
+
+TIMER, JOIN, GATHER, LOCK = 1, 2, 3, 4
+NOWAIT = (0, None, 0)  # (inf.wake of a greenlet with only marks to fill: its next suspension is slow)
+_TIMER_BY = '{"kind":"timer"}'
+_CALLBACK_BY = '{"kind":"callback"}'
+_RELEASES = 4  # releases of a lock kept (its waiter's step may release it again before it is written)
+_LISTED = 100  # greenlets of a joinall looked at (the ones its `on` lists)
+
+
+def note(inf, kind, payload, since_ns):
+    """`inf` suspends in a wait `kind` could end (the slow path calls this from the classification)."""
+    inf.wake = (kind, payload, since_ns)
+
+
+def link(st, inf, start_ns, now_ns):
+    """The wake link of the step of `inf` that ran from start_ns and ends now (its wake noted at
+    its previous suspension, cleared here), filling the marks of releases it made meanwhile:
+    (woke ns, task id or wokeBy text) or None."""
+    wk = inf.wake
+    inf.wake = None
+    marks = inf.marks
+    if marks is not None:
+        inf.marks = None
+        for m in marks:
+            m[2] = now_ns
+    if wk is None:
+        return None
+    kind, payload, since = wk
+    try:
+        if kind == TIMER:
+            return (min(payload, start_ns), _TIMER_BY)
+        if kind == JOIN:
+            end = payload.end_ns
+            if end is not None and since <= end <= start_ns:
+                return (end, payload.tid)
+        elif kind == GATHER:
+            ld = st.last_death
+            if ld is not None and since <= ld[1] <= start_ns:
+                for t, _ in payload[:_LISTED]:
+                    if t == ld[0]:
+                        return (ld[1], t)
+        elif kind == LOCK:
+            # The last release before it resumed (the ones its own step made come after).
+            for m in reversed(getattr(payload, "_asynctrace_rel", None) or ()):
+                if since <= m[1] <= start_ns:
+                    end = m[2]
+                    woke = end if end is not None and end <= start_ns else m[1]
+                    w = m[0]
+                    return (woke, w.tid if w is not None else _CALLBACK_BY)
+    except Exception:
+        pass
+    return None
+
+
+def released(lock, releaser):
+    """A greenlet waited on `lock` and the running greenlet (`releaser`, None for the hub)
+    released it: the mark its waiter's next step reads."""
+    m = [releaser, _ns(), None]
+    try:
+        rels = lock._asynctrace_rel
+        if rels is None:
+            lock._asynctrace_rel = [m]
+        else:
+            if len(rels) >= _RELEASES:
+                del rels[0]
+            rels.append(m)
+    except Exception:
+        return
+    if releaser is not None:
+        if releaser.marks is None:
+            releaser.marks = [m]
+        else:
+            releaser.marks.append(m)
+        if releaser.wake is None:
+            releaser.wake = NOWAIT
