@@ -1,6 +1,6 @@
 """Greenlet wake links: the step after a wait says what made the greenlet ready and when (`woke`,
 `wokeBy`): a sleep's timer, the end of a joined greenlet, the last greenlet of a joinall that
-ended, the greenlet whose step released the lock it waited on. Timing assertions compare the
+ended, the greenlet whose step released the lock it waited on or set the Event / AsyncResult. Timing assertions compare the
 trace's own times with each other, never with the wall clock, so load does not matter.
 
 Skipped where gevent is not importable (it is packaged for the system Python only)."""
@@ -16,9 +16,12 @@ from test_greenlet import importable  # noqa: E402
 PROGRAM = """\
 from gevent import socket
 import gevent
+from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 
 lock = Semaphore()
+ready = Event()
+answer = AsyncResult()
 
 
 def napper():
@@ -52,6 +55,19 @@ def reader(a):
         a.recv(1)  # L:recv
 
 
+def listener():
+    ready.wait()  # L:listen
+    return answer.get()  # L:ask
+
+
+def announcer():
+    gevent.sleep(0.01)
+    ready.set()
+    gevent.sleep(0)  # L:announced
+    answer.set(42)
+    gevent.sleep(0)  # L:answered
+
+
 def doomed():
     gevent.sleep(10)  # L:doomed
 
@@ -64,8 +80,13 @@ w = gevent.spawn(waiter)
 w.name = "waiter"
 d = gevent.spawn(doomed)
 d.name = "doomed"
+li = gevent.spawn(listener)
+li.name = "listener"
+an = gevent.spawn(announcer)
+an.name = "announcer"
 n.join()  # L:join
 gevent.joinall([h, w])  # L:joinall
+assert li.get() == 42
 a, b = socket.socketpair()
 r = gevent.spawn(reader, a)
 r.name = "reader"
@@ -108,6 +129,18 @@ class GeventWakeLinksTest(unittest.TestCase):
         self.assertEqual((self.res.code, self.res.stdout), (self.plain.code, self.plain.stdout), self.res.stderr)
         self.assertEqual(self.res.stdout, "done\n")
 
+    def test_event_types_unchanged(self):
+        src = ("import re, gevent\n"
+               "from gevent.event import Event, AsyncResult\n"
+               "e, r = Event(), AsyncResult()\n"
+               "print(type(e).__name__, type(e).__module__, type(r).__qualname__, isinstance(e, Event))\n"
+               "print(re.sub('0x[0-9a-f]+', 'X', repr(e) + repr(r) + str(e) + str(r)))\n"
+               "g = gevent.spawn(lambda: 3)\n"
+               "g.link(r)\n"
+               "print(r.get(), e.set(), e.is_set(), e.wait(), r.successful())\n")
+        res, plain = run_traced(src), run_plain(src)
+        self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
+
     def test_timer(self):
         """A sleep's step is followed by one woken by the timer at its due time (10 ms on)."""
         napper = self.res.by_name("napper")
@@ -148,6 +181,19 @@ class GeventWakeLinksTest(unittest.TestCase):
         self.assertEqual(nxt["woke"], end_of(releasing[0]))
         self.assertLessEqual(nxt["woke"], nxt["ts"])
 
+    def test_event_and_result_set(self):
+        """listener waited on an Event, then on an AsyncResult: each step after is woken by
+        announcer, at the end of the step in which it set them."""
+        listener, announcer = self.res.by_name("listener"), self.res.by_name("announcer")
+        ann = steps(self.res, announcer)
+        for marker, set_step in (("# L:listen", "# L:announced"), ("# L:ask", "# L:answered")):
+            wait, nxt = self.after(listener, marker)
+            self.assertEqual(wait["await"]["on"]["kind"], {"# L:listen": "event", "# L:ask": "future"}[marker])
+            setting = [s for s in ann if self.line(s) == line_of(PROGRAM, set_step)]
+            self.assertEqual(len(setting), 1)
+            self.assertEqual(nxt["wokeBy"], {"kind": "task", "task": announcer})
+            self.assertEqual(nxt["woke"], end_of(setting[0]))
+
     def test_timer_then_io_wait(self):
         """Each step after a pause is woken by its timer, also when it then waits on I/O (a wait
         seen before, recorded on the fast path); the I/O waits carry no link."""
@@ -163,6 +209,21 @@ class GeventWakeLinksTest(unittest.TestCase):
         self.assertTrue(after_recv)
         for s in after_recv:
             self.assertNotIn("wokeBy", s)
+
+    def test_pure_python_gevent(self):
+        """With gevent's pure-Python classes (PURE_PYTHON=1), the same links, but for Events and
+        AsyncResults (not followed there)."""
+        res = run_traced(PROGRAM, env={"PURE_PYTHON": "1"})
+        self.assertEqual((res.code, res.stdout), (0, "done\n"), res.stderr)
+        links = set()
+        for tid, ss in res.steps_by_task.items():
+            for s in ss:
+                by = s.get("wokeBy")
+                if by is not None:
+                    links.add((res.tasks[tid]["name"], by["kind"], res.tasks[by["task"]]["name"] if "task" in by else None))
+        for expected in [("napper", "timer", None), ("main", "task", "napper"), ("waiter", "task", "holder")]:
+            self.assertIn(expected, links)
+        self.assertNotIn("listener", [name for name, _, _ in links])
 
     def test_killed_sleeper_is_not_woken_by_its_timer(self):
         doomed = self.res.by_name("doomed")

@@ -21,11 +21,12 @@ its parent attribute as creator and that first switch as its site.
 Only the thread that imported greenlet is traced (greenlet.settrace is per thread).
 
 This module installs the hooks and ends the run; each concern lives in its own module of ``glet``
-(imports, state, switches, waits, calls, ends, blocks, spawns, timeouts, locks, wakes).
+(imports, state, switches, waits, calls, ends, blocks, spawns, timeouts, locks, events,
+wakes).
 """
 import sys
 
-from .glet import blocks, calls, ends, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes
+from .glet import blocks, calls, ends, events, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes
 from .glet.calls import _decode_call  # noqa: F401  (the decoder's unit test reads it here)
 from .glet.ends import _UNKNOWN_ERR, _emit_end, _error_json
 from .glet.imports import _applied
@@ -35,7 +36,7 @@ from .glet.switches import _make_trace
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
-_MODULES = (blocks, calls, ends, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes)
+_MODULES = (blocks, calls, ends, events, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes)
 
 
 def on_imported(rec, name, module):
@@ -66,6 +67,8 @@ def _on_import(name, module):
         _patch_pool(module)
     elif name == "gevent.lock":
         locks.patch_lock_module(module)
+    elif name == "gevent.event":
+        events.patch_event_module(module)
 
 
 def _hook_greenlet(gmod):

@@ -7,6 +7,7 @@ except ImportError:  # (a platform without a per-thread clock)
     from time import perf_counter_ns as _cpu_ns
 from weakref import ref as _weakref
 
+from . import events as _events
 from . import locks as _locks
 from . import wakes as _wakes
 from . import objects as _objects
@@ -128,7 +129,7 @@ def _lock_wait_on(st, f, inf):
         oid = _objects.known_id(named) if on is not None else None
         if oid is not None:
             _locks.publish(lock, oid)
-            _wakes.note(inf, _wakes.LOCK, lock, _ns())
+            _wakes.note(inf, _wakes.OBJ, lock, _ns())
         return on
     except Exception:
         return None
@@ -396,6 +397,8 @@ def _sync_kind(obj, meth, inf=None, user=None):
                 on = '{"kind":"queue","op":"%s"}' % op if op is not None else '{"kind":"queue"}'
             else:
                 on = '{"kind":"%s"}' % k
+            if k in ("event", "future") and inf is not None and _events.waited(obj):
+                _wakes.note(inf, _wakes.OBJ, obj, _ns())  # (its setter wakes it: see events)
             return _objects.on_with_obj(on, k, obj, inf.tid if inf is not None else None, user)
     return None
 

@@ -2,7 +2,7 @@
 
 A greenlet's suspension notes what could wake it (inf.wake): a sleep's timer (due time), a
 joined greenlet (its end), a joinall's greenlets (the last one that ended), a traced lock (its
-releaser, see locks). The step that follows, written at the greenlet's next suspension (or its
+releaser, see locks), an Event or AsyncResult (its setter, see events). The step that follows, written at the greenlet's next suspension (or its
 death), carries the link when the waker did act between the two; nothing is done when it resumes,
 and a greenlet with a noted wake takes the slow path of the switch callback once.
 
@@ -14,7 +14,7 @@ from time import perf_counter_ns as _ns
 _rec = None
 _st = None
 
-TIMER, JOIN, GATHER, LOCK = 1, 2, 3, 4
+TIMER, JOIN, GATHER, OBJ = 1, 2, 3, 4
 NOWAIT = (0, None, 0)  # (inf.wake of a greenlet with only marks to fill: its next suspension is slow)
 _TIMER_BY = '{"kind":"timer"}'
 _CALLBACK_BY = '{"kind":"callback"}'
@@ -54,8 +54,8 @@ def link(st, inf, start_ns, now_ns):
                 for t, _ in payload[:_LISTED]:
                     if t == ld[0]:
                         return (ld[1], t)
-        elif kind == LOCK:
-            # The last release before it resumed (the ones its own step made come after).
+        elif kind == OBJ:
+            # The last release / set before it resumed (its own step's come after).
             for m in reversed(getattr(payload, "_asynctrace_rel", None) or ()):
                 if since <= m[1] <= start_ns:
                     end = m[2]
@@ -68,8 +68,8 @@ def link(st, inf, start_ns, now_ns):
 
 
 def released(lock, releaser):
-    """A greenlet waited on `lock` and the running greenlet (`releaser`, None for the hub)
-    released it: the mark its waiter's next step reads."""
+    """A greenlet waited on `lock` (or an event, a result) and the running greenlet (`releaser`,
+    None for the hub) released (set) it: the mark its waiter's next step reads."""
     m = [releaser, _ns(), None]
     try:
         rels = lock._asynctrace_rel
