@@ -135,44 +135,47 @@ class StepProxy(Coroutine):
             raise
         t1 = _ns()
         _running[0] = prev
-        if t1 - t0 <= _block_ns[0] and _state["on"]:
-            c = self._c
-            nxt = c.cr_await
-            tid = self._tid
-            if type(nxt) is _CoroType and tid is not None:
-                ncode = nxt.cr_code
-                lasti = c.cr_frame.f_lasti
-                m = self._m
-                if m is None or m[1] is not ncode or m[0] != lasti:
-                    m = self._m2
-                    if m is not None and m[1] is ncode and m[0] == lasti and task is not None:
-                        # Where it suspended the time before (a loop alternating two awaits).
-                        self._m2 = self._m
-                        self._m = m
-                        _memo[id(task)] = m[3]
-                    elif task is not None:
-                        m = _shape_memo(self, task, tid, c, ncode, lasti)
-                    else:
-                        m = None
-                if m is not None:
-                    hit = m[2]
-                    if r is not None and getattr(r, "_asyncio_future_blocking", False):
-                        suffix = hit[2]
-                        if suffix is None:
-                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (
-                                hit[0], _on_waiter(task, r, hit[4], None, c))
-                    else:
-                        suffix = hit[3]
-                        if suffix is None:
-                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (
-                                hit[0], _on_waiter(task, None, hit[4], None, c))
-                    rec = _rec
-                    rec.emit_step((tid, t0, t1, suffix))
-                    if _name_check:
-                        steps._check_names()
-                    if len(rec.buf) > rec.flush_at:
-                        rec.flush()
-                    return r
+        try:
+            if t1 - t0 <= _block_ns[0] and _state["on"]:
+                c = self._c
+                nxt = c.cr_await
+                tid = self._tid
+                if type(nxt) is _CoroType and tid is not None:
+                    ncode = nxt.cr_code
+                    lasti = c.cr_frame.f_lasti
+                    m = self._m
+                    if m is None or m[1] is not ncode or m[0] != lasti:
+                        m = self._m2
+                        if m is not None and m[1] is ncode and m[0] == lasti and task is not None:
+                            # Where it suspended the time before (a loop alternating two awaits).
+                            self._m2 = self._m
+                            self._m = m
+                            _memo[id(task)] = m[3]
+                        elif task is not None:
+                            m = _shape_memo(self, task, tid, c, ncode, lasti)
+                        else:
+                            m = None
+                    if m is not None:
+                        hit = m[2]
+                        if r is not None and getattr(r, "_asyncio_future_blocking", False):
+                            suffix = hit[2]
+                            if suffix is None:
+                                suffix = ',"await":{"stack":[%s],"on":%s}}' % (
+                                    hit[0], _on_waiter(task, r, hit[4], None, c))
+                        else:
+                            suffix = hit[3]
+                            if suffix is None:
+                                suffix = ',"await":{"stack":[%s],"on":%s}}' % (
+                                    hit[0], _on_waiter(task, None, hit[4], None, c))
+                        rec = _rec
+                        rec.emit_step((tid, t0, t1, suffix))
+                        if _name_check:
+                            steps._check_names()
+                        if len(rec.buf) > rec.flush_at:
+                            rec.flush()
+                        return r
+        except Exception:
+            return r  # a failure of the runtime never becomes the program's
         _record(self, t0, t1, r, False)
         return r
 
