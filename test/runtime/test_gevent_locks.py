@@ -4,13 +4,16 @@ time and the line it took it at; nothing written for uncontended locks; the prog
 (types, reprs, errors) unchanged.
 
 Skipped where gevent is not importable (it is packaged for the system Python only)."""
+import glob
 import os
+import subprocess
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from tracehelp import line_of as line_in, run_plain, run_traced  # noqa: E402
+from tracehelp import _env, line_of as line_in, parse_trace, run_plain, run_traced  # noqa: E402
 from test_greenlet import importable, line_of  # noqa: E402
 
 PROGRAMS = os.path.join(HERE, "programs")
@@ -124,6 +127,53 @@ class GeventLockHoldersTest(unittest.TestCase):
         released = sorted(t for t, st, ln in pair_lines if st == "released")
         self.assertEqual(released, [u1, u2, u3])
         self.assertTrue(all(ln == line_in(src, "# unpair") for t, st, ln in pair_lines if st == "released"))
+
+    def test_forked_child_names_only_its_own_objects(self):
+        """A lock waited on in the parent, held across a fork: the child's stream (ids of its own)
+        writes hold lines only for objects it declared, and its own contention fully."""
+        src = (
+            "import os, gevent\n"
+            "from gevent.lock import Semaphore\n"
+            "lock = Semaphore()\n"
+            "def holder(t):\n"
+            "    with lock:  # L:take\n"
+            "        gevent.sleep(t)\n"
+            "def contend():\n"
+            "    gevent.joinall([gevent.spawn(holder, 0.01), gevent.spawn(holder, 0)])\n"
+            "contend()\n"
+            "lock.acquire()\n"
+            "pid = gevent.fork()\n"
+            "if pid == 0:\n"
+            "    lock.release()\n"
+            "    contend()\n"
+            "    os._exit(0)\n"
+            "os.waitpid(pid, 0)\n"
+            "lock.release()\n"
+            "print('done')\n")
+        with tempfile.TemporaryDirectory(prefix="asynctrace-test-") as tmp:
+            prog = os.path.join(tmp, "prog.py")
+            with open(prog, "w") as f:
+                f.write(src)
+            out = os.path.join(tmp, "trace.jsonl")
+            p = subprocess.run([sys.executable, "-m", "asynctrace", "-o", out, prog], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=_env(None), timeout=60, cwd=tmp)
+            self.assertEqual((p.returncode, p.stdout), (0, b"done\n"), p.stderr)
+            children = glob.glob(os.path.join(out + ".processes", "*.jsonl"))
+            self.assertEqual(len(children), 1)
+            take = line_in(src, "# L:take")
+            for path in [out] + children:
+                events = parse_trace(path)
+                declared = set()
+                pairs = []
+                sites = dict((e["id"], e["line"]) for e in events if e["type"] == "site")
+                for e in events:
+                    if e["type"] == "obj":
+                        declared.add(e["id"])
+                    elif e["type"] == "hold":
+                        self.assertIn(e["obj"], declared, path)
+                        pairs.append((e["state"], sites.get(e["site"])))
+                # Each stream: the two holders' contention at `with lock:`.
+                self.assertEqual(pairs[:4], [("acquired", take), ("released", take)] * 2, path)
 
     def test_behaviour_unchanged(self):
         """Types, names, reprs, isinstance, return values and errors are the untraced ones, and a

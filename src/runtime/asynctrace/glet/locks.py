@@ -57,6 +57,7 @@ def _released(lock, holds, frame):
     """`lock` was released by the running greenlet: its oldest holding ends (else the oldest)."""
     try:
         st = _st
+        _current(lock)
         if len(holds) == 1 or st is None:
             h = holds.pop(0)
         else:
@@ -88,12 +89,32 @@ def publish(lock, oid):
     now on every holding of it as it is taken (a greenlet already waiting is not classified
     again when the lock passes to another holder)."""
     try:
+        stale = lock._asynctrace_gen != _gen[0]
         lock._asynctrace_oid = oid
+        lock._asynctrace_gen = _gen[0]
     except Exception:
         return
     for h in lock._asynctrace_holds or ():
-        if not h[3]:
+        if not h[3] or stale:
             _write(h, oid)
+
+
+def _current(lock):
+    """The lock's obj id, if it was written in this process's stream (a forked child's stream has
+    ids of its own: what the parent wrote is forgotten there)."""
+    oid = lock._asynctrace_oid
+    if oid and lock._asynctrace_gen != _gen[0]:
+        lock._asynctrace_oid = oid = 0
+        for h in lock._asynctrace_holds or ():
+            h[3] = 0
+    return oid
+
+
+_gen = [0]  # forks seen (in a child: the parent's obj ids mean nothing)
+
+
+def forget_all():
+    _gen[0] += 1
 
 
 def _write(h, oid):
@@ -185,9 +206,8 @@ def _traced_class(base, name):
                         if len(holds) >= _MAX_HOLDS:
                             del holds[0]
                         holds.append(h)
-                    oid = self._asynctrace_oid
-                    if oid:
-                        _write(h, oid)  # (a lock greenlets waited on: every holding from then on)
+                    if self._asynctrace_oid and _current(self):
+                        _write(h, self._asynctrace_oid)  # (a lock greenlets waited on: every holding from then on)
                 except Exception:
                     pass
         return r
@@ -212,7 +232,7 @@ def _traced_class(base, name):
         fn.__qualname__ = "%s.%s" % (name, fn.__name__)
     wrapper_codes.add(id(acquire.__code__))  # (kept alive by the class)
     ns = {"acquire": acquire, "release": release, "_asynctrace_holds": None, "_asynctrace_oid": 0,
-          "_asynctrace_rel": None,
+          "_asynctrace_gen": 0, "_asynctrace_rel": None,
           "__doc__": base.__doc__,
           "__module__": base.__module__, "__qualname__": base.__qualname__}
     return ns

@@ -92,3 +92,4 @@ def _forget_all():
     _ids.clear()
     _refs.clear()
     _used.clear()
+    _locks.forget_all()
