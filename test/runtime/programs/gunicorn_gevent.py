@@ -3,6 +3,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -10,6 +11,15 @@ import urllib.request
 from gunicorn.app.base import BaseApplication
 
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+WORKERS = 2
+# Each worker leaves a file here once booted: the client stops the server only when all are up.
+# (gunicorn's master sends SIGTERM to its workers: one still booting has the master's handler
+# then, the signal is lost and it runs until the graceful timeout kills it.)
+BOOTED = tempfile.mkdtemp(prefix="gunicorn-booted-")
+
+
+def booted(worker):
+    open(os.path.join(BOOTED, str(os.getpid())), "w").close()
 
 
 def app(environ, start_response):
@@ -27,7 +37,8 @@ class Server(BaseApplication):
 
     def load_config(self):
         self.cfg.set("bind", "127.0.0.1:%d" % self.port)
-        self.cfg.set("workers", 2)
+        self.cfg.set("workers", WORKERS)
+        self.cfg.set("post_worker_init", booted)
         self.cfg.set("worker_class", "gevent")
         self.cfg.set("loglevel", "warning")
         # (time for a worker to finish on a loaded machine: a worker killed at the end would
@@ -50,6 +61,12 @@ def client(port, results):
     for _ in range(REQUESTS):
         with urllib.request.urlopen(url, timeout=10) as r:
             results.append(r.read())
+    deadline = time.monotonic() + 60
+    while len(os.listdir(BOOTED)) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for name in os.listdir(BOOTED):
+        os.unlink(os.path.join(BOOTED, name))
+    os.rmdir(BOOTED)
     os.kill(os.getpid(), signal.SIGTERM)  # gunicorn: graceful stop
 
 
