@@ -254,6 +254,14 @@ class AiohttpTest(FrameworkProgram):
         fetches = self.created_at(res, "# FANOUT")
         self.assertEqual(len(fetches), 8)
         self.assertTrue(all(t["parent"] == main["id"] for t in fetches))
+        # The server's connection tasks wait for each next request as network reads, and on
+        # each request's handler task as a task.
+        conns = res.by_coro("RequestHandler.start")
+        self.assertTrue(conns)
+        ons = [on for tid in conns for on in res.ons(tid)]
+        self.assertIn({"kind": "io", "op": "read"}, ons)
+        self.assertTrue(any(on.get("kind") == "task" for on in ons), ons)
+        self.assertNotIn({"kind": "future"}, ons)
 
 
 @unittest.skipUnless(_has("anyio"), "needs anyio (Debian: python3-anyio)")

@@ -142,11 +142,13 @@ class GeventWakeLinksTest(unittest.TestCase):
         self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
 
     def test_timer(self):
-        """A sleep's step is followed by one woken by the timer at its due time (10 ms on)."""
+        """A sleep's step is followed by one woken by the timer at its due time (10 ms on), or
+        when that step began if earlier: gevent's loop starts a timer from its cached time, which
+        on a loaded machine can be ms older than the sleep call."""
         napper = self.res.by_name("napper")
         wait, nxt = self.after(napper, "# L:nap")
         self.assertEqual(nxt["wokeBy"], {"kind": "timer"})
-        self.assertAlmostEqual(nxt["woke"], end_of(wait) + 10000, delta=2)
+        self.assertAlmostEqual(nxt["woke"], min(end_of(wait) + 10000, nxt["ts"]), delta=2)
         self.assertLessEqual(nxt["woke"], nxt["ts"])
 
     def test_join(self):

@@ -90,6 +90,8 @@ def _gather_on(children):
 
 def _special_on(kind, frame, waiter):
     try:
+        if kind == "next_request":
+            return '{"kind":"io","op":"read"}'  # (a task waiter was named before: _on_waiter)
         if kind == "sleep":
             d = frame.f_locals.get("delay")
             return '{"kind":"sleep","delay":%s}' % (repr(float(d)) if d is not None else "null")

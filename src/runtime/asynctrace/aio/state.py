@@ -289,6 +289,11 @@ for _suffix, _qual, _op in (
     _FRAMEWORK_KINDS.setdefault(_qual.rpartition(".")[2], []).append(
         (_suffix, _qual, '{"kind":"io","op":"%s"}' % _op))
 del _suffix, _qual, _op
+# A server connection's task between requests: the future it awaits is completed by the
+# transport when the next request's bytes arrive (network I/O); the same function also awaits
+# each request's handler task, so the kind is not a constant text (see awaits._special_on).
+_FRAMEWORK_KINDS.setdefault("start", []).append(
+    ("aiohttp/web_protocol.py", "RequestHandler.start", "next_request"))
 
 
 def _framework_kind(code):
