@@ -209,5 +209,40 @@ class GeventLockHoldersTest(unittest.TestCase):
         self.assertEqual(others, [])
 
 
+    def test_lock_a_library_made_for_itself_is_not_traced(self):
+        """A lock a library made for its own use (at its import, no program line close above:
+        logging's module lock, taken on every log call) notes no holdings: a wait on it says so
+        (partial) and writes no hold lines; the program's own lock, in the same run, does."""
+        with tempfile.TemporaryDirectory(prefix="asynctrace-libmade-") as tmp:
+            lib = os.path.join(tmp, "site-packages")
+            os.makedirs(lib)
+            with open(os.path.join(lib, "libmade.py"), "w") as f:
+                f.write("import gevent.lock\nLOCK = gevent.lock.Semaphore()\n")
+            src = ("import sys\n"
+                   "sys.path.insert(0, %r)\n"
+                   "import gevent, gevent.lock, libmade\n"
+                   "mine = gevent.lock.Semaphore()\n"
+                   "def hold(lock):\n"
+                   "    with lock:\n"
+                   "        gevent.sleep(0.05)\n"
+                   "def want(lock):\n"
+                   "    with lock:\n"
+                   "        pass\n"
+                   "for lock in (libmade.LOCK, mine):\n"
+                   "    gevent.joinall([gevent.spawn(hold, lock), gevent.spawn(want, lock)])\n"
+                   "print('done')\n" % lib)
+            res = run_traced(src)
+            plain = run_plain(src)
+        self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
+        declared = objs(res)
+        waited = [s["await"]["on"]["obj"] for t in res.tasks for s in res.steps_by_task.get(t, [])
+                  if s.get("await") and s["await"]["on"].get("kind") == "semaphore"]
+        self.assertEqual(len(waited), 2, waited)
+        lib_obj, my_obj = waited
+        self.assertTrue(declared[lib_obj].get("partial"), declared[lib_obj])
+        self.assertNotIn("partial", declared[my_obj])
+        self.assertEqual(set(h["obj"] for h in holds(res)), {my_obj})
+
+
 if __name__ == "__main__":
     unittest.main()

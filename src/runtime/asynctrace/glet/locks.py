@@ -175,8 +175,13 @@ def _drop_own_frame(e, code):
 
 def _traced_class(base, name):
     """A Python subclass of gevent's compiled `base` whose acquire/release note holdings."""
-    b_acquire, b_release = base.acquire, base.release
+    b_acquire, b_release, b_init = base.acquire, base.release, base.__init__
     site_at = _site_at
+
+    def __init__(self, *args, **kwargs):
+        b_init(self, *args, **kwargs)
+        if not _made_by_program(_getframe(1)):
+            self._asynctrace_off = True
 
     def acquire(self, blocking=True, timeout=None):
         try:
@@ -184,7 +189,7 @@ def _traced_class(base, name):
         except BaseException as e:  # (a Timeout, a kill while waiting: as raised untraced)
             _drop_own_frame(e, acquire_code)
             raise
-        if r:
+        if r and not self._asynctrace_off:
             # The running greenlet holds it: [its _Info, since (ns), user line, obj id once written].
             # (Inline: this is every acquire's cost.)
             st = _st
@@ -231,7 +236,8 @@ def _traced_class(base, name):
         fn.__doc__ = getattr(orig, "__doc__", None)
         fn.__qualname__ = "%s.%s" % (name, fn.__name__)
     wrapper_codes.add(id(acquire.__code__))  # (kept alive by the class)
-    ns = {"acquire": acquire, "release": release, "_asynctrace_holds": None, "_asynctrace_oid": 0,
+    ns = {"__init__": __init__, "acquire": acquire, "release": release, "_asynctrace_holds": None,
+          "_asynctrace_oid": 0, "_asynctrace_off": False,
           "_asynctrace_gen": 0, "_asynctrace_rel": None,
           "__doc__": base.__doc__,
           "__module__": base.__module__, "__qualname__": base.__qualname__}
@@ -257,6 +263,26 @@ def patch_lock_module(mod):
     mod.Semaphore = TS
     mod.BoundedSemaphore = TBS
 
+_MADE_WITHIN = 4  # frames above a lock's creation searched for the program's code
+
+
+def _made_by_program(f):
+    """Whether a lock is made by the program's code (a few frames up: through gevent's RLock or
+    threading's Lock/RLock factories), not by a library for its own use (logging's module lock,
+    taken on every log call and request: its holdings would cost every acquire and explain
+    nothing the program did)."""
+    try:
+        n = 0
+        while f is not None and n < _MADE_WITHIN:
+            if _rec.is_user_code(f.f_code):
+                return True
+            f = f.f_back
+            n += 1
+    except Exception:
+        return True
+    return False
+
+
 def is_traced(o):
     """Whether the holdings of `o` (a lock, or an RLock / Condition around one) are recorded."""
     try:
@@ -264,7 +290,7 @@ def is_traced(o):
             if o is None:
                 return False
             if getattr(type(o), "_asynctrace_holds", 1) is None:
-                return True
+                return not getattr(o, "_asynctrace_off", False)
             o = _inner_lock(o)
     except Exception:
         pass
