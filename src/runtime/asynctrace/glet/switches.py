@@ -53,11 +53,11 @@ def _make_trace(st):
                 cands = chains.get((id(f.f_code), f.f_lasti)) if f is not None else None
                 if cands is not None:
                     for codes, lastis, tail in cands:
-                        # The same code at the same instruction at every level of the stack,
-                        # down to its bottom: the same sites and the same wait.
+                        # The same code at every level of the stack down to its bottom, at the
+                        # same instruction where that matters: the same sites and the same wait.
                         g = f
                         for c, l in zip(codes, lastis):
-                            if g is None or g.f_code is not c or g.f_lasti != l:
+                            if g is None or g.f_code is not c or (l is not None and g.f_lasti != l):
                                 break
                             g = g.f_back
                         else:
@@ -139,12 +139,14 @@ def _on_switch(st, event, args):
                 code = g.f_code
                 lasti = g.f_lasti
                 codes.append(code)
-                lastis.append(lasti)
                 sid = cache.get((id(code), lasti), _MISSING)
                 if sid is _MISSING:
                     sid = _site_for(code, g)
                 if sid is not None:
                     out.append(sid)
+                # The instruction matters where it makes the step's text: a user frame's line,
+                # and the innermost frames, where the wait is classified (a sleep's zero branch).
+                lastis.append(lasti if sid is not None or n < 2 else None)
                 g = g.f_back
                 n += 1
             if len(out) > 1:
