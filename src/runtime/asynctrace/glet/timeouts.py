@@ -39,13 +39,19 @@ def _patch_timeout(T):
     def cancel(self):
         st = _st
         if st is not None and id(self) in st.timeouts:
-            _safe(_timeout_cleared, st, self)
+            try:
+                _timeout_cleared(st, self)
+            except Exception:
+                pass
         return o_cancel(self)
 
     def close(self):
         st = _st
         if st is not None and id(self) in st.timeouts:
-            _safe(_timeout_cleared, st, self)
+            try:
+                _timeout_cleared(st, self)
+            except Exception:
+                pass
         return o_close(self)
 
     for fn, orig in ((start, o_start), (_on_expiration, o_exp), (cancel, o_cancel), (close, o_close)):
