@@ -218,10 +218,15 @@ class Recorder:
         return sid
 
     def site_of_frame(self, frame):
+        # (The cache read inline: hooks on hot paths walk the same few library frames per call.)
+        known = self._user_cache
         is_user = self.is_user_code
         while frame is not None:
             code = frame.f_code
-            if is_user(code):
+            u = known.get(id(code))
+            if u is None:
+                u = is_user(code)
+            if u:
                 return self.site_of_code(code, frame.f_lineno)
             frame = frame.f_back
         return None

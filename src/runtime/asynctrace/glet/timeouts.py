@@ -36,23 +36,18 @@ def _patch_timeout(T):
             if st is not None:
                 st.firing = old
 
-    def cancel(self):
-        st = _st
-        if st is not None and id(self) in st.timeouts:
-            try:
-                _timeout_cleared(st, self)
-            except Exception:
-                pass
-        return o_cancel(self)
-
-    def close(self):
-        st = _st
-        if st is not None and id(self) in st.timeouts:
-            try:
-                _timeout_cleared(st, self)
-            except Exception:
-                pass
-        return o_close(self)
+    def clearing(orig):
+        # cancel() and close(): the timeout's line says cleared, then gevent's own runs.
+        def clear(self):
+            st = _st
+            if st is not None and id(self) in st.timeouts:
+                try:
+                    _timeout_cleared(st, self)
+                except Exception:
+                    pass
+            return orig(self)
+        return clear
+    cancel, close = clearing(o_cancel), clearing(o_close)
 
     for fn, orig in ((start, o_start), (_on_expiration, o_exp), (cancel, o_cancel), (close, o_close)):
         fn.__name__ = orig.__name__
@@ -77,7 +72,7 @@ def _timeout_armed(st, t, frame):
         _declare(inf, cur)
     old = st.timeouts.pop(id(t), None)
     tid = _rec.new_timeout_id() if old is None else old[0]
-    site = _site_of_frame(frame)
+    site = _rec.site_of_frame(frame)
     st.timeouts[id(t)] = [tid, inf.tid, t, site]
     try:
         secs = float(secs)
@@ -85,22 +80,6 @@ def _timeout_armed(st, t, frame):
         secs = None
     # Formatted by the writer (or the formatter process): see lines._fmt_timeout_armed.
     _rec.emit_step(("tarm", _ns(), (tid, inf.tid, site), secs))
-
-
-def _site_of_frame(frame):
-    """The recorder's site_of_frame, with the user-code test inlined (a timeout armed per
-    request walks the same few library frames every time)."""
-    known = _rec._user_cache
-    is_user = _rec.is_user_code
-    while frame is not None:
-        code = frame.f_code
-        u = known.get(id(code))
-        if u is None:
-            u = is_user(code)
-        if u:
-            return _rec.site_of_code(code, frame.f_lineno)
-        frame = frame.f_back
-    return None
 
 
 def _timeout_fired(ent, g):
