@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { hoverLine } from './editorDom.mjs';
 import { launch } from './harness.mjs';
 
 const PROGRAM = '05_wait_for_timeout.py';
@@ -32,24 +33,6 @@ async function lineDom(page, line) {
   }, line);
 }
 
-/** Hovers the code of a line and returns the hover widget's text. */
-async function hoverLine(page, line, word) {
-  const box = await page.evaluate(({ n, w }) => {
-    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
-    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
-    const top = number.parentElement.style.top;
-    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
-    const span = [...viewLine.querySelectorAll('span[class^="mtk"]')].find((s) => s.textContent.includes(w));
-    const r = span.getBoundingClientRect();
-    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-  }, { n: line, w: word });
-  await page.mouse.move(box.x - 30, box.y - 30);
-  await page.mouse.move(box.x, box.y, { steps: 3 });
-  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: 'Async Trace' }).first();
-  await hover.waitFor({ state: 'visible', timeout: 10000 });
-  return hover.innerText();
-}
-
 async function problemsText(h) {
   await h.command('workbench.actions.view.problems');
   const panel = h.page.locator('.markers-panel').first();
@@ -70,9 +53,7 @@ describe('source annotations', () => {
 
   test('a traced run of the wait_for example annotates its await and timeout lines', async () => {
     const { page } = h;
-    await h.openFile(PROGRAM);
-    await h.palette('Async Trace: Trace Async Run');
-    await h.waitFor(async () => (await h.state()).runs.some((r) => r.exit && !r.live), 30000, 'the traced run to end');
+    await h.traceRun(PROGRAM, 30000);
 
     const l14 = await h.waitFor(async () => {
       const d = await lineDom(page, 14);

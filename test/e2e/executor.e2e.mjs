@@ -21,9 +21,7 @@ describe('executor', () => {
 
   test('a to_thread work item: its lane, the link from the awaiting task, the hover, the tree row', async () => {
     const { page } = h;
-    await h.openFile(PROGRAM);
-    await h.palette('Async Trace: Trace Async Run');
-    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.exit && !r.live), 30000, 'the traced run to end');
+    const run = await h.traceRun(PROGRAM, 30000);
 
     await h.palette('Async Trace: Show Timeline');
     const frame = await h.webviewFrame('Async Trace Timeline', 20000);

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { hoverLine } from './editorDom.mjs';
 import { launch } from './harness.mjs';
 import { pythonWith } from './pythons.mjs';
 import { onFailureShot, openTasksView, waitForRows } from './treeDom.mjs';
@@ -18,24 +19,6 @@ const PROGRAM = 'gevent_stuck_jobs.py';
 const FETCHER_JOIN = 12;
 const PARSER_JOIN = 17;
 const RESULT_GET = 21;
-
-/** Hovers the code of a line (the span holding `word`) and returns the hover widget's text. */
-async function hoverLine(page, line, word) {
-  const box = await page.evaluate(({ n, w }) => {
-    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
-    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
-    const top = number.parentElement.style.top;
-    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
-    const span = [...viewLine.querySelectorAll('span[class^="mtk"]')].find((s) => s.textContent.includes(w));
-    const r = span.getBoundingClientRect();
-    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-  }, { n: line, w: word });
-  await page.mouse.move(box.x - 30, box.y - 30);
-  await page.mouse.move(box.x, box.y, { steps: 3 });
-  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: 'Async Trace' }).first();
-  await hover.waitFor({ state: 'visible', timeout: 5000 });
-  return hover.innerText();
-}
 
 const python = pythonWith(['gevent']);
 
@@ -50,9 +33,7 @@ describe('gevent stuck greenlets', { skip: python ? false : 'needs a Python >= 3
 
   test('a join cycle and an AsyncResult nobody sets: Problems with related lines, stuck in the tree, the chain in the hover', async () => {
     const { page } = h;
-    await h.openFile(PROGRAM);
-    await h.palette('Async Trace: Trace Async Run');
-    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.label === PROGRAM && r.exit && !r.live), 60000, 'the traced run to end');
+    const run = await h.traceRun(PROGRAM);
     if (run.exit.code !== 0) assert.fail(`the program should give up by itself (joinall timeout) and exit 0 (${python}): ${JSON.stringify({ exit: run.exit, runner: (await h.state()).runner })}`);
     const finished = (await h.state()).runner.finished.find((f) => f.key === run.key);
     assert.deepEqual(finished?.interpreter, { command: python, source: 'setting' }, 'the run uses the pinned interpreter');
@@ -114,7 +95,7 @@ describe('gevent stuck greenlets', { skip: python ? false : 'needs a Python >= 3
     // The hover of the join line tells the chain.
     await h.openFile(PROGRAM);
     const hover = await onFailureShot(h, 'gevent join hover', () => h.waitFor(async () => {
-      const text = await hoverLine(page, cycle.line, 'join').catch(() => '');
+      const text = await hoverLine(page, cycle.line, 'join', 5000).catch(() => '');
       return /Deadlock for/.test(text) ? text : undefined;
     }, 30000, 'the hover of the join line with the deadlock'));
     assert.match(hover, new RegExp(chain));

@@ -40,6 +40,9 @@
 //                                 is the title (e.g. 'Async Trace: Clear All Runs').
 //     openFile(relPath, line?) -> Promise<void>  opens a workspace file (line is 1-based) and
 //                                 waits until it is the active editor.
+//     traceRun(relPath, timeoutMs = 60000) -> Promise<run>  opens the program, runs "Async Trace:
+//                                 Trace Async Run" from the palette and waits until its run (the
+//                                 state's run labelled with the file's name) has ended; returns it.
 //     screenshot(name)         -> Promise<string>  writes test-results/screenshots/<name>.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1), returns path.
 //     webviewFrame(titleOrPredicate, timeoutMs?) -> Promise<Frame>  the content frame of a webview:
 //                                 a string matches its document <title> or its editor tab label;
@@ -525,6 +528,12 @@ export async function launch({ workspace = 'examples', settings = {}, pythonPath
           const s = await h.state();
           return s.activeEditor?.file === file && (!line || s.activeEditor.line === line);
         }, 15000, `${relPath} to be the active editor`);
+      },
+      async traceRun(relPath, timeoutMs = 60000) {
+        const label = path.basename(relPath);
+        await h.openFile(relPath);
+        await h.palette('Async Trace: Trace Async Run');
+        return waitFor(async () => (await h.state()).runs.find((r) => r.label === label && r.exit && !r.live), timeoutMs, `the traced run of ${label} to end`);
       },
       async screenshot(name) {
         const file = screenshotPath(name);

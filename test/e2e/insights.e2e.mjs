@@ -5,26 +5,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { hoverLine } from './editorDom.mjs';
 import { launch } from './harness.mjs';
 import { openTasksView, treeRows } from './treeDom.mjs';
-
-/** Hovers the code of a line (the span holding `word`) and returns the hover widget's text. */
-async function hoverLine(page, line, word) {
-  const box = await page.evaluate(({ n, w }) => {
-    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
-    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
-    const top = number.parentElement.style.top;
-    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
-    const span = [...viewLine.querySelectorAll('span[class^="mtk"]')].find((s) => s.textContent.includes(w));
-    const r = span.getBoundingClientRect();
-    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-  }, { n: line, w: word });
-  await page.mouse.move(box.x - 30, box.y - 30);
-  await page.mouse.move(box.x, box.y, { steps: 3 });
-  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: 'Async Trace' }).first();
-  await hover.waitFor({ state: 'visible', timeout: 10000 });
-  return hover.innerText();
-}
 
 const DEADLOCK = [
   'import asyncio',
@@ -216,9 +199,7 @@ describe('event-loop lag lane', () => {
   test('the timeline shows the loop\'s lag and its blocking step; the hover blames it and names whom it delayed', async () => {
     const { page } = h;
     writeFileSync(path.join(h.workspaceDir, 'slow_compress.py'), SLOW);
-    await h.openFile('slow_compress.py');
-    await h.palette('Async Trace: Trace Async Run');
-    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.label === 'slow_compress.py' && r.exit && !r.live), 60000, 'the traced run to end');
+    const run = await h.traceRun('slow_compress.py');
     const ids = Object.fromEntries(run.tasks.map((x) => [x.name, x.id]));
 
     await h.palette('Async Trace: Show Timeline');

@@ -37,9 +37,7 @@ describe('timeline', () => {
 
   test('a traced run shows its tasks as lanes; hover explains a slice; click opens its await line', async () => {
     const { page } = h;
-    await h.openFile(PROGRAM);
-    await h.palette('Async Trace: Trace Async Run');
-    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.exit && !r.live), 30000, 'the traced run to end');
+    const run = await h.traceRun(PROGRAM, 30000);
 
     await h.palette('Async Trace: Show Timeline');
     const frame = await h.webviewFrame('Async Trace Timeline', 20000);

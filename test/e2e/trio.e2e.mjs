@@ -26,9 +26,7 @@ describe('trio', { skip: python ? false : 'needs a Python >= 3.9 with trio (Debi
 
   test('a traced trio program: its tasks in the tree (trio task) and in the timeline', async () => {
     const { page } = h;
-    await h.openFile(PROGRAM);
-    await h.palette('Async Trace: Trace Async Run');
-    const run = await h.waitFor(async () => (await h.state()).runs.find((r) => r.exit && !r.live), 60000, 'the traced run to end');
+    const run = await h.traceRun(PROGRAM);
     assert.equal(run.exit.code, 0);
     // It ran on the pinned interpreter, from the folder's setting (not whatever python3 PATH had first).
     const finished = await h.waitFor(async () => (await h.state()).runner.finished.find((f) => f.key === run.key), 10000, 'the run\'s record');
