@@ -317,7 +317,9 @@ def writer_capacity(python):
     code = r"""
 import os, resource, sys, tempfile, time
 sys.path.insert(0, %r)
+sys.path.append(%r)
 from asynctrace import recorder
+from procstat import cpu_and_state, formatter_pids
 fd, path = tempfile.mkstemp(suffix=".jsonl"); os.close(fd)
 w = recorder._Writer([recorder.FileSink(path)], limit=2000000)
 r = recorder.Recorder(w)
@@ -334,14 +336,11 @@ def cpu():
 fcpu = [0.0]
 def watch(pid):
     import threading
-    tck = os.sysconf("SC_CLK_TCK")
     def run():
         while True:
             try:
-                with open("/proc/%%d/stat" %% pid) as f:
-                    fl = f.read().rsplit(")", 1)[1].split()
-                fcpu[0] = (int(fl[11]) + int(fl[12])) / tck
-                if fl[0] in ("Z", "X"):
+                fcpu[0], state = cpu_and_state(pid)
+                if state in ("Z", "X"):
                     return
             except (OSError, IndexError, ValueError):
                 return
@@ -349,18 +348,7 @@ def watch(pid):
     th = threading.Thread(target=run, daemon=True)
     th.start()
     return th
-def formatter_pid():
-    me = (",%%d," %% os.getpid()).encode()
-    for q in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        try:
-            with open("/proc/%%s/cmdline" %% q, "rb") as f:
-                c = f.read()
-            if b"formatter_process(" in c and me in c:
-                return int(q)
-        except (OSError, ValueError):
-            pass
-    return None
-fpid = formatter_pid() if w.child is not None else None
+fpid = (formatter_pids([os.getpid()]) or [None])[0] if w.child is not None else None
 th = watch(fpid) if fpid else None
 t0 = time.perf_counter(); c0 = cpu()
 buf, flush_at, flush = r.buf, r.flush_at, r.flush
@@ -379,7 +367,7 @@ dc = cpu() - c0 + fcpu[0]
 n = sum(1 for _ in open(path, "rb"))
 os.unlink(path)
 print(n / dt, n / dc, n, w.dropped)
-""" % RUNTIME
+""" % (RUNTIME, HERE)
     out = subprocess.run([python, "-c", code], stdout=subprocess.PIPE, check=True).stdout.decode().split()
     return float(out[0]), float(out[1]), int(out[2]), int(out[3])
 

@@ -57,27 +57,18 @@ asyncio.run(main())
 
 sys.path.insert(0, HERE)
 from bench_gunicorn import CLIENT  # noqa: E402  (the same keep-alive load generator)
+from procstat import cpu_and_state, formatter_pids  # noqa: E402
 
 
 def _cpu_of(pids):
     """CPU seconds of the processes `pids` and of the formatter processes they started."""
-    tck = os.sysconf("SC_CLK_TCK")
-    tot = 0
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
+    tot = 0.0
+    for p in set(pids).union(formatter_pids(pids)):
         try:
-            if int(p) not in pids:
-                with open("/proc/%s/cmdline" % p, "rb") as f:
-                    cmd = f.read()
-                if b"formatter_process(" not in cmd or not any((b",%d," % q) in cmd for q in pids):
-                    continue
-            with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            tot += int(fields[11]) + int(fields[12])
-        except (OSError, ValueError):
+            tot += cpu_and_state(p)[0]
+        except (OSError, ValueError, IndexError):
             pass
-    return tot / tck
+    return tot
 
 
 def one(python, traced, tmp, clients, rounds):

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from procstat import cpu_and_state
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 RUNTIME = os.path.join(ROOT, "src", "runtime")
@@ -100,9 +102,7 @@ def _peak_rss_mb(pid):
 def _cpu_s(pid):
     """User + system CPU seconds used so far by a process."""
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+        return cpu_and_state(pid)[0]
     except (OSError, ValueError, IndexError):
         return float("nan")
 
