@@ -2,29 +2,22 @@
 // enough to write Perfetto traces without a protobuf library. Nested messages reserve one length
 // byte and shift their content when the length needs more (rare: most messages are short).
 
+import { ByteBuffer } from './byteBuffer';
+
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
 
-export class ProtoWriter {
-  buf: Uint8Array;
-  pos = 0;
+export class ProtoWriter extends ByteBuffer {
   private view64: DataView;
-  private readonly encoder = new TextEncoder();
 
   constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(capacity);
+    super(capacity);
     this.view64 = new DataView(this.buf.buffer);
   }
 
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
-    this.view64 = new DataView(b.buffer);
+  protected override grown(): void {
+    this.view64 = new DataView(this.buf.buffer);
   }
 
   /** An unsigned integer up to 2^53 as a varint. */
@@ -107,12 +100,5 @@ export class ProtoWriter {
     let p = mark;
     while (v >= 0x80) { this.buf[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
     this.buf[p] = v;
-  }
-
-  /** Hands out what was written and starts over (the buffer is reused: copy or write it out first). */
-  take(): Uint8Array {
-    const out = this.buf.slice(0, this.pos);
-    this.pos = 0;
-    return out;
   }
 }
