@@ -29,6 +29,18 @@ def _status_after_reap_known():
         return False
 
 
+def _wait_for_first_line(out, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(out, "rb") as f:
+                if f.readline().endswith(b"\n"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.02)
+
+
 def start(tmp, src, traced=True, env=None):
     prog = os.path.join(tmp, "p.py")
     with open(prog, "w") as f:
@@ -108,6 +120,9 @@ class SignalTest(unittest.TestCase):
             p, out = start(tmp, LONG_C_CALL)
             try:
                 self.assertEqual(p.stdout.readline(), b"ready\n")
+                # The formatter watches the program from its first line on: on a loaded machine
+                # its start-up can take longer than the program's.
+                _wait_for_first_line(out)
                 time.sleep(0.2)
                 t0 = time.monotonic()
                 p.send_signal(signal.SIGTERM)

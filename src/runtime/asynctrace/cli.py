@@ -336,6 +336,7 @@ def main(argv=None):
             _stop_hooks()
 
     writer.on_broken = on_broken
+    writer.defer_reap = True  # the formatter's shell exits while the runtime gets ready
     rec.start()
     processes.start_main(rec, opts, token, _in_child, sinks)
     argv0 = opts["script"] if target is not None else opts["module"]
@@ -372,6 +373,7 @@ def main(argv=None):
         # `python -m` puts the working directory first, which is what we were started with.
     from .rehome import rehome
     rehome(__package__)  # `import asynctrace` is the program's from now on
+    writer.reap_spawned()
 
     try:
         if target is not None:

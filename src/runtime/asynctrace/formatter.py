@@ -56,26 +56,30 @@ class _Formatter:
         self.fd = done_fd
         self.ident = _identity(done_fd)
         self.status = None
+        self.spawned = None       # the process that starts it, until reaped (reap_spawned)
 
     @classmethod
     def detach(cls, spawned, done_fd, timeout=10.0, wait_pid=True):
         """Reap the spawned process. With `wait_pid`, also wait for the formatter to say its pid
         (the interpreter that forks it says nothing else); otherwise the pid is read when it is
-        needed, and the program starts without waiting for the formatter's start-up."""
-        while True:
-            try:
-                _waitpid(spawned, 0)  # exits right after starting the formatter
-                break
-            except InterruptedError:
-                continue
-            except ChildProcessError:
-                break
+        needed, the spawned process (a shell, a few ms) is reaped later by reap_spawned, and the
+        program's start-up goes on meanwhile."""
         if not wait_pid:
-            return cls(None, done_fd)
+            handle = cls(None, done_fd)
+            handle.spawned = spawned
+            return handle
+        _reap(spawned)
         data = cls._read(done_fd, 8, timeout)
         if len(data) < 8:
             return None
         return cls(int.from_bytes(data[:8], "little"), done_fd)
+
+    def reap_spawned(self):
+        """Collect the spawned process's status: it must be gone before the program runs (a
+        program that waits for any child must never meet it)."""
+        pid, self.spawned = self.spawned, None
+        if pid is not None:
+            _reap(pid)
 
     @staticmethod
     def _read(fd, n, timeout):
@@ -163,6 +167,17 @@ class _Formatter:
             except OSError:
                 pass
             self.fd = None
+
+
+def _reap(pid):
+    while True:
+        try:
+            _waitpid(pid, 0)  # exits right after starting the formatter
+            return
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
 
 
 class _ChildSide:

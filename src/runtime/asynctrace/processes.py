@@ -83,14 +83,39 @@ def _clean_companions(out):
 def _export(cfg, program_pythonpath):
     """Put the bootstrap and the settings in the process environment that executed children
     inherit, leaving os.environ (what the program reads and copies) as it was."""
-    import json
     data = dict(cfg)
     data["pp"] = program_pythonpath  # PYTHONPATH as the program knows it (None: unset)
     try:
-        os.putenv(ENV_KEY, json.dumps(data))
+        os.putenv(ENV_KEY, _to_json(data))
         os.putenv("PYTHONPATH", _BOOT_DIR + (os.pathsep + program_pythonpath if program_pythonpath else ""))
     except Exception:
         pass
+
+
+def _to_json(value):
+    """JSON text of the settings (strings, numbers, None, lists, dicts). Not the json package:
+    importing it is a few milliseconds of every traced run's start, which a program that never
+    uses json would not pay; the children read it with json.loads."""
+    from .lines import _jstr
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _jstr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if isinstance(value, dict):
+        return "{%s}" % ",".join("%s:%s" % (_jstr(str(k)), _to_json(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ",".join(_to_json(v) for v in value)
+    return _jstr(str(value))
 
 
 def _follow_forks(rec, on_fork_untraced):

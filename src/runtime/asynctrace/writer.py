@@ -106,6 +106,9 @@ class _Writer:
         self.dropped = 0
         self.base = 0             # the recorder's clock origin (perf_counter_ns)
         self.child = None         # the formatter process (_Formatter)
+        # Set before start() by a main process whose program has not run yet: the shell that
+        # starts the formatter is reaped by reap_spawned() instead, just before the program runs.
+        self.defer_reap = False
         self._stop = False
         self._wake = _allocate_lock()
         self._wake.acquire()
@@ -201,6 +204,8 @@ class _Writer:
             os.close(dw)
             dw = None
             handle = _Formatter.detach(pid, dr, wait_pid=not via_shell)
+            if handle is not None and not self.defer_reap:
+                handle.reap_spawned()
         except Exception:
             handle = None
         if handle is None:
@@ -440,6 +445,14 @@ class _Writer:
             pass
         self._took.acquire(True, 0.05)
 
+    def reap_spawned(self):
+        """See defer_reap."""
+        if self.child is not None:
+            try:
+                self.child.reap_spawned()
+            except Exception:
+                pass
+
     def flush_inline(self):
         """Called by the program's thread when a batch waits and a formatter runs: hand it over
         right here (marshal, one non-blocking write), so the writer thread need not wake and
@@ -524,5 +537,6 @@ class _Writer:
                     pass
             self.sinks = []
             if self.child is not None:
+                self.child.reap_spawned()
                 self.child.wait(timeout)
                 self.child = None
