@@ -6,32 +6,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hoverLine } from './editorDom.mjs';
+import { hoverLine, lineDom } from './editorDom.mjs';
 import { launch } from './harness.mjs';
 
 const PROGRAM = '05_wait_for_timeout.py';
-
-/** What the active editor shows on a (1-based) line: gutter decoration classes and inline hint texts. */
-async function lineDom(page, line) {
-  return page.evaluate((n) => {
-    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor')
-      ?? document.querySelector('.part.editor .monaco-editor');
-    if (!editor) return undefined;
-    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
-    if (!number) return undefined;
-    const top = number.parentElement.style.top;
-    const gutter = [...editor.querySelectorAll('.glyph-margin-widgets .cgmr')]
-      .filter((e) => e.style.top === top)
-      .map((e) => e.className);
-    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
-    const hints = [];
-    for (const span of viewLine?.querySelectorAll('span') ?? []) {
-      const c = getComputedStyle(span, '::after').content;
-      if (c && c !== 'none' && c !== 'normal') hints.push(JSON.parse(c.replace(/^'|'$/g, '"')));
-    }
-    return { gutter, hints, text: viewLine?.textContent.replace(/\u00a0/g, ' ') ?? '' };
-  }, line);
-}
 
 async function problemsText(h) {
   await h.command('workbench.actions.view.problems');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { tsImport } from 'tsx/esm/api';
+import { lineDom } from './editorDom.mjs';
 import { launch } from './harness.mjs';
 import { openTasksView, waitForQuickPick } from './treeDom.mjs';
 
@@ -41,23 +42,6 @@ before(async () => {
 after(async () => {
   await h?.close();
 });
-
-/** The inline hints (`after` decorations) the active editor shows on a 1-based line. */
-async function lineHints(page, line) {
-  return page.evaluate((n) => {
-    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
-    const number = editor && [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
-    if (!number) return [];
-    const top = number.parentElement.style.top;
-    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
-    const hints = [];
-    for (const span of viewLine?.querySelectorAll('span') ?? []) {
-      const c = getComputedStyle(span, '::after').content;
-      if (c && c !== 'none' && c !== 'normal') hints.push(JSON.parse(c.replace(/^'|'$/g, '"')));
-    }
-    return hints;
-  }, line);
-}
 
 /** Rows of the Comparison view as shown. */
 async function comparisonRows(page) {
@@ -122,7 +106,7 @@ test('two runs before and after an edit: the diff tree, the hint on the edited a
   // The hint in the source, on the await line of the later run.
   await h.openFile(PROGRAM);
   const hints = await h.waitFor(async () => {
-    const hs = await lineHints(page, 5);
+    const hs = (await lineDom(page, 5))?.hints ?? [];
     return hs.some((x) => /→/.test(x)) && hs;
   }, 15000, 'the compare hint on line 5');
   assert.ok(hints.some((x) => /^await x3 total .* → .*, −\d+ %$/.test(x)), JSON.stringify(hints));

@@ -1,4 +1,27 @@
-// Reading the active editor the way a user sees it (shared by the e2e tests of hovers).
+// Reading the active editor the way a user sees it: a line's gutter icons and inline hints, the
+// hover of a line (shared by the e2e tests of annotations, comparisons and insights).
+
+/** What the active editor shows on a (1-based) line: gutter decoration classes and inline hint texts. */
+export async function lineDom(page, line) {
+  return page.evaluate((n) => {
+    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor')
+      ?? document.querySelector('.part.editor .monaco-editor');
+    if (!editor) return undefined;
+    const number = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].find((e) => e.textContent.trim() === String(n));
+    if (!number) return undefined;
+    const top = number.parentElement.style.top;
+    const gutter = [...editor.querySelectorAll('.glyph-margin-widgets .cgmr')]
+      .filter((e) => e.style.top === top)
+      .map((e) => e.className);
+    const viewLine = [...editor.querySelectorAll('.view-lines .view-line')].find((e) => e.style.top === top);
+    const hints = [];
+    for (const span of viewLine?.querySelectorAll('span') ?? []) {
+      const c = getComputedStyle(span, '::after').content;
+      if (c && c !== 'none' && c !== 'normal') hints.push(JSON.parse(c.replace(/^'|'$/g, '"')));
+    }
+    return { gutter, hints, text: viewLine?.textContent.replace(/\u00a0/g, ' ') ?? '' };
+  }, line);
+}
 
 /**
  * Hovers the code of a (1-based) line of the active editor, on the span holding `word`, and
