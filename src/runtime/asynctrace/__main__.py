@@ -14,9 +14,13 @@ if not __package__:
     # program the sys.path[0] that `python -m` gives (the working directory).
     import os
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from asynctrace import pyc_cache  # noqa: E402
+    pyc_cache.ensure()
     from asynctrace.cli import main  # noqa: E402
     sys.path[0] = os.getcwd()
 else:
+    from asynctrace import pyc_cache  # noqa: E402
+    pyc_cache.ensure()
     from asynctrace.cli import main  # noqa: E402
 
 main()

@@ -20,6 +20,8 @@ def _asynctrace_boot():
     try:
         sys.path.insert(0, pkg_parent)
         try:
+            from asynctrace import pyc_cache
+            pyc_cache.ensure()
             from asynctrace import processes
         finally:
             try:
