@@ -26,7 +26,8 @@ import threading
 import asyncio
 import concurrent.futures
 from asyncio import base_events, events, futures as aio_futures
-from concurrent.futures import thread as cf_thread
+
+from . import import_watch
 
 try:
     import contextvars
@@ -78,6 +79,7 @@ def _patch(owner, name, new):
 
 
 def uninstall():
+    _on[0] = False
     while _patches:
         owner, name, orig, had = _patches.pop()
         try:
@@ -319,6 +321,14 @@ def _hook_wait_text():
         awaits.future_describers.append(on_text_of)
 
 
+_on = [False]
+
+
+def _hook_work_items(cf_thread):
+    if _on[0]:
+        _patch(cf_thread._WorkItem, "__init__", _make_work_item_init(cf_thread._WorkItem.__init__))
+
+
 def install(rec):
     """Install the executor hooks (after the asyncio hooks: the site walk stops at their step hook)."""
     global _rec
@@ -331,7 +341,11 @@ def install(rec):
             _keep.append(code)
     _patch(base_events.BaseEventLoop, "run_in_executor",
            _make_run_in_executor(base_events.BaseEventLoop.run_in_executor))
-    _patch(cf_thread._WorkItem, "__init__", _make_work_item_init(cf_thread._WorkItem.__init__))
+    _on[0] = True
+    # Thread pools' module is imported by the first ThreadPoolExecutor (concurrent.futures
+    # imports it lazily): a program that never uses one does not pay for importing it (and
+    # queue) at its start.
+    import_watch.when_imported("concurrent.futures.thread", _hook_work_items)
     F = concurrent.futures.Future
     _patch(F, "set_running_or_notify_cancel", _make_set_running(F.set_running_or_notify_cancel))
     _patch(aio_futures, "wrap_future", _make_wrap_future(aio_futures.wrap_future))
