@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import importlib.util
 import unittest
 import warnings
 
@@ -83,6 +84,19 @@ class PycCacheTest(unittest.TestCase):
         self.assertFalse(_valid_cache(src))
         self.run_traced()
         self.assertTrue(_valid_cache(src))
+
+    def test_copied_caches_that_do_not_match_their_sources_are_rewritten(self):
+        # A copy of the runtime with its caches (cp -r): every file is new, the caches' headers
+        # name the sources' old times.
+        self.run_traced()
+        src = os.path.join(self.root, "asynctrace", "recorder.py")
+        cache = importlib.util.cache_from_source(src)
+        st = os.stat(src)
+        os.utime(src, (st.st_atime, st.st_mtime - 100))  # older than its cache, and not its time
+        self.assertFalse(_valid_cache(src))
+        self.run_traced()
+        self.assertTrue(_valid_cache(src))
+        self.assertTrue(os.path.exists(cache))
 
     def test_dash_B(self):
         self.run_traced("-B")
