@@ -234,5 +234,238 @@ class GeventWakeLinksTest(unittest.TestCase):
         self.assertEqual(self.res.ends[doomed]["state"], "cancelled")
 
 
+QUEUE_PROGRAM = """\
+import gevent
+from gevent.queue import Channel, Empty, JoinableQueue, LifoQueue, Queue
+
+work = Queue()
+small = Queue(maxsize=1)
+jobs = JoinableQueue()
+chan = Channel()
+hubq = Queue()
+stolen = Queue()
+
+
+def getter():
+    return work.get()  # L:work-get
+
+
+def producer(item):
+    gevent.sleep(0.01)
+    work.put(item)
+    gevent.sleep(0)  # L:put-done
+
+
+def stuffer():
+    small.put(1)
+    small.put(2)  # L:small-put
+    return "stuffed"
+
+
+def drainer():
+    gevent.sleep(0.01)
+    x = small.get()
+    gevent.sleep(0)  # L:drained
+    return x
+
+
+def worker():
+    while True:
+        jobs.get()
+        gevent.sleep(0.001)
+        jobs.task_done()
+        gevent.sleep(0)  # L:task-done
+
+
+def joiner():
+    for i in range(3):
+        jobs.put(i)
+    jobs.join()  # L:join
+
+
+def chan_getter():
+    return chan.get()  # L:chan-get
+
+
+def chan_putter():
+    gevent.sleep(0.005)
+    chan.put("c")  # L:chan-put
+    gevent.sleep(0)
+
+
+def hub_waiter():
+    return hubq.get()  # L:hub-get
+
+
+def timed_out():
+    try:
+        Queue().get(timeout=0.005)  # L:timeout
+    except Empty:
+        return "empty"
+
+
+def patient():
+    return stolen.get()  # L:patient
+
+
+def thief():
+    gevent.sleep(0.005)
+    stolen.put("first")
+    return stolen.get_nowait()  # (taken before the waiter could run)
+
+
+def feeder():
+    gevent.sleep(0.02)
+    stolen.put("second")
+    gevent.sleep(0)  # L:fed
+
+
+def spawn(name, fn, *args):
+    g = gevent.spawn(fn, *args)
+    g.name = name
+    return g
+
+
+g1, g2 = spawn("g1", getter), spawn("g2", getter)
+p1, p2 = spawn("p1", producer, "p1"), spawn("p2", producer, "p2")
+st, dr = spawn("stuffer", stuffer), spawn("drainer", drainer)
+w = spawn("worker", worker)
+j = spawn("joiner", joiner)
+cg, cp = spawn("chan_getter", chan_getter), spawn("chan_putter", chan_putter)
+hw = spawn("hub_waiter", hub_waiter)
+to = spawn("timed_out", timed_out)
+pa, th, fe = spawn("patient", patient), spawn("thief", thief), spawn("feeder", feeder)
+gevent.get_hub().loop.timer(0.01).start(hubq.put, "h")
+gevent.joinall([g1, g2, p1, p2, st, dr, j, cg, cp, hw, to, pa, th, fe])
+w.kill()
+print("g1", g1.value, "g2", g2.value)
+print(st.value, dr.value, cg.value, hw.value, to.value, pa.value, th.value)
+"""
+
+
+@unittest.skipUnless(importable("gevent"), "gevent is not installed for this Python")
+class GeventQueueWakeLinksTest(unittest.TestCase):
+    """A greenlet that waited on a gevent queue is woken by the greenlet whose step put the item
+    it got (or took the item that made room for its put, or finished the last task it joined),
+    at the end of that step; by the hub's callback when the hub put it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.res = run_traced(QUEUE_PROGRAM)
+        cls.plain = run_plain(QUEUE_PROGRAM)
+
+    line = GeventWakeLinksTest.line
+    after = GeventWakeLinksTest.after
+
+    def test_same_output(self):
+        self.assertEqual((self.res.code, self.res.stdout, self.res.stderr),
+                         (self.plain.code, self.plain.stdout, self.plain.stderr))
+
+    def steps_ending_at(self, tid, marker):
+        return [s for s in steps(self.res, tid) if self.line(s) == line_of(QUEUE_PROGRAM, marker)]
+
+    def assert_woken_by(self, tid, wait_marker, waker, waker_marker, kind="queue"):
+        """The step after tid's wait at wait_marker is woken by `waker`, at the end of its last
+        step before that one which ended at waker_marker."""
+        wait, nxt = self.after(tid, wait_marker)
+        self.assertEqual(wait["await"]["on"]["kind"], kind)
+        self.assertEqual(nxt.get("wokeBy"), {"kind": "task", "task": waker}, (wait, nxt))
+        waking = [s for s in self.steps_ending_at(waker, waker_marker) if end_of(s) <= nxt["ts"]]
+        self.assertTrue(waking, waker_marker)
+        self.assertAlmostEqual(nxt["woke"], end_of(waking[-1]), delta=1)  # (us rounding)
+        self.assertLessEqual(nxt["woke"], nxt["ts"])
+        self.assertGreaterEqual(nxt["woke"], end_of(wait))
+        return wait, nxt
+
+    def after(self, tid, marker):
+        ss = steps(self.res, tid)
+        at = line_of(QUEUE_PROGRAM, marker)
+        for i, s in enumerate(ss):
+            if self.line(s) == at and i + 1 < len(ss):
+                return s, ss[i + 1]
+        self.fail("no wait at %s for task %d" % (marker, tid))
+
+    def test_getters_woken_by_the_putter_of_their_item(self):
+        """Two getters wait, two producers put one item each: each getter is woken by the
+        producer whose item it got (its name is the item), at the end of the step that put it."""
+        first = self.res.stdout.splitlines()[0].split()
+        got = {first[0]: first[1], first[2]: first[3]}
+        self.assertEqual(sorted(got.values()), ["p1", "p2"])
+        for getter, item in got.items():
+            wait, nxt = self.assert_woken_by(self.res.by_name(getter), "# L:work-get",
+                                             self.res.by_name(item), "# L:put-done")
+            self.assertEqual(wait["await"]["on"]["op"], "get")
+
+    def test_putter_woken_by_the_getter_that_made_room(self):
+        wait, _ = self.assert_woken_by(self.res.by_name("stuffer"), "# L:small-put",
+                                       self.res.by_name("drainer"), "# L:drained")
+        self.assertEqual(wait["await"]["on"]["op"], "put")
+
+    def test_join_woken_by_the_last_task_done(self):
+        wait, _ = self.assert_woken_by(self.res.by_name("joiner"), "# L:join",
+                                       self.res.by_name("worker"), "# L:task-done")
+        self.assertEqual(wait["await"]["on"]["op"], "join")
+        # (and the worker's own gets, fed by the joiner)
+        worker, joiner = self.res.by_name("worker"), self.res.by_name("joiner")
+        woken = [s.get("wokeBy") for s in steps(self.res, worker)]
+        self.assertIn({"kind": "task", "task": joiner}, woken)
+
+    def test_channel_getter_woken_by_its_putter(self):
+        getter, putter = self.res.by_name("chan_getter"), self.res.by_name("chan_putter")
+        self.assert_woken_by(getter, "# L:chan-get", putter, "# L:chan-put")
+        # The putter found the getter waiting: let go as soon as it waited, by that getter.
+        wait, nxt = self.after(putter, "# L:chan-put")
+        self.assertEqual(nxt.get("wokeBy"), {"kind": "task", "task": getter})
+        self.assertGreaterEqual(nxt["woke"], end_of(wait))
+        self.assertLessEqual(nxt["woke"], nxt["ts"])
+
+    def test_put_by_the_hub(self):
+        """A timer callback put the item: woken by a callback, between its wait and its next step."""
+        wait, nxt = self.after(self.res.by_name("hub_waiter"), "# L:hub-get")
+        self.assertEqual(nxt.get("wokeBy"), {"kind": "callback"})
+        self.assertGreaterEqual(nxt["woke"], end_of(wait))
+        self.assertLessEqual(nxt["woke"], nxt["ts"])
+
+    def test_timed_out_get_has_no_link(self):
+        _, nxt = self.after(self.res.by_name("timed_out"), "# L:timeout")
+        self.assertNotIn("wokeBy", nxt)
+
+    def test_item_taken_by_another_is_not_the_link(self):
+        """thief put an item and took it back before the waiting greenlet could run: the waiter is
+        woken by feeder, who put the item it got."""
+        self.assert_woken_by(self.res.by_name("patient"), "# L:patient",
+                             self.res.by_name("feeder"), "# L:fed")
+
+    def test_queue_types_unchanged(self):
+        src = ("import re, gevent\n"
+               "import gevent.queue as gq\n"
+               "qs = [gq.Queue(), gq.Queue(3), gq.JoinableQueue(), gq.LifoQueue(), gq.PriorityQueue(),\n"
+               "      gq.UnboundQueue(), gq.Channel()]\n"
+               "for q in qs:\n"
+               "    print(type(q).__name__, type(q).__module__, re.sub('0x[0-9a-f]+', 'X', repr(q)), str(q),\n"
+               "          isinstance(q, gq.Queue), isinstance(q, gq.JoinableQueue), isinstance(q, gq.Channel))\n"
+               "q = gq.PriorityQueue()\n"
+               "for x in (3, 1, 2):\n"
+               "    q.put(x)\n"
+               "print([q.get() for _ in range(3)], q.qsize(), q.empty())\n"
+               "l = gq.LifoQueue()\n"
+               "l.put(1); l.put(2)\n"
+               "print(l.get(), l.get(), list(gq.Queue(items=[1, 2]).copy().queue))\n"
+               "try:\n"
+               "    gq.Queue().get_nowait()\n"
+               "except Exception as e:\n"
+               "    print(type(e).__name__)\n"
+               "class MyQueue(gq.Queue):\n"
+               "    def put(self, item, block=True, timeout=None):\n"
+               "        super().put(item * 2, block, timeout)\n"
+               "m = MyQueue()\n"
+               "m.put(2)\n"
+               "print(m.get(), isinstance(m, gq.Queue), isinstance(gq.Queue(), MyQueue), issubclass(MyQueue, gq.Queue))\n"
+               "gq.Queue(maxsize=1, items=[1]).put(2, timeout=0.001)\n")
+        res, plain = run_traced(src), run_plain(src)
+        self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
+        self.assertIn("Full", res.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

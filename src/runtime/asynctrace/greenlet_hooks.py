@@ -22,11 +22,12 @@ Only the thread that imported greenlet is traced (greenlet.settrace is per threa
 
 This module installs the hooks and ends the run; each concern lives in its own module of ``glet``
 (imports, state, switches, waits, calls, ends, blocks, spawns, timeouts, locks, events,
-wakes).
+queues, wakes).
 """
 import sys
 
-from .glet import blocks, calls, ends, events, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes
+from .glet import (blocks, calls, ends, events, imports, locks, objects, queues, spawns, state, switches,
+                   timeouts, waits, wakes)
 from .glet.calls import _decode_call  # noqa: F401  (the decoder's unit test reads it here)
 from .glet.ends import _UNKNOWN_ERR, _emit_end, _error_json
 from .glet.imports import _applied
@@ -36,7 +37,8 @@ from .glet.switches import _make_trace
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
-_MODULES = (blocks, calls, ends, events, imports, locks, objects, spawns, state, switches, timeouts, waits, wakes)
+_MODULES = (blocks, calls, ends, events, imports, locks, objects, queues, spawns, state, switches, timeouts,
+            waits, wakes)
 
 
 def on_imported(rec, name, module):
@@ -69,6 +71,8 @@ def _on_import(name, module):
         locks.patch_lock_module(module)
     elif name == "gevent.event":
         events.patch_event_module(module)
+    elif name == "gevent.queue":
+        queues.patch_queue_module(module)
 
 
 def _hook_greenlet(gmod):

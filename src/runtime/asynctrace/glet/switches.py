@@ -222,7 +222,7 @@ def _on_throw(st, g, inf, origin, now):
     (gevent's kill() throws from the hub; a plain greenlet's throw() comes from its caller)."""
     inf.thrown = True
     if inf.wake is not None:
-        inf.wake = None  # (not woken by what it waited on: a kill, a Timeout)
+        _wakes.drop(inf)  # (not woken by what it waited on: a kill, a Timeout)
     if st.firing is g:
         return
     by = site = None

@@ -11,6 +11,7 @@ from . import events as _events
 from . import locks as _locks
 from . import wakes as _wakes
 from . import objects as _objects
+from . import queues as _queues
 from .calls import _decode_call, _resolve
 from .state import _tid_of
 
@@ -395,6 +396,8 @@ def _sync_kind(obj, meth, inf=None, user=None):
             if k == "queue":
                 op = _QUEUE_OPS.get(meth)
                 on = '{"kind":"queue","op":"%s"}' % op if op is not None else '{"kind":"queue"}'
+                if op is not None and inf is not None:
+                    _queues.waiting(obj, op, inf, _ns())  # (who feeds it wakes it: see queues)
             else:
                 on = '{"kind":"%s"}' % k
             if k in ("event", "future") and inf is not None and _events.waited(obj):

@@ -14,7 +14,7 @@ from time import perf_counter_ns as _ns
 _rec = None
 _st = None
 
-TIMER, JOIN, GATHER, OBJ = 1, 2, 3, 4
+TIMER, JOIN, GATHER, OBJ, QUEUE = 1, 2, 3, 4, 5
 NOWAIT = (0, None, 0)  # (inf.wake of a greenlet with only marks to fill: its next suspension is slow)
 _TIMER_BY = '{"kind":"timer"}'
 _CALLBACK_BY = '{"kind":"callback"}'
@@ -62,25 +62,31 @@ def link(st, inf, start_ns, now_ns):
                     woke = end if end is not None and end <= start_ns else m[1]
                     w = m[0]
                     return (woke, w.tid if w is not None else _CALLBACK_BY)
+        elif kind == QUEUE:
+            r = payload.woken(since, start_ns)  # (see queues)
+            if r is not None:
+                w = r[1]
+                return (r[0], w.tid if w is not None else _CALLBACK_BY)
     except Exception:
         pass
     return None
 
 
-def released(lock, releaser):
-    """A greenlet waited on `lock` (or an event, a result) and the running greenlet (`releaser`,
-    None for the hub) released (set) it: the mark its waiter's next step reads."""
+def drop(inf):
+    """`inf` stops waiting without being woken (a kill, a Timeout): no link."""
+    wk = inf.wake
+    inf.wake = None
+    if wk is not None and wk[0] == QUEUE:
+        try:
+            wk[1].cancel()
+        except Exception:
+            pass
+
+
+def mark(releaser):
+    """A mark [releaser, now ns, its step's end ns once known] that a waiter's next step reads;
+    the releaser's step end is filled at its next suspension."""
     m = [releaser, _ns(), None]
-    try:
-        rels = lock._asynctrace_rel
-        if rels is None:
-            lock._asynctrace_rel = [m]
-        else:
-            if len(rels) >= _RELEASES:
-                del rels[0]
-            rels.append(m)
-    except Exception:
-        return
     if releaser is not None:
         if releaser.marks is None:
             releaser.marks = [m]
@@ -88,3 +94,23 @@ def released(lock, releaser):
             releaser.marks.append(m)
         if releaser.wake is None:
             releaser.wake = NOWAIT
+    return m
+
+
+def released(lock, releaser):
+    """A greenlet waited on `lock` (or an event, a result) and the running greenlet (`releaser`,
+    None for the hub) released (set) it: the mark its waiter's next step reads."""
+    try:
+        rels = lock._asynctrace_rel
+    except Exception:
+        return
+    m = mark(releaser)
+    try:
+        if rels is None:
+            lock._asynctrace_rel = [m]
+        else:
+            if len(rels) >= _RELEASES:
+                del rels[0]
+            rels.append(m)
+    except Exception:
+        pass
