@@ -47,6 +47,7 @@ def writer(b):
     for i in range(3):
         gevent.sleep(0.02)
         b.sendall(b"x")
+        gevent.sleep(0)  # L:sent
 
 
 def reader(a):
@@ -198,7 +199,8 @@ class GeventWakeLinksTest(unittest.TestCase):
 
     def test_timer_then_io_wait(self):
         """Each step after a pause is woken by its timer, also when it then waits on I/O (a wait
-        seen before, recorded on the fast path); the I/O waits carry no link."""
+        seen before, recorded on the fast path); each step after an I/O wait is woken by I/O
+        readiness, when the hub's loop polled after the writer's step that sent the byte."""
         reader = self.res.by_name("reader")
         ss = steps(self.res, reader)
         pause, recv = line_of(PROGRAM, "# L:pause"), line_of(PROGRAM, "# L:recv")
@@ -207,10 +209,16 @@ class GeventWakeLinksTest(unittest.TestCase):
         for s in after_pause:
             self.assertEqual(s["wokeBy"], {"kind": "timer"})
             self.assertEqual(self.line(s), recv)
-        after_recv = [ss[i + 1] for i, s in enumerate(ss[:-1]) if self.line(s) == recv]
-        self.assertTrue(after_recv)
-        for s in after_recv:
-            self.assertNotIn("wokeBy", s)
+        after_recv = [(s, ss[i + 1]) for i, s in enumerate(ss[:-1]) if self.line(s) == recv]
+        self.assertEqual(len(after_recv), 3)
+        writes = [end_of(s) for s in steps(self.res, self.res.by_name("writer"))
+                  if self.line(s) == line_of(PROGRAM, "# L:sent")]
+        self.assertEqual(len(writes), 3)
+        for (wait, s), sent in zip(after_recv, writes):
+            self.assertEqual(wait["await"]["on"], {"kind": "io", "op": "recv"})
+            self.assertEqual(s["wokeBy"], {"kind": "io"})
+            self.assertGreaterEqual(s["woke"], max(end_of(wait), sent))
+            self.assertLessEqual(s["woke"], s["ts"])
 
     def test_pure_python_gevent(self):
         """With gevent's pure-Python classes (PURE_PYTHON=1), the same links, but for Events and
@@ -225,7 +233,20 @@ class GeventWakeLinksTest(unittest.TestCase):
                     links.add((res.tasks[tid]["name"], by["kind"], res.tasks[by["task"]]["name"] if "task" in by else None))
         for expected in [("napper", "timer", None), ("main", "task", "napper"), ("waiter", "task", "holder")]:
             self.assertIn(expected, links)
-        self.assertNotIn("listener", [name for name, _, _ in links])
+        self.assertNotIn(("listener", "task", "announcer"), links)  # (its event waits: no link)
+        self.assertIn(("listener", "task", "main"), links)  # (its first step)
+
+    def test_first_step_woken_by_its_spawner(self):
+        """main spawned the greenlets in the step that ends at its join: each one's first step is
+        woken by main, at the end of that step."""
+        main = self.res.by_name("main")
+        spawning = [s for s in steps(self.res, main) if self.line(s) == line_of(PROGRAM, "# L:join")]
+        self.assertEqual(len(spawning), 1)
+        for name in ("napper", "holder", "waiter", "doomed", "listener", "announcer"):
+            first = steps(self.res, self.res.by_name(name))[0]
+            self.assertEqual(first.get("wokeBy"), {"kind": "task", "task": main}, name)
+            self.assertAlmostEqual(first["woke"], end_of(spawning[0]), delta=1)  # (us rounding)
+            self.assertLessEqual(first["woke"], first["ts"])
 
     def test_killed_sleeper_is_not_woken_by_its_timer(self):
         doomed = self.res.by_name("doomed")
@@ -465,6 +486,108 @@ class GeventQueueWakeLinksTest(unittest.TestCase):
         res, plain = run_traced(src), run_plain(src)
         self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
         self.assertIn("Full", res.stderr)
+
+
+IO_PROGRAM = """\
+from gevent import monkey
+monkey.patch_all()
+import os
+import socket
+
+import gevent
+from gevent.socket import wait_read
+
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(5)
+port = srv.getsockname()[1]
+
+
+def server():
+    conn, _ = srv.accept()  # L:accept
+    data = conn.recv(10)  # L:recv
+    conn.sendall(data.upper())
+    conn.close()
+    return data
+
+
+def client():
+    gevent.sleep(0.01)
+    c = socket.create_connection(("127.0.0.1", port))  # L:connect
+    gevent.sleep(0.01)
+    c.sendall(b"ping")
+    gevent.sleep(0)  # L:sent
+    reply = c.recv(10)  # L:reply
+    c.close()
+    return reply
+
+
+def pipe_reader(r):
+    wait_read(r)  # L:wait-read
+    return os.read(r, 10)
+
+
+def pipe_writer(w):
+    gevent.sleep(0.01)
+    os.write(w, b"p")
+    gevent.sleep(0)  # L:wrote
+
+
+r, w = os.pipe()
+gs = []
+for name, fn, args in (("server", server, ()), ("client", client, ()),
+                       ("pipe_reader", pipe_reader, (r,)), ("pipe_writer", pipe_writer, (w,))):
+    g = gevent.spawn(fn, *args)
+    g.name = name
+    gs.append(g)
+gevent.joinall(gs)
+print([g.value for g in gs])
+"""
+
+
+@unittest.skipUnless(importable("gevent"), "gevent is not installed for this Python")
+class GeventIoWakeLinksTest(unittest.TestCase):
+    """A greenlet resumed from an I/O wait (a monkey-patched socket's accept / recv, gevent's
+    wait_read) is woken by I/O readiness, `woke` when the hub's loop polled: after the step that
+    made the descriptor ready ended, before the woken step began."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.res = run_traced(IO_PROGRAM)
+        cls.plain = run_plain(IO_PROGRAM)
+
+    line = GeventWakeLinksTest.line
+
+    def test_same_output(self):
+        self.assertEqual((self.res.code, self.res.stdout, self.res.stderr),
+                         (self.plain.code, self.plain.stdout, self.plain.stderr))
+        self.assertEqual(self.res.stdout, "[b'ping', b'PING', b'p', None]\n")
+
+    def io_wake(self, name, marker, op, after_marker, after_task):
+        ss = steps(self.res, self.res.by_name(name))
+        at = line_of(IO_PROGRAM, marker)
+        found = [(s, ss[i + 1]) for i, s in enumerate(ss[:-1]) if self.line(s) == at]
+        self.assertEqual(len(found), 1, marker)
+        wait, nxt = found[0]
+        self.assertEqual(wait["await"]["on"], {"kind": "io", "op": op})
+        self.assertEqual(nxt.get("wokeBy"), {"kind": "io"}, nxt)
+        # (a connect's step: the one that ends in its wait for the connection, after any
+        # wait for the name's resolution at the same line)
+        made_ready = [end_of(s) for s in steps(self.res, self.res.by_name(after_task))
+                      if self.line(s) == line_of(IO_PROGRAM, after_marker)
+                      and s["await"]["on"].get("op") not in ("resolve",)]
+        self.assertEqual(len(made_ready), 1, after_marker)
+        self.assertGreaterEqual(nxt["woke"], max(end_of(wait), made_ready[0]))
+        self.assertLessEqual(nxt["woke"], nxt["ts"])
+
+    def test_accept(self):
+        self.io_wake("server", "# L:accept", "accept", "# L:connect", "client")
+
+    def test_recv(self):
+        self.io_wake("server", "# L:recv", "recv", "# L:sent", "client")
+
+    def test_wait_read(self):
+        self.io_wake("pipe_reader", "# L:wait-read", "read", "# L:wrote", "pipe_writer")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ gevent's UnboundQueue (a final class) is not followed. Not with pure-Python geve
 PriorityQueue's items come out in priority order, not the order they were put: its getters are
 linked to the puts in order, which can name another putter than the one of the item."""
 from collections import deque
+from functools import partial as _partial
 from weakref import ref as _weakref
 
 from . import wakes as _wakes
@@ -41,7 +42,7 @@ _waited = {}
 
 
 class _QState:
-    __slots__ = ("getting", "putting", "joining", "items", "freed", "done", "lifo", "channel")
+    __slots__ = ("getting", "putting", "joining", "items", "freed", "done", "lifo", "channel", "ref")
 
     def __init__(self, lifo, channel):
         self.getting = self.putting = self.joining = 0
@@ -128,16 +129,11 @@ def _state_of(q, cls):
     s = _waited.get(k)
     if s is None:
         s = _QState(cls._asynctrace_lifo, cls._asynctrace_channel)
+        # (Dropped with the queue by a callback that runs no Python code: a Ctrl-C's
+        # KeyboardInterrupt cannot land in it and be lost, as in a Python weakref callback.)
+        s.ref = _weakref(q, _partial(_waited.pop, k))
         _waited[k] = s
-        try:
-            _refs[k] = _weakref(q, lambda _r, k=k: (_waited.pop(k, None), _refs.pop(k, None)))
-        except TypeError:
-            del _waited[k]
-            raise
     return s
-
-
-_refs = {}
 
 
 def _current():

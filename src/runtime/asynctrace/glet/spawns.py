@@ -1,6 +1,7 @@
 """gevent spawns, recorded when they happen with their creator and user line."""
 import sys
 
+from . import wakes as _wakes
 from .state import _current_info, _declare, _new_info, _safe
 from .timeouts import _patch_timeout
 
@@ -21,7 +22,7 @@ def _patch_gevent(gevent):
     for name in ("spawn", "spawn_later", "spawn_raw"):
         orig = getattr(gevent, name, None)
         if orig is not None:
-            setattr(gevent, name, _wrap_spawn(orig))
+            setattr(gevent, name, _wrap_spawn(orig, name != "spawn_later"))
     tmod = sys.modules.get("gevent.timeout")
     if tmod is not None:
         _patch_timeout(tmod.Timeout)
@@ -31,13 +32,14 @@ def _patch_gevent(gevent):
 def _patch_pool(pool):
     group = getattr(pool, "Group", None)
     if group is not None and "spawn" in group.__dict__:
-        group.spawn = _wrap_spawn(group.__dict__["spawn"])
+        group.spawn = _wrap_spawn(group.__dict__["spawn"], True)
 
 
-def _wrap_spawn(orig):
+def _wrap_spawn(orig, ready):
+    """`ready`: the greenlet can run as soon as its spawner's step ends (not spawn_later's)."""
     def spawn(*args, **kwargs):
         g = orig(*args, **kwargs)
-        _safe(_created, g, sys._getframe(1))
+        _safe(_created, g, sys._getframe(1), ready)
         return g
     for a in ("__name__", "__qualname__", "__doc__", "__module__"):
         try:
@@ -48,7 +50,7 @@ def _wrap_spawn(orig):
     return spawn
 
 
-def _created(g, frame):
+def _created(g, frame, ready=False):
     """A gevent greenlet was just spawned: record it with its creation time, creator and site."""
     st = _st
     if st is None or not st.active or id(g) in st.info or not isinstance(g, st.greenlet_type):
@@ -63,6 +65,10 @@ def _created(g, frame):
     raw = gg is None or not isinstance(g, gg)
     inf = _new_info(g, _rec.now_us(), pinf.tid if pinf is not None else None, site, raw)
     _declare(inf, g)
+    if ready and pinf is not None:
+        # Its first step is woken by its spawner, at the end of the spawning step (see wakes).
+        m = _wakes.mark(pinf)
+        inf.wake = (_wakes.FIRST, m, m[1])
     if pinf is not None and not raw:
         inf.spawner = pinf
         if pinf.unstarted is None:

@@ -6,6 +6,7 @@ this package by ``greenlet_hooks``."""
 from weakref import ref as _weakref
 
 from .blocks import _start_sampler
+from .wakes import start_poll_clock as _start_poll_clock
 
 _rec = None          # the Recorder
 _st = None           # _State once greenlet is hooked
@@ -81,6 +82,8 @@ class _State:
         self.created = 0          # greenlets registered so far (waits._gather_on tells calls apart by it)
         self.last_death = None    # (task id, ns) of the greenlet that ended last (wakes of a joinall)
         self.hub = None           # the hub last seen (one per thread; tested first, by identity)
+        self.poll_ns = 0          # when its loop's poll last returned (see wakes.start_poll_clock)
+        self.poll_watcher = None
         self.fhub = None          # the hub while the fast paths apply, else None (_set_fast)
         import _thread
         import time
@@ -238,6 +241,7 @@ def _discover(g, origin, now):
         key = id(g)
         st.hubs[key] = _weakref(g, lambda _r, key=key, hubs=st.hubs: hubs.pop(key, None))
         st.hub = g  # (a destroyed hub stays referenced until the next one: harmless)
+        _start_poll_clock(st, g)
         _set_fast(st)
         return None
     if g.parent is None:

@@ -35,6 +35,8 @@ def _make_trace(st):
     flush = rec.flush
     chains = _chains
     link = _wakes.link
+    io_wake = _wakes.IO_WAIT
+    io_by = _wakes.IO_BY
 
     def trace(event, args):
         # st.fhub is the hub while the fast paths apply (None otherwise: see _set_fast).
@@ -52,7 +54,7 @@ def _make_trace(st):
                 f = origin.gr_frame
                 cands = chains.get((id(f.f_code), f.f_lasti)) if f is not None else None
                 if cands is not None:
-                    for codes, lastis, tail in cands:
+                    for codes, lastis, tail, io in cands:
                         # The same code at every level of the stack down to its bottom, at the
                         # same instruction where that matters: the same sites and the same wait.
                         g = f
@@ -66,11 +68,18 @@ def _make_trace(st):
                                 start = st.cur_start
                                 if now - start > block_ns:
                                     break
-                                if oinf.wake is None:
+                                wk = oinf.wake
+                                if wk is None:
                                     emit_step((oinf.tid, start, now, tail))
+                                elif wk is io_wake and oinf.marks is None:
+                                    # Resumed from an I/O wait: ready when the loop's poll
+                                    # returned (st.poll_ns, see wakes.start_poll_clock).
+                                    p = st.poll_ns
+                                    emit_step((oinf.tid, start, now, ((p, io_by), tail) if 0 < p <= start else tail))
                                 else:  # (woken by what its previous wait noted: see wakes)
                                     w = link(st, oinf, start, now)
                                     emit_step((oinf.tid, start, now, tail if w is None else (w, tail)))
+                                oinf.wake = io
                                 st.cur_start = now
                                 if len(buf) > flush_at:
                                     flush()
@@ -173,8 +182,11 @@ def _on_switch(st, event, args):
                 _rec.emit_step(record)
             # Remembered only when what it waits on depends on nothing but the code (an I/O
             # operation, a bare yield): a sleep's delay or a join's target is read every time.
+            io = None
+            if on.startswith('{"kind":"io"'):
+                io = oinf.wake = _wakes.IO_WAIT  # (ready when the loop's poll returns: see wakes)
             if const and g is None and id(target) in st.hubs:
-                _remember(codes, lastis, tail)
+                _remember(codes, lastis, tail, io)
             if now - start > st.block_us and start != st.t_hook:
                 # (the main greenlet's first step ran before there was a hub to hold up)
                 _block(st, oinf.tid, start, now, out[-1] if out else None)
@@ -192,10 +204,10 @@ _CHAINS_MAX = 4096
 _CANDIDATES_MAX = 8
 
 
-def _remember(codes, lastis, tail):
+def _remember(codes, lastis, tail, io):
     key = (id(codes[0]), lastis[0])
     cands = _chains.get(key)
-    entry = (tuple(codes), tuple(lastis), tail)
+    entry = (tuple(codes), tuple(lastis), tail, io)
     if cands is None:
         if len(_chains) < _CHAINS_MAX:
             _chains[key] = (entry,)

@@ -35,6 +35,7 @@ _IO_FILES = ("_socket3.py", "_socketcommon.py", "socket.py", "_ssl3.py", "ssl.py
              "_sslgte279.py", "os.py", "select.py", "subprocess.py", "_socket2.py",
              "fileobject.py", "_fileobjectposix.py", "_fileobjectcommon.py", "selectors.py")
 
+_WAIT_IO = ("wait_read", "wait_write", "wait_readwrite")
 _SKIP, _USER, _SLEEP, _LOCKW = 0, 1, 2, 3
 _HUB_ON = '{"kind":"hub"}'
 _code_kind = {}     # id(code) -> (kind, payload, code, gevent's code)   (code kept alive: ids never reused)
@@ -338,6 +339,8 @@ def _on_call(st, call, inf, f):
             return '{"kind":"task","task":%d}' % t
         return _HUB_ON
     if recv is None or (type(recv).__name__ == "module" and getattr(recv, "__name__", "").startswith("gevent")):
+        if meth in _WAIT_IO:  # (gevent.socket's wait_read / wait_write, compiled: no frame of theirs)
+            return '{"kind":"io","op":"%s"}' % _IO_OPS[meth]
         if meth in ("joinall", "wait", "iwait", "killall", "kill"):
             if isinstance(arg, gt):
                 arg = [arg]

@@ -2,9 +2,10 @@
 
 A greenlet's suspension notes what could wake it (inf.wake): a sleep's timer (due time), a
 joined greenlet (its end), a joinall's greenlets (the last one that ended), a traced lock (its
-releaser, see locks), an Event or AsyncResult (its setter, see events). The step that follows, written at the greenlet's next suspension (or its
-death), carries the link when the waker did act between the two; nothing is done when it resumes,
-and a greenlet with a noted wake takes the slow path of the switch callback once.
+releaser, see locks), an Event or AsyncResult (its setter, see events), a queue (who fed it, see
+queues), I/O (the loop's last poll, see start_poll_clock); a spawned greenlet's first step, its
+spawner. The step that follows, written at the greenlet's next suspension (or its death),
+carries the link when the waker did act between the two; nothing is done when it resumes.
 
 A releaser's own step end (when the woken greenlet could run at the earliest) is known only at
 its next suspension: the release leaves a mark [releaser _Info, release ns, step end ns] on the
@@ -14,8 +15,10 @@ from time import perf_counter_ns as _ns
 _rec = None
 _st = None
 
-TIMER, JOIN, GATHER, OBJ, QUEUE = 1, 2, 3, 4, 5
+TIMER, JOIN, GATHER, OBJ, QUEUE, IO, FIRST = 1, 2, 3, 4, 5, 6, 7
 NOWAIT = (0, None, 0)  # (inf.wake of a greenlet with only marks to fill: its next suspension is slow)
+IO_WAIT = (IO, None, 0)  # (inf.wake of a greenlet in an I/O wait: one tuple for all, set on the fast path)
+IO_BY = '{"kind":"io"}'
 _TIMER_BY = '{"kind":"timer"}'
 _CALLBACK_BY = '{"kind":"callback"}'
 _RELEASES = 4  # releases of a lock kept (its waiter's step may release it again before it is written)
@@ -62,6 +65,15 @@ def link(st, inf, start_ns, now_ns):
                     woke = end if end is not None and end <= start_ns else m[1]
                     w = m[0]
                     return (woke, w.tid if w is not None else _CALLBACK_BY)
+        elif kind == FIRST:
+            # A first step: ready when the step that spawned it ended.
+            end = payload[2]
+            if payload[1] <= start_ns:
+                return (end if end is not None and end <= start_ns else payload[1], payload[0].tid)
+        elif kind == IO:
+            p = st.poll_ns
+            if 0 < p <= start_ns:
+                return (p, IO_BY)
         elif kind == QUEUE:
             r = payload.woken(since, start_ns)  # (see queues)
             if r is not None:
@@ -112,5 +124,30 @@ def released(lock, releaser):
             if len(rels) >= _RELEASES:
                 del rels[0]
             rels.append(m)
+    except Exception:
+        pass
+
+
+def start_poll_clock(st, hub):
+    """The hub `hub` was seen: a check watcher of its loop (run right after each poll, before the
+    callbacks of the watchers it made ready) notes when the poll returned, the `woke` of the
+    greenlets an I/O watcher resumes in that loop iteration. It keeps no loop alive."""
+    try:
+        w = hub.loop.check(ref=False)
+    except TypeError:
+        try:
+            w = hub.loop.check()
+            w.ref = False
+        except Exception:
+            return
+    except Exception:
+        return
+
+    def polled():
+        st.poll_ns = _ns()
+
+    try:
+        w.start(polled)
+        st.poll_watcher = w  # (kept: a watcher nobody holds stops)
     except Exception:
         pass
