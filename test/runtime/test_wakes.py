@@ -234,6 +234,50 @@ asyncio.run(main())
 '''
 
 
+QUEUES_AT_ONE_LINE = '''
+import asyncio
+
+N = 40
+
+async def alternating(qs):
+    total = 0
+    for i in range(N):
+        total += await qs[i % 2].get()  # L:alt-get
+    return total
+
+async def sharing(name, q, out):
+    while True:
+        x = await q.get()  # L:shared-get
+        if x is None:
+            return
+        out.append(name)
+
+async def feeder(qs, shared):
+    for i in range(N):
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        qs[i % 2].put_nowait(i)  # L:alt-put
+        await shared.put(i)  # L:shared-put
+    await shared.put(None)
+    await shared.put(None)
+
+async def main():
+    qs = [asyncio.Queue(), asyncio.Queue()]
+    shared = asyncio.Queue(1)
+    out = []
+    alt = asyncio.create_task(alternating(qs), name="alternating")
+    a = asyncio.create_task(sharing("a", shared, out), name="sharer-a")
+    b = asyncio.create_task(sharing("b", shared, out), name="sharer-b")
+    await asyncio.create_task(feeder(qs, shared), name="feeder")
+    total = await alt
+    await a
+    await b
+    print(total, len(out))
+
+asyncio.run(main())
+'''
+
+
 class WakeLinks(unittest.TestCase):
     def test_lock_order_deadlock_holders_and_cancel_wakes(self):
         res = traced(self, DEADLOCK)
@@ -409,6 +453,29 @@ class WakeLinks(unittest.TestCase):
         self.assertEqual(res.line(first["site"]), line_of(CONDITION, "L:enter"))
         prod = lines(res, "hold", obj=lock["id"], task=p)[0]
         self.assertEqual(res.line(prod["site"]), line_of(CONDITION, "L:produce"))
+
+    def test_queue_waits_name_their_queue(self):
+        # The same line waiting on a different queue each time, and two tasks waiting on one
+        # queue at the same line: each wait names its own queue (and each waiter has its use line).
+        res = traced(self, QUEUES_AT_ONE_LINE)
+        self.assertEqual(res.stdout, "780 40\n")
+        alt, a, b = res.by_name("alternating"), res.by_name("sharer-a"), res.by_name("sharer-b")
+        q0, q1, shared = sorted(objects(res, "queue"), key=lambda o: o["id"])
+        alt_waits = [s["await"]["on"] for s in steps(res, alt) if "await" in s]
+        self.assertEqual(len(alt_waits), 40, alt_waits)
+        self.assertEqual(alt_waits, [{"kind": "queue", "op": "get", "obj": (q0, q1)[i % 2]["id"]} for i in range(40)])
+        for s in steps(res, alt):
+            if "await" in s:
+                self.assertEqual(res.line(s["await"]["stack"][-1]), line_of(QUEUES_AT_ONE_LINE, "L:alt-get"))
+        for q in (q0, q1):
+            self.assertEqual([u["task"] for u in lines(res, "use", obj=q["id"], op="get")], [alt])
+        for tid in (a, b):
+            waits = [s["await"]["on"] for s in steps(res, tid) if "await" in s]
+            self.assertTrue(waits)
+            self.assertTrue(all(on == {"kind": "queue", "op": "get", "obj": shared["id"]} for on in waits), waits)
+            self.assertEqual(len(lines(res, "use", obj=shared["id"], op="get", task=tid)), 1)
+        self.assertEqual(sorted(u["task"] for u in lines(res, "use", op="put")),
+                         sorted([res.by_name("feeder")] * 3))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from .state import (
     _MISS, _code_info, _CoroType, _GatheringFuture, _GenType, _LEAF_KINDS, _TASK_TYPES, _info, _keep_codes, _kinds,
     _stack_cache, _tid_of, _tids, _user)
 
-from .objects import OBJ_KINDS, on_with_obj
+from .objects import OBJ_KINDS, _obj_refs, obj_waits, on_obj, on_with_obj
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
 # Functions (future) -> on text or None, asked about a wait on a future that no library function
@@ -218,6 +218,47 @@ def _on_waiter(task, w, kind, kframe, coro=None):
     if kind[0] == "{":
         return on_with_obj(task, kind, kframe)
     return _special_on(kind, kframe, w)
+
+
+# Wait kinds whose object keeps its waiters' futures in a deque, newest last: the attribute.
+_WAITER_LISTS = {'{"kind":"queue","op":"get"}': "_getters", '{"kind":"queue","op":"put"}': "_putters"}
+
+
+def wait_suffix(task, tid, hit):
+    """The rest of the step line (after "dur") of a step of task `tid` suspended in a wait that
+    names its object (hit: its stack entry, whose constant suffix is None). A task waiting again
+    on the same queue at the same place as at its last step (its waiter the newest in that
+    queue's list: it is that queue's) gets the same text without reading frames."""
+    w = task._fut_waiter
+    e = obj_waits.get(id(task))
+    if e is not None and e[0] is hit and e[1] == tid and w is not None:
+        o = e[2]()
+        if o is not None:
+            dq = getattr(o, e[3], None)
+            if dq and dq[-1] is w:
+                return e[4]
+    kind = hit[4]
+    kframe = _frame_of_kind(task, kind)
+    attr = _WAITER_LISTS.get(kind)
+    if attr is None or w is None or kframe is None or type(w) in _TASK_TYPES or type(w) is _GatheringFuture:
+        return ',"await":{"stack":[%s],"on":%s}}' % (hit[0], _on_text(task, kind, kframe))
+    try:
+        o = kframe.f_locals.get("self")
+    except Exception:
+        o = None
+    if o is None:
+        return ',"await":{"stack":[%s],"on":%s}}' % (hit[0], kind)
+    suffix = ',"await":{"stack":[%s],"on":%s}}' % (hit[0], on_obj(task, kind, o))
+    try:
+        dq = getattr(o, attr, None)
+        ref = _obj_refs.get(id(o))
+        if dq and dq[-1] is w and ref is not None and ref() is o:
+            if len(obj_waits) > 10000:
+                obj_waits.clear()
+            obj_waits[id(task)] = (hit, tid, ref, attr, suffix)
+    except Exception:
+        pass
+    return suffix
 
 
 def _describe(task):

@@ -22,6 +22,9 @@ _obj_ids = {}      # id(object) -> obj id
 _obj_refs = {}
 _used = set()      # (obj id, task id or None, op) written already
 _installed = []    # (class, attribute name, previous value or _NONE)
+# id(task) -> (stack entry, task id, weakref to the object, its waiter list's attribute, the
+# step line's rest): the task's last wait on a queue (see awaits.wait_suffix).
+obj_waits = {}
 _NONE = object()
 _MISSING = object()
 
@@ -120,8 +123,16 @@ def on_with_obj(task, kind, frame):
     """The `on` text of a wait on an object (kind in OBJ_KINDS), with its `obj` when found."""
     try:
         o = frame.f_locals.get("self") if frame is not None else None
-        if o is None:
-            return kind
+    except Exception:
+        o = None
+    if o is None:
+        return kind
+    return on_obj(task, kind, o)
+
+
+def on_obj(task, kind, o):
+    """on_with_obj's text for the object `o` the task waits on."""
+    try:
         oid = _obj_ids.get(id(o))
         if oid is None:
             oid = obj_id(o, OBJ_KINDS[kind][0])
@@ -242,28 +253,44 @@ def _wrap_init(cls, kind):
     return __init__
 
 
-def _wrap_op(orig, op):
+def _wrap_op(orig, op, one_arg):
     """A queue's put_nowait (which put() calls), an event's set: noted once per (object, task).
     The hot path (a queue in a loop) is two dict lookups: the last task seen doing `op` on the
-    object is the running one."""
+    object is the running one. The wrapper has the method's own signature (`one_arg`: one
+    parameter, `item`, besides self): a call with exact arguments, which 3.11+ runs without a
+    C-level call (no *args tuple, no CALL_FUNCTION_EX)."""
     last = {}  # id(object) -> id of the task last seen doing op on it (never the task: no ref)
     running = _running
     tids = _tids
+    getframe = sys._getframe
 
-    def wrapper(self, *args):
-        r = orig(self, *args)
+    def noted(self):
         t = running[0]
         if t is None:
-            _use(self, op, None, sys._getframe(1))
-            return r
+            _use(self, op, None, getframe(2))
+            return
         tid = tids.get(id(t))
         k = id(self)
         if last.get(k) != tid or tid is None:
             if len(last) > 10000:
                 last.clear()
             last[k] = tid
-            _use(self, op, t, sys._getframe(1))
-        return r
+            _use(self, op, t, getframe(2))
+
+    if one_arg:
+        def wrapper(self, item):
+            r = orig(self, item)
+            t = running[0]
+            if t is None or (tid := tids.get(id(t))) is None or last.get(id(self)) != tid:
+                noted(self)
+            return r
+    else:
+        def wrapper(self):
+            r = orig(self)
+            t = running[0]
+            if t is None or (tid := tids.get(id(t))) is None or last.get(id(self)) != tid:
+                noted(self)
+            return r
     wrapper.__wrapped__ = orig
     wrapper.__name__ = orig.__name__
     wrapper.__qualname__ = orig.__qualname__
@@ -281,6 +308,7 @@ def _forget_all():
     _obj_ids.clear()
     _obj_refs.clear()
     _used.clear()
+    obj_waits.clear()
 
 
 _fork_hooked = []
@@ -302,9 +330,9 @@ def install():
     handoff = getattr(getattr(locks.Semaphore, "_wake_up_next", None), "__code__", None)
     _set_attr(locks.Semaphore, "_value", _SemaphoreValue(handoff))
     Q = queues.Queue
-    _set_attr(Q, "put_nowait", _wrap_op(Q.put_nowait, "put"))
+    _set_attr(Q, "put_nowait", _wrap_op(Q.put_nowait, "put", True))
     E = locks.Event
-    _set_attr(E, "set", _wrap_op(E.set, "set"))
+    _set_attr(E, "set", _wrap_op(E.set, "set", False))
 
 
 def uninstall():

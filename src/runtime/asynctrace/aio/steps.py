@@ -8,7 +8,7 @@ from .state import (
     _is_task_type, _jstr, _memo, _name_check, _names, _noted_cancel, _ns, _stack_cache, _state,
     _tid_of, _tids)
 from .awaits import (
-    _describe, _describe_slow, _frame_of_kind, _on_text, _stack_entry)
+    _describe, _describe_slow, _stack_entry, wait_suffix)
 from . import wakes
 
 _rec = None  # the recorder (set by asyncio_hooks.install)
@@ -187,8 +187,7 @@ def _make_run(orig):
                         hit = m[3]
                         suffix = hit[3] if task._fut_waiter is None else hit[2]
                         if suffix is None:
-                            suffix = ',"await":{"stack":[%s],"on":%s}}' % (
-                                hit[0], _on_text(task, hit[4], _frame_of_kind(task, hit[4])))
+                            suffix = wait_suffix(task, m[2], hit)  # (names the object waited on)
                         if wk is not None:
                             suffix = (wk, suffix)  # formatted by the writer (lines._woke_rest)
                         emit_step((m[2], t0, t1, suffix))
@@ -267,8 +266,7 @@ def _make_run(orig):
                             else:
                                 suffix = hit[2]
                             if suffix is None:
-                                suffix = ',"await":{"stack":[%s],"on":%s}}' % (
-                                    hit[0], _on_text(task, kind, _frame_of_kind(task, kind)))
+                                suffix = wait_suffix(task, tid, hit)
                             if wk is not None:
                                 suffix = (wk, suffix)  # formatted by the writer (lines._woke_rest)
                             emit_step((tid, t0, t1, suffix))
