@@ -123,7 +123,10 @@ class _Formatter:
         end = time.monotonic() + timeout
         got = b""
         eof = False
-        while True:
+        # Its status is its last word, written once every output is closed: the trace is whole
+        # then, and the program need not wait for the formatter's process to be torn down.
+        want = 1 if self.pid is not None else 9
+        while len(got) < want:
             left = end - time.monotonic()
             if left <= 0:
                 break
@@ -146,7 +149,7 @@ class _Formatter:
             got = got[8:]
         if got:
             self.status = got[-1]
-        if not eof and self.pid is not None:
+        if not eof and self.status is None and self.pid is not None:
             try:
                 os.kill(self.pid, 9)  # stuck past the deadline
             except OSError:
