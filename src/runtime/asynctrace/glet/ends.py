@@ -1,7 +1,9 @@
 """How greenlets end: death at a switch, the exception that killed a plain greenlet (_Trap),
 greenlets killed before they ever ran, renames seen at a switch."""
 import sys
+from functools import partial as _partial
 from itertools import islice as _islice
+from weakref import ref as _weakref
 
 from ..recorder import _null
 from . import wakes as _wakes
@@ -56,7 +58,9 @@ def _forget(st, g, inf):
         _started(inf)
     st.info.pop(id(g), None)
     try:
-        st.ended[g] = inf.tid
+        k = id(g)
+        # (dropped with the greenlet by a callback that runs no Python code: see state._new_info)
+        st.ended[k] = (inf.tid, _weakref(g, _partial(st.ended.pop, k)))
     except TypeError:
         pass
 

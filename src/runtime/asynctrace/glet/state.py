@@ -3,6 +3,7 @@
 
 ``_rec`` (the Recorder) and ``_st`` (the _State once greenlet is hooked) are set in every module of
 this package by ``greenlet_hooks``."""
+from functools import partial as _partial
 from weakref import ref as _weakref
 
 from .blocks import _start_sampler
@@ -73,8 +74,8 @@ class _State:
         self.prev_trace = None
         self.hub_type = None      # gevent.hub.Hub once gevent is imported
         self.gevent_greenlet = None
-        import weakref
-        self.ended = weakref.WeakKeyDictionary()  # ended greenlet -> task id (joins name them)
+        # id(ended greenlet) -> (task id, weak reference dropping the entry): joins name them.
+        self.ended = {}
         self.timeouts = {}        # id(Timeout) -> [timeout id, task id, Timeout]
         self.firing = None        # greenlet a gevent Timeout is being thrown into
         self.trap = None          # the armed _Trap, if any
@@ -141,12 +142,10 @@ def _new_info(g, ts, parent_tid, site, raw):
     inf.site = site
     info = _st.info
     key = id(g)
-
-    def gone(_ref, key=key, inf=inf, info=info):
-        if info.get(key) is inf:
-            del info[key]
-
-    inf.ref = _weakref(g, gone)
+    # (Its entry goes with the greenlet, by a callback that runs no Python code: a Ctrl-C's
+    # KeyboardInterrupt landing in a Python weakref callback is printed and lost, and the
+    # program goes on. The id cannot name another greenlet before this one is freed.)
+    inf.ref = _weakref(g, _partial(info.pop, key))
     info[key] = inf
     return inf
 
@@ -239,7 +238,7 @@ def _discover(g, origin, now):
     ht = st.hub_type
     if ht is not None and isinstance(g, ht):
         key = id(g)
-        st.hubs[key] = _weakref(g, lambda _r, key=key, hubs=st.hubs: hubs.pop(key, None))
+        st.hubs[key] = _weakref(g, _partial(st.hubs.pop, key))
         st.hub = g  # (a destroyed hub stays referenced until the next one: harmless)
         _start_poll_clock(st, g)
         _set_fast(st)
@@ -311,7 +310,5 @@ def _tid_of(st, g):
     inf = st.info.get(id(g))
     if inf is not None:
         return inf.tid
-    try:
-        return st.ended.get(g)
-    except TypeError:
-        return None
+    v = st.ended.get(id(g))
+    return v[0] if v is not None else None
