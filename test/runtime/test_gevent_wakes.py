@@ -139,8 +139,9 @@ class GeventWakeLinksTest(unittest.TestCase):
                "g = gevent.spawn(lambda: 3)\n"
                "g.link(r)\n"
                "print(r.get(), e.set(), e.is_set(), e.wait(), r.successful())\n")
-        res, plain = run_traced(src), run_plain(src)
-        self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
+        for env in (None, {"PURE_PYTHON": "1"}):
+            res, plain = run_traced(src, env=env), run_plain(src, env=env)
+            self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
 
     def test_timer(self):
         """A sleep's step is followed by one woken by the timer at its due time (10 ms on), or
@@ -221,8 +222,7 @@ class GeventWakeLinksTest(unittest.TestCase):
             self.assertLessEqual(s["woke"], s["ts"])
 
     def test_pure_python_gevent(self):
-        """With gevent's pure-Python classes (PURE_PYTHON=1), the same links, but for Events and
-        AsyncResults (not followed there)."""
+        """With gevent's pure-Python classes (PURE_PYTHON=1), the same links."""
         res = run_traced(PROGRAM, env={"PURE_PYTHON": "1"})
         self.assertEqual((res.code, res.stdout), (0, "done\n"), res.stderr)
         links = set()
@@ -233,8 +233,8 @@ class GeventWakeLinksTest(unittest.TestCase):
                     links.add((res.tasks[tid]["name"], by["kind"], res.tasks[by["task"]]["name"] if "task" in by else None))
         for expected in [("napper", "timer", None), ("main", "task", "napper"), ("waiter", "task", "holder")]:
             self.assertIn(expected, links)
-        self.assertNotIn(("listener", "task", "announcer"), links)  # (its event waits: no link)
-        self.assertIn(("listener", "task", "main"), links)  # (its first step)
+        for expected in [("listener", "task", "announcer"), ("listener", "task", "main")]:
+            self.assertIn(expected, links)  # (its event and result waits; its first step)
 
     def test_first_step_woken_by_its_spawner(self):
         """main spawned the greenlets in the step that ends at its join: each one's first step is
@@ -457,6 +457,28 @@ class GeventQueueWakeLinksTest(unittest.TestCase):
         self.assert_woken_by(self.res.by_name("patient"), "# L:patient",
                              self.res.by_name("feeder"), "# L:fed")
 
+    def test_pure_python_gevent(self):
+        """With gevent's pure-Python classes (PURE_PYTHON=1): the same output, the same links."""
+        res = run_traced(QUEUE_PROGRAM, env={"PURE_PYTHON": "1"})
+        self.assertEqual((res.code, res.stdout), (self.plain.code, self.plain.stdout), res.stderr)
+
+        def links(r):
+            out = set()
+            for tid, ss in r.steps_by_task.items():
+                for s in ss:
+                    by = s.get("wokeBy")
+                    if by is not None and by["kind"] != "timer":
+                        out.add((r.tasks[tid]["name"], by["kind"], r.tasks[by["task"]]["name"] if "task" in by else None))
+            return out
+        expected = {("stuffer", "task", "drainer"), ("joiner", "task", "worker"), ("worker", "task", "joiner"),
+                    ("chan_getter", "task", "chan_putter"), ("chan_putter", "task", "chan_getter"),
+                    ("hub_waiter", "callback", None), ("patient", "task", "feeder")}
+        first = res.stdout.splitlines()[0].split()
+        expected |= {(first[0], "task", first[1]), (first[2], "task", first[3])}
+        self.assertLessEqual(expected, links(res))
+        self.assertLessEqual(expected, links(self.res))
+        self.assertNotIn(("patient", "task", "thief"), links(res))
+
     def test_queue_types_unchanged(self):
         src = ("import re, gevent\n"
                "import gevent.queue as gq\n"
@@ -483,9 +505,10 @@ class GeventQueueWakeLinksTest(unittest.TestCase):
                "m.put(2)\n"
                "print(m.get(), isinstance(m, gq.Queue), isinstance(gq.Queue(), MyQueue), issubclass(MyQueue, gq.Queue))\n"
                "gq.Queue(maxsize=1, items=[1]).put(2, timeout=0.001)\n")
-        res, plain = run_traced(src), run_plain(src)
-        self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
-        self.assertIn("Full", res.stderr)
+        for env in (None, {"PURE_PYTHON": "1"}):
+            res, plain = run_traced(src, env=env), run_plain(src, env=env)
+            self.assertEqual((res.code, res.stdout, res.stderr), (plain.code, plain.stdout, plain.stderr))
+            self.assertIn("Full", res.stderr)
 
 
 IO_PROGRAM = """\

@@ -19,7 +19,8 @@ per get, measured). From a greenlet's first wait on a queue, the queue has a sta
 - a Channel pairs its putters and getters in order: a getter is woken by the putter whose item
   it got, a putter by the getter that took it.
 
-gevent's UnboundQueue (a final class) is not followed. Not with pure-Python gevent (PURE_PYTHON), whose classes have slots and name themselves. A
+gevent's UnboundQueue (a final class) is not followed. With pure-Python gevent (PURE_PYTHON), whose
+classes have slots and name themselves, their methods are replaced in place instead. A
 PriorityQueue's items come out in priority order, not the order they were put: its getters are
 linked to the puts in order, which can name another putter than the one of the item."""
 from collections import deque
@@ -310,8 +311,11 @@ def patch_queue_module(mod):
     JoinableQueue in newer versions) derives from the replaced one, so isinstance holds."""
     made = {}
     q = getattr(mod, "Queue", None)
-    if q is None or type(q.__dict__.get("put")) is type(_queue_ns):
-        return  # (pure-Python gevent: its classes name themselves and have slots)
+    if q is None:
+        return
+    if type(q.__dict__.get("put")) is type(_queue_ns):
+        _patch_pure(mod)
+        return
     for name in _CLASSES:
         base = getattr(mod, name, None)
         if base is None or "_asynctrace_lifo" in getattr(base, "__dict__", {}):
@@ -341,3 +345,29 @@ def patch_queue_module(mod):
             continue  # (a gevent whose classes cannot be subclassed so: left as it is)
     for name, cls in made.items():
         setattr(mod, name, cls)
+
+
+def _patch_pure(mod):
+    """Pure-Python gevent: its queue classes name themselves (a subclass under their name would
+    recurse) and have slots: the put / get / task_done each class defines are replaced in place
+    (their state lives here anyway)."""
+    for name in _CLASSES:
+        cls = getattr(mod, name, None)
+        if cls is None or "_asynctrace_lifo" in cls.__dict__:
+            continue
+        try:
+            channel = name == "Channel"
+            lifo = name == "LifoQueue"
+            # (what each class's wrappers call: its own methods, or the ones it inherits)
+            ns = _channel_ns(cls) if channel else _queue_ns(cls, lifo)
+            for meth, fn in ns.items():
+                if meth not in cls.__dict__:
+                    continue  # (inherited: the parent's replaced method serves it)
+                orig = cls.__dict__[meth]
+                fn.__doc__ = getattr(orig, "__doc__", None)
+                fn.__qualname__ = "%s.%s" % (cls.__qualname__, meth)
+                setattr(cls, meth, fn)
+            cls._asynctrace_lifo = lifo
+            cls._asynctrace_channel = channel
+        except Exception:
+            continue

@@ -10,7 +10,9 @@ carries the link when the waker did act between the two; nothing is done when it
 A releaser's own step end (when the woken greenlet could run at the earliest) is known only at
 its next suspension: the release leaves a mark [releaser _Info, release ns, step end ns] on the
 lock (its last few) and in the releaser's inf.marks, filled then."""
+from functools import partial as _partial
 from time import perf_counter_ns as _ns
+from weakref import ref as _weakref
 
 _rec = None
 _st = None
@@ -59,7 +61,7 @@ def link(st, inf, start_ns, now_ns):
                         return (ld[1], t)
         elif kind == OBJ:
             # The last release / set before it resumed (its own step's come after).
-            for m in reversed(getattr(payload, "_asynctrace_rel", None) or ()):
+            for m in reversed(releases_of(payload) or ()):
                 if since <= m[1] <= start_ns:
                     end = m[2]
                     woke = end if end is not None and end <= start_ns else m[1]
@@ -114,6 +116,11 @@ def released(lock, releaser):
     None for the hub) released (set) it: the mark its waiter's next step reads."""
     try:
         rels = lock._asynctrace_rel
+    except AttributeError:
+        rels = side.get(id(lock))  # (an object with slots: see watch)
+        if rels is None:
+            return
+        rels = rels[1]
     except Exception:
         return
     m = mark(releaser)
@@ -126,6 +133,27 @@ def released(lock, releaser):
             rels.append(m)
     except Exception:
         pass
+
+
+# id(object) -> (weak reference, its releases) of the objects waited on that have no room for
+# their releases (pure-Python gevent's Event and AsyncResult have slots). The entry goes with
+# the object, by a callback that runs no Python code.
+side = {}
+
+
+def watch(o):
+    """A greenlet waits on `o`, an object with slots: from now on its releases are kept here."""
+    k = id(o)
+    if k not in side:
+        side[k] = (_weakref(o, _partial(side.pop, k)), [])
+
+
+def releases_of(o):
+    r = getattr(o, "_asynctrace_rel", None)
+    if r is None:
+        e = side.get(id(o))
+        r = e[1] if e is not None else None
+    return r
 
 
 def start_poll_clock(st, hub):
