@@ -278,6 +278,23 @@ asyncio.run(main())
 '''
 
 
+SHORT_LIVED_QUEUES = '''
+import asyncio
+
+async def main():
+    total = 0
+    for i in range(20):
+        q = asyncio.Queue()  # L:new-queue
+        q.put_nowait(i)  # L:put
+        await asyncio.sleep(0)
+        total += q.get_nowait()
+        del q
+    print(total)
+
+asyncio.run(main())
+'''
+
+
 class WakeLinks(unittest.TestCase):
     def test_lock_order_deadlock_holders_and_cancel_wakes(self):
         res = traced(self, DEADLOCK)
@@ -479,6 +496,19 @@ class WakeLinks(unittest.TestCase):
             self.assertEqual(len(lines(res, "use", obj=shared["id"], op="get", task=tid)), 1)
         self.assertEqual(sorted(u["task"] for u in lines(res, "use", op="put")),
                          sorted([res.by_name("feeder")] * 3))
+
+    def test_each_short_lived_queue_has_its_user(self):
+        # Queues made and dropped in turn by one task (a new one may take a dropped one's
+        # address): each is declared and has the task's put.
+        res = traced(self, SHORT_LIVED_QUEUES)
+        self.assertEqual(res.stdout, "190\n")
+        main = res.by_coro("main")[0]
+        qs = objects(res, "queue")
+        self.assertEqual(len(qs), 20)
+        for q in qs:
+            puts = lines(res, "use", obj=q["id"], op="put")
+            self.assertEqual([u["task"] for u in puts], [main], q)
+            self.assertEqual(res.line(puts[0]["site"]), line_of(SHORT_LIVED_QUEUES, "L:put"))
 
 
 if __name__ == "__main__":

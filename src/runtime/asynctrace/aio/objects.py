@@ -25,6 +25,8 @@ _installed = []    # (class, attribute name, previous value or _NONE)
 # id(task) -> (stack entry, task id, weakref to the object, its waiter list's attribute, the
 # step line's rest): the task's last wait on a queue (see awaits.wait_suffix).
 obj_waits = {}
+# The wrappers' tables of the task last seen using each object (see _wrap_op).
+_last_users = []
 _NONE = object()
 _MISSING = object()
 
@@ -76,6 +78,8 @@ def obj_id(o, kind=None, creator=_MISSING, site=None):
     def gone(ref, k=k):
         _obj_ids.pop(k, None)
         _obj_refs.pop(k, None)
+        for last in _last_users:
+            last.pop(k, None)  # (a new object at this address has users of its own)
     try:
         _obj_refs[k] = weakref.ref(o, gone)
     except TypeError:
@@ -255,40 +259,42 @@ def _wrap_init(cls, kind):
 
 def _wrap_op(orig, op, one_arg):
     """A queue's put_nowait (which put() calls), an event's set: noted once per (object, task).
-    The hot path (a queue in a loop) is two dict lookups: the last task seen doing `op` on the
-    object is the running one. The wrapper has the method's own signature (`one_arg`: one
-    parameter, `item`, besides self): a call with exact arguments, which 3.11+ runs without a
-    C-level call (no *args tuple, no CALL_FUNCTION_EX)."""
-    last = {}  # id(object) -> id of the task last seen doing op on it (never the task: no ref)
+    The hot path (a queue in a loop) is one dict lookup and a weak reference's call: the task
+    last seen doing `op` on the object (weakly: never kept alive by this) is the running one.
+    The wrapper has the method's own signature (`one_arg`: one parameter, `item`, besides
+    self): a call with exact arguments, which 3.11+ runs without a C-level call."""
+    last = {}  # id(object) -> weak reference to the task last seen doing op on it
+    _last_users.append(last)
     running = _running
-    tids = _tids
     getframe = sys._getframe
+    last_of = last.get
+    ref = weakref.ref
 
     def noted(self):
         t = running[0]
         if t is None:
             _use(self, op, None, getframe(2))
             return
-        tid = tids.get(id(t))
-        k = id(self)
-        if last.get(k) != tid or tid is None:
-            if len(last) > 10000:
-                last.clear()
-            last[k] = tid
-            _use(self, op, t, getframe(2))
+        if len(last) > 10000:
+            last.clear()
+        try:
+            last[id(self)] = ref(t)
+        except TypeError:
+            pass  # (a task type without weak references: noted each time, _use dedups)
+        _use(self, op, t, getframe(2))
 
     if one_arg:
         def wrapper(self, item):
             r = orig(self, item)
             t = running[0]
-            if t is None or (tid := tids.get(id(t))) is None or last.get(id(self)) != tid:
+            if t is None or (w := last_of(id(self))) is None or w() is not t:
                 noted(self)
             return r
     else:
         def wrapper(self):
             r = orig(self)
             t = running[0]
-            if t is None or (tid := tids.get(id(t))) is None or last.get(id(self)) != tid:
+            if t is None or (w := last_of(id(self))) is None or w() is not t:
                 noted(self)
             return r
     wrapper.__wrapped__ = orig
@@ -309,6 +315,8 @@ def _forget_all():
     _obj_refs.clear()
     _used.clear()
     obj_waits.clear()
+    for last in _last_users:
+        last.clear()
 
 
 _fork_hooked = []
@@ -336,6 +344,7 @@ def install():
 
 
 def uninstall():
+    del _last_users[:]
     while _installed:
         cls, name, prev = _installed.pop()
         try:
