@@ -484,8 +484,9 @@ def _bench_gunicorn(reps, tmp, failed):
         res = bench_gunicorn.run(reps=max(reps, 5), tmp=gtmp, python=gpy)
         ok = res["ratio"] >= res["target"]
         print("gunicorn 2 gevent workers: untraced %.0f req/s, traced %.0f req/s, traced/untraced %.2fx "
-              "(target >= %.2fx), %d trace lines  %s" % (res["plain"], res["traced"], res["ratio"], res["target"],
-                                                       res["lines"], "ok" if ok else "MISSES TARGET"), flush=True)
+              "(target >= %.2fx), %d trace lines, CPU per request %.0f -> %.0f us (%.2fx)  %s"
+              % (res["plain"], res["traced"], res["ratio"], res["target"], res["lines"], res["cpu_plain_us"],
+                 res["cpu_traced_us"], res["cpu_ratio"], "ok" if ok else "MISSES TARGET"), flush=True)
         if not ok:
             failed.append("gunicorn")
     except Exception as e:
