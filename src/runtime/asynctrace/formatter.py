@@ -18,14 +18,18 @@ _ns = time.perf_counter_ns
 
 
 def _encode_raw(chunk):
+    # Format version 2: no references between objects. Versions 3+ look every object up in a
+    # table to share repeats (the same await texts come back in every step): 5x the CPU of the
+    # program's thread for this (3.0 -> 0.6 us per request of an aiohttp server, six records),
+    # for 40% fewer bytes through the pipe and 0.3 us more to read them in the formatter.
     try:
-        data = marshal.dumps(chunk)
+        data = marshal.dumps(chunk, 2)
     except ValueError:
         # An item marshal cannot carry (a bug of ours): hand over the lines formatted here.
         lines = []
         for ln in format_items(chunk, _recorder_base()):
             lines.extend((ln, None, None, None))
-        data = marshal.dumps(lines)
+        data = marshal.dumps(lines, 2)
     return data
 
 

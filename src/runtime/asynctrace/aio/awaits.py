@@ -161,8 +161,8 @@ def _describe_slow(task, c):
 
 def _frame_of_kind(task, kind):
     """The frame of the (innermost) library coroutine whose wait kind is `kind`, if needed."""
-    if kind is None or (kind[0] == "{" and kind not in OBJ_KINDS):
-        return None
+    if kind is None or (kind[0] == "{" and kind not in OBJ_KINDS) or kind == "next_request":
+        return None  # (no frame needed to say what is awaited)
     c = task._coro
     found = None
     while c is not None:
@@ -291,7 +291,13 @@ def _stack_entry(key, frames, kind):
         const_yield = ',"await":{"stack":[%s],"on":{"kind":"sleep","delay":0}}}' % stack
     else:
         const_yield = const
-    hit = (stack, site, const, const_yield, kind)
+    # Waiting on a task (no constant suffix): its text but for the task id (see _on_waiter).
+    on_task = ',"await":{"stack":[%s],"on":{"kind":"task","task":%%d}}}' % stack
+    # Waiting on anything else where that says no more than the kind (a server connection's
+    # future completed by the next request's bytes: see _special_on).
+    const_other = (',"await":{"stack":[%s],"on":%s}}' % (stack, _special_on(kind, None, None))
+                   if kind == "next_request" else None)
+    hit = (stack, site, const, const_yield, kind, on_task, const_other)
     if len(_stack_cache) > 100000:
         _stack_cache.clear()
     _stack_cache[key] = hit

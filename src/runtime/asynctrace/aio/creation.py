@@ -64,9 +64,8 @@ def _make_create_task(orig, foreign=False):
                 ctx = None
         # On a loop that steps its tasks in C (uvloop), each step goes through a proxy.
         arg = foreign_steps.wrap(coro) if foreign else coro
-        t0 = _ns()
         if ctx is not None:
-            ctx[4] = t0
+            t0 = ctx[4] = _ns()
             try:
                 task = orig(self, arg, *args, **kwargs)
             finally:
@@ -74,9 +73,10 @@ def _make_create_task(orig, foreign=False):
                     _eager_ctx.remove(ctx)
                 except ValueError:
                     pass
+            t1 = _ns()
         else:
             task = orig(self, arg, *args, **kwargs)
-        t1 = _ns()
+            t0 = t1 = None  # (times of a first step run inside create_task: eager tasks only)
         try:
             stb = task._source_traceback
             if stb:
@@ -90,8 +90,15 @@ def _make_create_task(orig, foreign=False):
             if ctx is not None:
                 site, internal = ctx[2], ctx[3]
             else:
-                site, internal = _user_site(f, _STOP_CODES), _is_internal(coro, f)  # (_creation_site)
-                if foreign and cur is None and site is not None and self.is_running():
+                site = _user_site(f, _STOP_CODES)  # (_creation_site)
+                code = getattr(coro, "cr_code", None)
+                # (a coroutine of code known not to be asyncio's is the program's: no call)
+                internal = False if code is not None and _asyncio_codes.get(id(code)) is False else _is_internal(coro, f)
+                if not foreign:
+                    # The common case, in short: no first step ran, no done callback to add.
+                    _announce(task, self, ptid, site, False, coro, internal)
+                    return task
+                if cur is None and site is not None and self.is_running():
                     # A callback of a compiled loop (a server's connection handler): no frame of
                     # its dispatch stops the walk, the lines that run the loop (asyncio.run) do.
                     site = _user_site(f, _LOOP_CODES)

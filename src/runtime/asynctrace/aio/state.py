@@ -222,13 +222,19 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
             loop = task.get_loop()
         except Exception:
             loop = None
-    lid = _loop_id(loop) if loop is not None else None
+    lid = None if loop is None else _loop_ids.get(id(loop)) or _loop_id(loop)
     # A task record, formatted by the writer (recorder._fmt_task): str and ints only.
     _rec.emit_step(("task", _ns() if ts_ns is None else ts_ns, tid, (
         "asyncio", name if type(name) is str else str(name), cname if type(cname) is str else str(cname),
         parent_tid, site, _get_ident(), lid, eager, internal)))
     if fresh:
-        _register_tid(task, tid)
+        # (_register_tid, inline: once per task)
+        k = id(task)
+        _tids[k] = tid
+        try:
+            _refkey[weakref.ref(task, _forget)] = k
+        except TypeError:
+            pass
     return tid
 
 

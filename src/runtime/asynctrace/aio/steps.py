@@ -5,7 +5,7 @@ import weakref
 
 from .state import (
     _code_info, _user_site, _running, _CoroType, _GenType, _LEAF_KINDS, _MISS, _TaskFast, _block_sites, _failed, _get_ident, _info,
-    _is_task_type, _jstr, _memo, _name_check, _names, _noted_cancel, _ns, _stack_cache, _state,
+    _TASK_TYPES, _is_task_type, _jstr, _memo, _name_check, _names, _noted_cancel, _ns, _stack_cache, _state,
     _tid_of, _tids)
 from .awaits import (
     _describe, _describe_slow, _stack_entry, wait_suffix)
@@ -32,7 +32,8 @@ def _end(task, tid, ts):
         _rec.emit('{"type":"end","task":%d,"ts":%d,"state":"cancelled","error":{"type":"CancelledError","message":"","site":%s}}'
                   % (tid, ts, "null" if site is None else site))
         return
-    _noted_cancel.discard(tid)
+    if _noted_cancel:
+        _noted_cancel.discard(tid)
     exc = task._exception  # read without marking it retrieved
     if exc is None:
         _rec.emit_step(("done", ts, tid, None))
@@ -133,7 +134,10 @@ def _make_run(orig):
     running = _running
     woke_pop = woke.pop
     callback_origin = wakes.callback_origin
+    origin_pop = wakes.handle_origin.pop
+    TimerHandle = wakes.TimerHandle
     note_ready = wakes.note_ready
+    task_types = _TASK_TYPES
 
     def _run(self):
         task = getattr(self._callback, "__self__", None)
@@ -144,18 +148,29 @@ def _make_run(orig):
                 n0 = len(ready)
             except Exception:
                 return orig(self)
-            o, tr = callback_origin(self, ns())
+            if type(self) is not TimerHandle and (o := origin_pop(self, None)) is not None:
+                o, tr = o  # (callback_origin's common case, inline)
+            else:
+                o, tr = callback_origin(self, ns())
             try:
-                return orig(self)
+                # Handle._run's body inlined (one Python call less per callback).
+                self._context.run(self._callback, *self._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                _callback_error(self, exc)
             finally:
                 if len(ready) != n0:
                     note_ready(ready, n0, None, o, tr)
+                self = task = None  # (as Handle._run: no cycle through a traceback)
+            return None
         try:
             ready = self._loop._ready
             n0 = len(ready)
         except Exception:
             ready = None
-        wk = woke_pop(id(task), None) if woke else None
+        kt = id(task)
+        wk = woke_pop(kt, None) if woke else None
         running[0] = task
         t0 = ns()
         try:
@@ -172,37 +187,61 @@ def _make_run(orig):
                     n1 != n0 + 1 or getattr(ready[-1]._callback, "__self__", None) is not task):
                 # (not only its own next step after a bare yield)
                 try:
-                    o = tids.get(id(task))
+                    o = tids.get(kt)
                     note_ready(ready, n0, task, _tid_of(task) if o is None else o, t1)
                 except Exception:
                     pass
             try:
                 c = task._coro
-                if type(c) is CoroT:
+                if type(c) is CoroT and t1 - t0 <= block_ns:
                     nxt = c.cr_await
-                    m = memo.get(id(task))
-                    if (m is not None and type(nxt) is CoroT and nxt.cr_code is m[1]
-                            and c.cr_frame.f_lasti == m[0] and t1 - t0 <= block_ns):
-                        # Suspended where it was last time: nothing to look up.
+                    m = memo.get(kt)
+                    if m is not None and nxt is not None and (
+                            (c.cr_code is m[1]) if m[0] == -2 else
+                            (type(nxt) is CoroT and nxt.cr_code is m[1] and c.cr_frame.f_lasti == m[0])):
+                        # Suspended where it was last time: nothing to look up. Either the
+                        # program's coroutine awaiting the same library leaf at the same
+                        # instruction, or (lasti -2) a library leaf run as the task itself
+                        # (a server connection's loop awaiting the next request, a task of
+                        # queue.get()): the walk would stop at it whatever it awaits.
                         hit = m[3]
-                        suffix = hit[3] if task._fut_waiter is None else hit[2]
+                        w = task._fut_waiter
+                        if w is None:
+                            suffix = hit[3]
+                        elif (suffix := hit[2]) is None:
+                            if type(w) is TaskC or type(w) in task_types:
+                                o = tids.get(id(w))
+                                suffix = hit[5] % (_tid_of(w) if o is None else o)
+                            else:
+                                suffix = hit[6]
                         if suffix is None:
                             suffix = wait_suffix(task, m[2], hit)  # (names the object waited on)
                         if wk is not None:
                             suffix = (wk, suffix)  # formatted by the writer (lines._woke_rest)
                         emit_step((m[2], t0, t1, suffix))
                         c = None
+                    elif nxt is None and c.cr_frame is None and task.done():
+                        # Finished. (A suspended coroutine awaits something: its frame, which
+                        # reading cr_frame would build on 3.11+, is not needed to know that.)
+                        # (_after_step's first case, inline)
+                        tid = tids.get(kt)
+                        if tid is None:
+                            tid = _tid_of(task)
+                        emit_step((tid, t0, t1, "}" if wk is None else (wk, "}")))
+                        _end(task, tid, (t0 - rec._t0) // 1000 + (t1 - t0) // 1000)
+                        c = None
                 if c is not None:
-                    tid = tids.get(id(task))
+                    tid = tids.get(kt)
                     if tid is None:
                         tid = _tid_of(task)
-                    if type(c) is not CoroT or t1 - t0 > block_ns or (fr := c.cr_frame) is None:
-                        # finished, blocking, or unusual
+                    if type(c) is not CoroT or t1 - t0 > block_ns:
+                        # blocking, or unusual (a finished coroutine was seen above)
                         _after_step(task, tid, t0, t1, wk)
                     else:
                         key = None
                         k = id(c.cr_code)
-                        if info.get(k) is True:
+                        u = info.get(k)
+                        if u is True:
                             # The common shape, the program's coroutine awaiting a library leaf
                             # (sleep, queue get, lock ...) directly: remembered for next time.
                             nxt = c.cr_await
@@ -210,8 +249,14 @@ def _make_run(orig):
                                 ncode = nxt.cr_code
                                 kind = info.get(id(ncode))
                                 if kind in leaf:
-                                    lasti = fr.f_lasti
+                                    lasti = c.cr_frame.f_lasti
                                     key = (k, lasti, kind)
+                        elif u in leaf:
+                            # A library leaf run as the task itself: the walk stops at once.
+                            kind = u
+                            key = (kind,)
+                            lasti = -2
+                            ncode = c.cr_code
                         if key is None:
                             ncode = None
                             lasti = -1
@@ -260,11 +305,16 @@ def _make_run(orig):
                             if hit is None:
                                 _k, frames, _kd, _kf = _describe_slow(task, task._coro)
                                 hit = _stack_entry(key, frames, kind)
-                            memo[id(task)] = (lasti, ncode, tid, hit)
-                            if task._fut_waiter is None:
+                            memo[kt] = (lasti, ncode, tid, hit)
+                            w = task._fut_waiter
+                            if w is None:
                                 suffix = hit[3]
-                            else:
-                                suffix = hit[2]
+                            elif (suffix := hit[2]) is None:
+                                if type(w) is TaskC or type(w) in task_types:
+                                    o = tids.get(id(w))
+                                    suffix = hit[5] % (_tid_of(w) if o is None else o)
+                                else:
+                                    suffix = hit[6]
                             if suffix is None:
                                 suffix = wait_suffix(task, tid, hit)
                             if wk is not None:
@@ -278,7 +328,7 @@ def _make_run(orig):
                 flush()
             # Like Handle._run's `self = None`: a failed task's traceback keeps this frame
             # alive, and with it the task (a cycle), delaying "exception was never retrieved".
-            self = task = c = nxt = fr = wk = ready = None
+            self = task = c = nxt = fr = wk = ready = w = None
     _run.__wrapped__ = orig
     return _run
 
