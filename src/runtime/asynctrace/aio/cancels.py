@@ -1,4 +1,5 @@
 """Cancellations: who cancelled which task, from which line, and why."""
+import os
 import sys
 import types
 
@@ -75,19 +76,44 @@ def _make_call_soon(orig):
         if isinstance(t, type):
             fut_types.add(t)
 
+    def note(callback, f, frame):
+        """`f`, cancelled, wakes the task that waits on it: that task's cancel, from `frame`."""
+        try:
+            t = getattr(callback, "__self__", None)
+            if t is not None and type(t) in _TASK_TYPES and t._fut_waiter is f:
+                tid = _tid_of(t)
+                if tid not in _noted_cancel:
+                    _cancel_line(tid, _current_tid(), _user_site(frame), "cancel")
+        except Exception:
+            pass
+
+    code = getattr(orig, "__code__", None)
+    if code is None or not code.co_filename.replace(os.sep, "/").endswith("asyncio/base_events.py"):
+        # Not the standard call_soon (something replaced it before the runtime started): called.
+        def call_soon_other(self, callback, *args, context=None):
+            if args and type(args[0]) in fut_types:
+                try:
+                    if args[0].cancelled():
+                        note(callback, args[0], sys._getframe(1))
+                except Exception:
+                    pass
+            handle = orig(self, callback, *args, context=context)
+            stb = getattr(handle, "_source_traceback", None)
+            if stb:
+                while stb and stb[-1].filename in _OUR_FILES:
+                    del stb[-1]
+            return handle
+        call_soon_other.__wrapped__ = orig
+        return call_soon_other
+
     # BaseEventLoop.call_soon's own signature and body (the same on 3.9-3.11, the only versions
     # hooked here), inlined: the hook costs no Python call of its own (four per aiohttp request).
     # self._call_soon is still called: a loop class may override it.
     def call_soon(self, callback, *args, context=None):
         if args and type(args[0]) in fut_types:
             try:
-                f = args[0]
-                if f.cancelled():
-                    t = getattr(callback, "__self__", None)
-                    if t is not None and type(t) in _TASK_TYPES and t._fut_waiter is f:
-                        tid = _tid_of(t)
-                        if tid not in _noted_cancel:
-                            _cancel_line(tid, _current_tid(), _user_site(sys._getframe(1)), "cancel")
+                if args[0].cancelled():
+                    note(callback, args[0], sys._getframe(1))
             except Exception:
                 pass
         self._check_closed()

@@ -137,6 +137,7 @@ def _make_run(orig):
     origin_pop = wakes.handle_origin.pop
     TimerHandle = wakes.TimerHandle
     note_ready = wakes.note_ready
+    thread_callbacks = wakes.thread_callbacks
     task_types = _TASK_TYPES
 
     def _run(self):
@@ -183,14 +184,22 @@ def _make_run(orig):
         finally:
             t1 = ns()
             running[0] = None
-            if ready is not None and (n1 := len(ready)) != n0 and (
-                    n1 != n0 + 1 or getattr(ready[-1]._callback, "__self__", None) is not task):
-                # (not only its own next step after a bare yield)
-                try:
-                    o = tids.get(kt)
-                    note_ready(ready, n0, task, _tid_of(task) if o is None else o, t1)
-                except Exception:
-                    pass
+            if ready is not None and (n1 := len(ready)) != n0:
+                w = getattr(ready[-1]._callback, "__self__", None) if n1 == n0 + 1 else None
+                if w is task:
+                    pass  # only its own next step after a bare yield
+                elif type(w) is TaskC and not thread_callbacks:
+                    # One other task made ready (a task created, a waiter woken): note_ready's
+                    # common case, inline.
+                    if id(w) not in woke:
+                        o = tids.get(kt)
+                        woke[id(w)] = (t1, _tid_of(task) if o is None else o)
+                else:
+                    try:
+                        o = tids.get(kt)
+                        note_ready(ready, n0, task, _tid_of(task) if o is None else o, t1)
+                    except Exception:
+                        pass
             try:
                 c = task._coro
                 if type(c) is CoroT and t1 - t0 <= block_ns:
