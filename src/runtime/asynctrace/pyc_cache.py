@@ -26,12 +26,21 @@ def ensure(package_dir=None):
         magic = bootstrap.MAGIC_NUMBER
     except (KeyError, AttributeError):
         return
+    writable = {}  # cache directory -> whether a cache can be written there
     for source in _sources(package_dir):
         try:
             cache = cache_from_source(source)
             st = os.stat(source)
             mtime = int(st.st_mtime) & 0xFFFFFFFF
             if _valid(cache, magic, mtime, st.st_size & 0xFFFFFFFF):
+                continue
+            d = os.path.dirname(cache)
+            ok = writable.get(d)
+            if ok is None:
+                # A read-only installation: compiling here would only add to what Python's import
+                # compiles anyway (and for modules the program may never import).
+                ok = writable[d] = _can_write(d)
+            if not ok:
                 continue
             with open(source, "rb") as f:
                 data = f.read()
@@ -43,6 +52,16 @@ def ensure(package_dir=None):
             # A read-only installation, a module that does not compile here: Python's own
             # import does what it always does.
             continue
+
+
+def _can_write(cache_dir):
+    d = cache_dir
+    while not os.path.isdir(d):  # made on the first write, with its parents
+        parent = os.path.dirname(d)
+        if parent == d:
+            return False
+        d = parent
+    return os.access(d, os.W_OK | os.X_OK)
 
 
 def _valid(cache, magic, mtime, size):
