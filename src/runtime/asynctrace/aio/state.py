@@ -228,13 +228,7 @@ def _announce(task, loop, parent_tid, site, eager=False, coro=None, internal=Fal
         "asyncio", name if type(name) is str else str(name), cname if type(cname) is str else str(cname),
         parent_tid, site, _get_ident(), lid, eager, internal)))
     if fresh:
-        # (_register_tid, inline: once per task)
-        k = id(task)
-        _tids[k] = tid
-        try:
-            _refkey[weakref.ref(task, _forget)] = k
-        except TypeError:
-            pass
+        _register_tid(task, tid)
     return tid
 
 
